@@ -1,0 +1,1 @@
+"""retentionkit.clv.models."""

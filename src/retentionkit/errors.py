@@ -1,0 +1,92 @@
+"""One exception tree for retentionkit.
+
+Every error a *user* can cause derives from :class:`RetentionkitError` and carries one clear
+sentence. The CLI prints that sentence and exits with :attr:`RetentionkitError.exit_code`
+(never a traceback unless ``--debug``); the web API maps :attr:`http_status`.
+
+::
+
+    RetentionkitError                 (exit 1)
+    ├── InputError                    (exit 2, HTTP 422)  bad file, row, column or value
+    │   └── MissingFileError          (exit 2, HTTP 422)  file not found / unreadable
+    ├── ConfigError                   (exit 2, HTTP 422)  bad retentionkit.toml or option
+    ├── UnknownNameError              (exit 2, HTTP 422)  unknown metric/model/segment; lists valid ones
+    ├── MissingTableError             (exit 3, HTTP 409)  a table that must be ingested first
+    ├── NotFittedError                (exit 4, HTTP 409)  predict before fit
+    ├── ModelFitError                 (exit 5, HTTP 422)  non-convergence or a degenerate fit
+    └── AuthError                     (exit 6, HTTP 401)  missing or wrong API key
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "InputError",
+    "MissingFileError",
+    "MissingTableError",
+    "ModelFitError",
+    "NotFittedError",
+    "RetentionkitError",
+    "UnknownNameError",
+]
+
+
+class RetentionkitError(Exception):
+    """Base of every error a user can cause; the message is one clear sentence."""
+
+    exit_code: int = 1
+    http_status: int = 400
+
+
+class InputError(RetentionkitError):
+    """Bad user input: names the file, the line, the column, the value and what was expected."""
+
+    exit_code = 2
+    http_status = 422
+
+
+class MissingFileError(InputError):
+    """A file that does not exist or cannot be read."""
+
+
+class ConfigError(RetentionkitError):
+    """A bad configuration value or command option."""
+
+    exit_code = 2
+    http_status = 422
+
+
+class UnknownNameError(RetentionkitError):
+    """An unknown metric, model, segment scheme …; the message lists the valid names."""
+
+    exit_code = 2
+    http_status = 422
+
+
+class MissingTableError(RetentionkitError):
+    """A computation needs a table that has not been ingested yet."""
+
+    exit_code = 3
+    http_status = 409
+
+
+class NotFittedError(RetentionkitError):
+    """A model was asked to predict before it was fitted."""
+
+    exit_code = 4
+    http_status = 409
+
+
+class ModelFitError(RetentionkitError):
+    """A model did not converge or gave a degenerate fit; the message says what to try."""
+
+    exit_code = 5
+    http_status = 422
+
+
+class AuthError(RetentionkitError):
+    """A missing or wrong API key."""
+
+    exit_code = 6
+    http_status = 401
