@@ -98,9 +98,7 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for rec in frame.to_dict(orient="records"):
         row = {}
         for key, val in rec.items():
-            if val is None or (isinstance(val, float) and math.isnan(val)):
-                row[key] = None
-            elif val is pd.NaT:
+            if val is None or (isinstance(val, float) and math.isnan(val)) or val is pd.NaT:
                 row[key] = None
             elif isinstance(val, pd.Timestamp):
                 row[key] = val.isoformat()

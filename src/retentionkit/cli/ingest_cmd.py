@@ -1,0 +1,133 @@
+"""``retentionkit ingest TABLE FILE`` and ``retentionkit load-dir DIR``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from retentionkit.cli._common import check_format, open_workspace, print_json
+
+
+def _parse_pairs(pairs: list[str], flag: str) -> dict[str, str]:
+    from retentionkit.errors import ConfigError
+
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ConfigError(f"{flag} {pair!r} must look like SOURCE=TARGET.")
+        key, value = pair.split("=", 1)
+        if not key.strip() or (flag == "--map" and not value.strip()):
+            raise ConfigError(f"{flag} {pair!r} must look like SOURCE=TARGET.")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def ingest(
+    ctx: typer.Context,
+    table: str = typer.Argument(
+        ...,
+        help="Canonical table: orders, returns, subscriptions, "
+        "survey_responses, acquisition_costs, tickets, customers.",
+    ),
+    file: Path = typer.Argument(..., help="CSV/TSV/whitespace text, Parquet, JSON or NDJSON."),
+    map_: list[str] = typer.Option(
+        [], "--map", help="Rename a column: SOURCE=TARGET (repeatable)."
+    ),
+    delimiter: str | None = typer.Option(
+        None,
+        "--delimiter",
+        help="Field separator: a character, 'tab' or 'whitespace' (default: sniffed).",
+    ),
+    date_format: str | None = typer.Option(
+        None, "--date-format", help="strftime format of the dates, e.g. %Y%m%d (default: ISO 8601)."
+    ),
+    timezone: str | None = typer.Option(
+        None, "--timezone", help="Zone of timestamps without an offset (default: the workspace's)."
+    ),
+    no_header: bool = typer.Option(False, "--no-header", help="The file has no header line."),
+    columns: str | None = typer.Option(
+        None, "--columns", help="Comma-separated column names for a file without a header."
+    ),
+    set_: list[str] = typer.Option(
+        [], "--set", help="Set a column to a constant: COLUMN=VALUE (e.g. survey=csat)."
+    ),
+    generate_id: bool = typer.Option(
+        False,
+        "--generate-id",
+        help="Build the primary key from customer, time and occurrence when the file has none.",
+    ),
+    line_items: bool = typer.Option(
+        False,
+        "--line-items",
+        help="orders only: one row per "
+        "product (quantity × unit_price); summed per order, "
+        "cancellations become returns.",
+    ),
+    drop_missing_customer: bool = typer.Option(
+        False,
+        "--drop-missing-customer",
+        help="Line items: skip lines without a customer and report them.",
+    ),
+    encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of the file."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Load FILE into TABLE: validate everything, then upsert on the primary key (all or
+    nothing)."""
+    check_format(fmt, ("table", "json"))
+    mapping = _parse_pairs(map_, "--map")
+    constants = _parse_pairs(set_, "--set")
+    ws = open_workspace(ctx, create=True)
+    report = ws.ingest(
+        table,
+        file,
+        mapping,
+        date_format=date_format,
+        timezone=timezone,
+        delimiter=delimiter,
+        header=not no_header,
+        columns=[c.strip() for c in columns.split(",")] if columns else None,
+        constants=constants,
+        generate_id=generate_id,
+        line_items=line_items,
+        drop_missing_customer=drop_missing_customer,
+        encoding=encoding,
+        progress=sys.stderr.isatty(),
+    )
+    if fmt == "json":
+        print_json(report.as_dict())
+    else:
+        typer.echo(f"{file.name} → {report.summary()}")
+
+
+def load_dir(
+    ctx: typer.Context,
+    directory: Path = typer.Argument(
+        ...,
+        help="Folder with files named after the tables "
+        "(orders.parquet, customers.csv …), e.g. from generate.",
+    ),
+) -> None:
+    """Load every file of DIRECTORY whose name is a canonical table (all in one go)."""
+    from retentionkit.errors import InputError
+    from retentionkit.schema.contracts import TABLE_NAMES
+
+    if not directory.is_dir():
+        raise InputError(f"{directory}: not a directory.")
+    found = []
+    for name in TABLE_NAMES:
+        files = sorted(p for p in directory.glob(f"{name}.*") if p.is_file())
+        if files:
+            found.append((name, files[0]))
+    if not found:
+        raise InputError(f"{directory}: no file named after a table ({', '.join(TABLE_NAMES)}).")
+    ws = open_workspace(ctx, create=True)
+    for name, path in found:
+        report = ws.ingest(name, path, progress=sys.stderr.isatty())
+        typer.echo(f"{path.name} → {report.summary()}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("load-dir")(load_dir)

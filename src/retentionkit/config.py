@@ -1,0 +1,226 @@
+"""Workspace settings: ``retentionkit.toml`` (written by ``retentionkit init``) plus defaults.
+
+Lookup order: an explicit path (``--config`` / ``RETENTIONKIT_CONFIG``), then
+``retentionkit.toml`` next to the workspace file, then in the current directory, then defaults.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from retentionkit.errors import ConfigError
+
+CONFIG_FILENAME = "retentionkit.toml"
+
+
+class HealthBand(BaseModel):
+    """Thresholds for a KPI's health colour. ``good``/``poor`` are compared in the KPI's
+    direction: for an up-is-good KPI ``value >= good`` is good and ``value < poor`` poor."""
+
+    model_config = ConfigDict(extra="forbid")
+    good: float | None = None
+    poor: float | None = None
+    excellent: float | None = None
+
+
+DEFAULT_HEALTH: dict[str, HealthBand] = {
+    "crr": HealthBand(good=90, poor=60),
+    "churn_rate": HealthBand(good=10, poor=25),
+    "nps": HealthBand(excellent=50, good=0, poor=0),
+    "csat": HealthBand(good=80, poor=60),
+    "nrr": HealthBand(good=100, poor=90),
+    "grr": HealthBand(good=90, poor=80),
+    "renewal_rate": HealthBand(good=85, poor=70),
+    "ltv_cac": HealthBand(good=3, poor=1),
+    "return_rate": HealthBand(good=5, poor=15),
+}
+
+
+class SurveyScale(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min: float
+    max: float
+
+
+DEFAULT_SURVEYS: dict[str, SurveyScale] = {
+    "nps": SurveyScale(min=0, max=10),
+    "csat": SurveyScale(min=1, max=5),
+}
+
+
+class Settings(BaseModel):
+    """All workspace settings with their defaults (see docs/configuration in README)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str = "UTC"
+    currency: str = "EUR"
+    customer_definition: Literal["activity", "contractual"] = "activity"
+    #: "period" = the reporting period's length, or a duration such as "90d".
+    activity_window: str = "period"
+    churn_basis: Literal["start", "end"] = "start"
+    renewal_grace_days: int = Field(default=7, ge=0)
+    gross_margin: float = Field(default=1.0, gt=0, le=1)
+    annual_discount_rate: float = Field(default=0.0, ge=0)
+    health: dict[str, HealthBand] = Field(default_factory=lambda: dict(DEFAULT_HEALTH))
+    surveys: dict[str, SurveyScale] = Field(default_factory=lambda: dict(DEFAULT_SURVEYS))
+    #: Column mappings per table, e.g. {"orders": {"CustomerID": "customer_id"}}.
+    mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as 'Europe/Warsaw' or 'UTC')"
+            ) from None
+        return value
+
+    @field_validator("activity_window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        if value != "period":
+            parse_duration_days(value)
+        return value
+
+    def health_band(self, metric: str) -> HealthBand | None:
+        return self.health.get(metric)
+
+    def survey_scale(self, survey: str) -> SurveyScale | None:
+        return self.surveys.get(survey)
+
+
+def parse_duration_days(text: str) -> int:
+    """'90d' → 90, '12w' → 84, '3m' → 90 (30-day months), '1y' → 365, '45' → 45."""
+    units = {"d": 1, "w": 7, "m": 30, "y": 365}
+    raw = text.strip().lower()
+    try:
+        if raw and raw[-1] in units:
+            value = int(raw[:-1]) * units[raw[-1]]
+        else:
+            value = int(raw)
+    except ValueError:
+        raise ConfigError(
+            f"Duration {text!r} is not understood; expected a number of days with a unit "
+            "such as 90d, 12w, 3m or 1y."
+        ) from None
+    if value <= 0:
+        raise ConfigError(f"Duration {text!r} must be positive.")
+    return value
+
+
+def find_config(db_path: Path | None, explicit: Path | None = None) -> Path | None:
+    if explicit is not None:
+        if not explicit.exists():
+            raise ConfigError(f"Config file {explicit} does not exist.")
+        return explicit
+    candidates = []
+    if db_path is not None:
+        candidates.append(Path(db_path).resolve().parent / CONFIG_FILENAME)
+    candidates.append(Path.cwd() / CONFIG_FILENAME)
+    for path in candidates:
+        if path.exists():
+            return path
+    return None
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read settings from a TOML file (None → defaults); bad values are one clear sentence."""
+    if path is None:
+        return Settings()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}).") from None
+    flat: dict = dict(data.pop("workspace", {}))
+    flat.update(data)
+    if "health" in flat:
+        merged = dict(DEFAULT_HEALTH)
+        merged.update(
+            {k: HealthBand(**v) if isinstance(v, dict) else v for k, v in flat["health"].items()}
+        )
+        flat["health"] = merged
+    if "surveys" in flat:
+        merged_s = dict(DEFAULT_SURVEYS)
+        merged_s.update(
+            {k: SurveyScale(**v) if isinstance(v, dict) else v for k, v in flat["surveys"].items()}
+        )
+        flat["surveys"] = merged_s
+    try:
+        return Settings(**flat)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"{path}: setting {where!r}: {err['msg']}.") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: {exc}.") from None
+
+
+CONFIG_TEMPLATE = """\
+# retentionkit settings. Every key is optional; the values shown are the defaults.
+# Docs: README.md and docs/metrics.md.
+
+[workspace]
+# IANA time zone in which timestamps without an offset are read (stored in UTC).
+timezone = "{timezone}"
+# Reporting currency (all money columns are in this one currency).
+currency = "{currency}"
+# Who counts as a customer (SPEC §3):
+#   "activity"    - bought at least once in the window [t - W, t)   (order data)
+#   "contractual" - has a subscription term running at t            (subscription data)
+customer_definition = "{customer_definition}"
+# Activity window W: "period" = the reporting period's length, or a duration like "90d".
+activity_window = "{activity_window}"
+# Churn rate denominator: "start" = customers at the period start (S), "end" = at the end (E).
+churn_basis = "start"
+# A term counts as renewed when the next term of the same subscription starts within this
+# many days after it ends.
+renewal_grace_days = 7
+# Gross margin applied to CLV and CAC payback (1.0 = revenue).
+gross_margin = 1.0
+# Annual discount rate for CLV cash flows (0 = none).
+annual_discount_rate = 0.0
+
+# Health bands: colours next to each KPI. For KPIs where up is good, value >= good is good and
+# value < poor is poor; for KPIs where down is good (churn_rate, return_rate) the reverse.
+[health]
+crr = {{ good = 90, poor = 60 }}
+churn_rate = {{ good = 10, poor = 25 }}
+nps = {{ excellent = 50, good = 0, poor = 0 }}
+csat = {{ good = 80, poor = 60 }}
+nrr = {{ good = 100, poor = 90 }}
+grr = {{ good = 90, poor = 80 }}
+renewal_rate = {{ good = 85, poor = 70 }}
+
+# Survey scales: answers outside the scale are refused at ingest. CSAT "satisfied" = top two
+# points of its scale.
+[surveys]
+nps = {{ min = 0, max = 10 }}
+csat = {{ min = 1, max = 5 }}
+
+# Column mappings applied at ingest (SOURCE = "canonical_name"), per table, e.g.:
+# [mapping.orders]
+# InvoiceNo = "order_id"
+# CustomerID = "customer_id"
+"""
+
+
+def render_template(**overrides: str) -> str:
+    values = {
+        "timezone": "UTC",
+        "currency": "EUR",
+        "customer_definition": "activity",
+        "activity_window": "period",
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return CONFIG_TEMPLATE.format(**values)

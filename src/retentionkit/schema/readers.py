@@ -1,0 +1,302 @@
+"""Read a user's file (CSV/TSV/whitespace, Parquet, JSON/NDJSON) or frame into a pandas frame.
+
+Text formats are read with every column as text (nothing guessed yet): validation parses each
+column against its contract and reports the first bad value with its line. ``SourceFrame``
+remembers how to turn a row position back into the line an editor shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from retentionkit.errors import InputError, MissingFileError
+
+#: Values read as "missing" in text files.
+NA_STRINGS = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "none"})
+
+TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".dat", ".psv"}
+JSON_SUFFIXES = {".json", ".ndjson", ".jsonl"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+PROGRESS_BYTES = 20_000_000  # show a progress bar for files larger than this
+
+
+@dataclass
+class SourceFrame:
+    """A raw frame plus where it came from, for error messages."""
+
+    frame: pd.DataFrame
+    label: str  # the file name, or "the DataFrame"
+    row_word: str = "line"  # "line" for text files, "row" elsewhere
+    line_of: Callable[[int], int] = field(default=lambda i: i + 1)
+    is_text: bool = True  # every column holds text that still needs parsing
+
+    def where(self, position: int) -> str:
+        return f"{self.row_word} {self.line_of(position)}"
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise MissingFileError(f"{path}: file not found.")
+    if path.is_dir():
+        raise MissingFileError(f"{path}: is a directory, expected a data file.")
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise MissingFileError(f"{path}: cannot be read ({exc.strerror}).") from None
+
+
+def _sniff_text(path: Path, encoding: str) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    if b"\x00" in head:
+        raise InputError(
+            f"{path}: looks like a binary file, not text; expected CSV/TSV, JSON or Parquet."
+        )
+    try:
+        head.decode(encoding)
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut at the end of the sample is fine
+        if exc.start < len(head) - 4:
+            raise InputError(
+                f"{path}: is not valid {encoding} text (byte {exc.start + 1}); "
+                "give --encoding (e.g. latin-1) or convert the file to UTF-8."
+            ) from None
+    return head.decode(encoding, errors="ignore")
+
+
+def read_source(
+    source: Any,
+    *,
+    delimiter: str | None = None,
+    header: bool = True,
+    columns: list[str] | None = None,
+    encoding: str = "utf-8",
+    progress: bool = False,
+) -> SourceFrame:
+    """Read a path or an in-memory frame (pandas, Polars, Arrow) into a :class:`SourceFrame`."""
+    if isinstance(source, pd.DataFrame):
+        return SourceFrame(source.reset_index(drop=True), "the DataFrame", "row", is_text=False)
+    module = type(source).__module__
+    if module.startswith("polars"):
+        return SourceFrame(source.to_pandas(), "the Polars frame", "row", is_text=False)
+    if module.startswith("pyarrow"):
+        return SourceFrame(source.to_pandas(), "the Arrow table", "row", is_text=False)
+    path = Path(source)
+    _check_readable(path)
+    suffix = path.suffix.lower()
+    if suffix in PARQUET_SUFFIXES or _is_parquet(path):
+        return _read_parquet(path)
+    if suffix in JSON_SUFFIXES:
+        return _read_json(path, encoding)
+    return _read_text(path, delimiter, header, columns, encoding, progress)
+
+
+def _is_parquet(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(4) == b"PAR1"
+
+
+def _read_parquet(path: Path) -> SourceFrame:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise InputError(f"{path}: cannot be read as Parquet ({exc}).") from None
+    return SourceFrame(table.to_pandas(), path.name, "row", is_text=False)
+
+
+def _read_json(path: Path, encoding: str) -> SourceFrame:
+    text = _sniff_text(path, encoding)
+    stripped = text.lstrip()
+    lines = not stripped.startswith("[")
+    try:
+        frame = pd.read_json(path, lines=lines, dtype=False, convert_dates=False, encoding=encoding)
+    except ValueError as exc:
+        line = _first_bad_json_line(path, encoding) if lines else None
+        where = f" (line {line})" if line else ""
+        raise InputError(
+            f"{path}: is not valid {'NDJSON' if lines else 'JSON'}{where}; expected one JSON "
+            f"object per line or an array of objects ({exc})."
+        ) from None
+    frame = frame.astype(object).where(frame.notna(), None)
+    frame = frame.map(lambda v: None if v is None else str(v))
+    row_word = "line" if lines else "record"
+    return SourceFrame(frame, path.name, row_word, is_text=True)
+
+
+def _first_bad_json_line(path: Path, encoding: str) -> int | None:
+    with path.open(encoding=encoding, errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.strip():
+                try:
+                    json.loads(line)
+                except ValueError:
+                    return number
+    return None
+
+
+def resolve_delimiter(delimiter: str | None, path: Path, sample: str) -> str:
+    if delimiter is not None:
+        named = {
+            "tab": "\t",
+            "\\t": "\t",
+            "whitespace": r"\s+",
+            "space": " ",
+            "comma": ",",
+            "semicolon": ";",
+            "pipe": "|",
+        }
+        return named.get(delimiter, delimiter)
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    first = sample.splitlines()[0] if sample else ""
+    try:
+        return csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
+    except csv.Error:
+        if first and "," not in first and " " in first.strip():
+            return r"\s+"
+        return ","
+
+
+def _read_text(
+    path: Path,
+    delimiter: str | None,
+    header: bool,
+    columns: list[str] | None,
+    encoding: str,
+    progress: bool,
+) -> SourceFrame:
+    sample = _sniff_text(path, encoding)
+    if not sample.strip():
+        raise InputError(f"{path}: is empty; expected a header line and data rows.")
+    sep = resolve_delimiter(delimiter, path, sample)
+    kwargs: dict[str, Any] = dict(
+        sep=sep,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        encoding=encoding,
+        skipinitialspace=sep == r"\s+",
+    )
+    if sep != r"\s+" and len(sep) > 1:
+        raise InputError(f"{path}: delimiter {sep!r} must be one character (or 'whitespace').")
+    if not header:
+        kwargs["header"] = None
+        if columns:
+            kwargs["names"] = columns
+    try:
+        if progress and path.stat().st_size > PROGRESS_BYTES:
+            frame = _read_csv_with_progress(path, kwargs)
+        else:
+            frame = pd.read_csv(path, **kwargs)
+    except pd.errors.ParserError as exc:
+        raise InputError(
+            f"{path}: the rows do not line up with the header ({_short(exc)}); "
+            "check --delimiter and quoting."
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: is empty; expected a header line and data rows.") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: is not valid {encoding} text ({exc.reason}); give "
+            "--encoding or convert the file to UTF-8."
+        ) from None
+    if not header and not columns:
+        frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
+    elif not header and columns and len(columns) != frame.shape[1]:
+        raise InputError(
+            f"{path}: --columns names {len(columns)} columns but the file has {frame.shape[1]}."
+        )
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    if sep == r"\s+":
+        frame = frame.map(lambda v: v.strip() if isinstance(v, str) else v)
+    header_lines = 1 if header else 0
+    mapper = _LineMapper(path, encoding, sep, header_lines, len(frame))
+    return SourceFrame(frame, path.name, "line", mapper, is_text=True)
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[-1].replace("C error: ", "")
+
+
+class _CountingReader(io.RawIOBase):
+    def __init__(self, raw: Any, on_bytes: Callable[[int], None]) -> None:
+        self._raw = raw
+        self._on = on_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._raw.readinto(buffer)
+        if n:
+            self._on(n)
+        return n
+
+
+def _read_csv_with_progress(path: Path, kwargs: dict[str, Any]) -> pd.DataFrame:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    total = path.stat().st_size
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"reading {path.name}", total=total)
+        with path.open("rb") as raw:
+            counting = io.BufferedReader(_CountingReader(raw, lambda n: bar.advance(task, n)))
+            chunks = list(pd.read_csv(counting, chunksize=500_000, **kwargs))
+    return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
+
+
+class _LineMapper:
+    """Row position → physical line number, exact even with quoted multi-line fields and
+    blank lines. The cheap formula is used when the file has one line per row."""
+
+    def __init__(self, path: Path, encoding: str, sep: str, header_lines: int, rows: int):
+        self._path, self._encoding, self._sep = path, encoding, sep
+        self._header = header_lines
+        self._rows = rows
+        self._table: list[int] | None = None
+
+    def __call__(self, position: int) -> int:
+        if self._table is None:
+            self._table = self._build()
+        if position < len(self._table):
+            return self._table[position]
+        return position + 1 + self._header
+
+    def _build(self) -> list[int]:
+        starts: list[int] = []
+        with self._path.open(encoding=self._encoding, errors="replace", newline="") as fh:
+            if self._sep == r"\s+":
+                for number, line in enumerate(fh, start=1):
+                    if number <= self._header or not line.strip():
+                        continue
+                    starts.append(number)
+                return starts
+            reader = csv.reader(fh, delimiter=self._sep)
+            previous_end = 0
+            for row in reader:
+                start = previous_end + 1
+                previous_end = reader.line_num
+                if reader.line_num <= self._header:
+                    continue
+                if not row or (all(not cell.strip() for cell in row) and len(row) <= 1):
+                    continue
+                starts.append(start)
+        return starts

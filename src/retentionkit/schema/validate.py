@@ -1,0 +1,280 @@
+"""Turn a raw frame into a canonical one: map columns, parse each by its kind, check the rules.
+
+Every refusal is one :class:`~retentionkit.errors.InputError` sentence naming the file, the line
+(1-based, as an editor shows it), the column, the bad value and what was expected. Parsing is
+vectorised: the first failing row is found with a mask, never with a Python loop over rows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from retentionkit.config import Settings
+from retentionkit.errors import InputError
+from retentionkit.schema.contracts import Column, ColumnKind, TableContract
+from retentionkit.schema.readers import NA_STRINGS, SourceFrame
+
+_OFFSET_RE = r"(?:[zZ]|[+-]\d{2}:?\d{2})$"
+
+TIME_EXAMPLE = "a date or time such as 2024-03-31 or 2024-03-31 14:05:00"
+
+
+@dataclass
+class IngestOptions:
+    """How to read a source; mirrors the ``ingest`` CLI flags."""
+
+    mapping: dict[str, str] = field(default_factory=dict)
+    date_format: str | None = None
+    timezone: str | None = None
+    constants: dict[str, str] = field(default_factory=dict)
+    generate_id: bool = False
+    line_items: bool = False
+    drop_missing_customer: bool = False
+
+
+def _show(value: Any) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _fail(src: SourceFrame, position: int, column: str, value: Any, expected: str) -> InputError:
+    return InputError(
+        f"{src.label}, {src.where(position)}, column {column}: {_show(value)} is not valid; "
+        f"expected {expected}."
+    )
+
+
+def _missing_mask(series: pd.Series) -> pd.Series:
+    if series.dtype == object or pd.api.types.is_string_dtype(series):
+        stripped = series.astype("string").str.strip()
+        return series.isna() | stripped.isin(NA_STRINGS).fillna(True)
+    return series.isna()
+
+
+def _first(mask: pd.Series | np.ndarray) -> int | None:
+    arr = np.asarray(mask, dtype=bool)
+    hits = np.flatnonzero(arr)
+    return int(hits[0]) if hits.size else None
+
+
+def apply_mapping(
+    src: SourceFrame, contract: TableContract, options: IngestOptions, settings: Settings
+) -> pd.DataFrame:
+    """Rename user columns to canonical ones (config mapping, then ``--map``) and add
+    ``--set`` constants."""
+    frame = src.frame
+    mapping = dict(settings.mapping.get(contract.name, {}))
+    mapping.update(options.mapping)
+    present = set(frame.columns)
+    for source in options.mapping:
+        if source not in present:
+            raise InputError(
+                f"{src.label}: column {source!r} named in --map is not in the file "
+                f"(columns: {', '.join(map(str, frame.columns))})."
+            )
+    mapping = {s: t for s, t in mapping.items() if s in present}
+    renamed = frame.rename(columns=mapping)
+    # case-insensitive match of canonical names (CustomerId → customer_id is left to --map)
+    lower = {str(c).lower(): c for c in renamed.columns}
+    auto = {lower[n]: n for n in contract.names if n not in renamed.columns and n in lower}
+    renamed = renamed.rename(columns=auto)
+    dupes = renamed.columns[renamed.columns.duplicated()].tolist()
+    if dupes:
+        raise InputError(f"{src.label}: more than one column maps to {dupes[0]!r}; check --map.")
+    for name, value in options.constants.items():
+        renamed[name] = value
+    return renamed
+
+
+def check_required(src: SourceFrame, frame: pd.DataFrame, required: list[str], table: str) -> None:
+    for name in required:
+        if name not in frame.columns:
+            found = ", ".join(map(str, frame.columns)) or "none"
+            raise InputError(
+                f"{src.label}: required column {name!r} is missing for table {table} "
+                f"(columns found: {found}); map yours with --map SOURCE={name}."
+            )
+
+
+def parse_column(
+    src: SourceFrame,
+    series: pd.Series,
+    column: Column,
+    options: IngestOptions,
+    settings: Settings,
+    table: str,
+) -> pd.Series:
+    """Parse one column by its kind; the first bad value raises an InputError."""
+    missing = _missing_mask(series)
+    if column.required:
+        pos = _first(missing)
+        if pos is not None:
+            raise InputError(
+                f"{src.label}, {src.where(pos)}, column {column.name}: is empty; every row of "
+                f"{table} needs a {column.name}."
+            )
+    parser = _PARSERS[column.kind]
+    return parser(src, series, missing, column, options, settings)
+
+
+def _parse_text(
+    src: SourceFrame,
+    series: pd.Series,
+    missing: pd.Series,
+    column: Column,
+    options: IngestOptions,
+    settings: Settings,
+) -> pd.Series:
+    out = series.astype("string").str.strip()
+    if not pd.api.types.is_string_dtype(series) and series.dtype != object:
+        # numbers given as ids in a typed frame: 12.0 → "12"
+        if pd.api.types.is_float_dtype(series):
+            as_int = series.dropna()
+            if (as_int == np.floor(as_int)).all():
+                out = series.astype("Int64").astype("string")
+    out = out.mask(missing)
+    return out.astype(object).where(out.notna(), None)
+
+
+def _parse_number(
+    src: SourceFrame,
+    series: pd.Series,
+    missing: pd.Series,
+    column: Column,
+    options: IngestOptions,
+    settings: Settings,
+    *,
+    integer: bool = False,
+) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        values = series.astype("float64")
+    else:
+        text = series.astype("string").str.strip().mask(missing)
+        values = pd.to_numeric(text, errors="coerce").astype("float64")
+        bad = values.isna() & ~missing
+        pos = _first(bad)
+        if pos is not None:
+            kind = "a whole number" if integer else "a number (digits with a '.' decimal point)"
+            raise _fail(src, pos, column.name, series.iloc[pos], kind)
+    bad_inf = ~np.isfinite(values.fillna(0.0))
+    pos = _first(bad_inf)
+    if pos is not None:
+        raise _fail(src, pos, column.name, series.iloc[pos], "a finite number")
+    if integer:
+        frac = values.notna() & (values != np.floor(values.fillna(0)))
+        pos = _first(frac)
+        if pos is not None:
+            raise _fail(src, pos, column.name, series.iloc[pos], "a whole number")
+        return values.astype("Int64")
+    if column.kind == "money":
+        values = values.round(4)
+    return values
+
+
+def _parse_integer(*args: Any) -> pd.Series:
+    return _parse_number(*args, integer=True)
+
+
+def _parse_timestamp(
+    src: SourceFrame,
+    series: pd.Series,
+    missing: pd.Series,
+    column: Column,
+    options: IngestOptions,
+    settings: Settings,
+) -> pd.Series:
+    zone = options.timezone or settings.timezone
+    if pd.api.types.is_datetime64_any_dtype(series):
+        parsed = series
+        if getattr(parsed.dt, "tz", None) is not None:
+            return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+        return _localize(parsed, zone).astype("datetime64[us]")
+    text = series.astype("string").str.strip().mask(missing)
+    fmt = options.date_format
+    has_offset = text.str.contains(_OFFSET_RE, regex=True, na=False)
+    result = pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
+    for aware, part in ((False, text[~has_offset & ~missing]), (True, text[has_offset])):
+        if part.empty:
+            continue
+        parsed = _to_datetime(part, fmt, aware)
+        bad = parsed.isna()
+        pos = _first(bad)
+        if pos is not None:
+            index = part.index[pos]
+            where = series.index.get_loc(index)
+            expected = (
+                f"a date/time in the format {fmt}"
+                if fmt
+                else (f"{TIME_EXAMPLE} (or give --date-format)")
+            )
+            raise _fail(src, where, column.name, series.loc[index], expected)
+        if aware:
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        else:
+            parsed = _localize(parsed, zone)
+        result.loc[part.index] = parsed.astype("datetime64[us]")
+    return result
+
+
+def _to_datetime(text: pd.Series, fmt: str | None, aware: bool) -> pd.Series:
+    if fmt:
+        return pd.to_datetime(text, format=fmt, errors="coerce", utc=aware)
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=aware)
+    if parsed.isna().any():
+        # YYYYMMDD (as in CDNOW) and other unambiguous forms pandas can infer
+        rest = text[parsed.isna()]
+        if rest.str.fullmatch(r"\d{8}").all():
+            parsed.loc[rest.index] = pd.to_datetime(rest, format="%Y%m%d", errors="coerce")
+    return parsed
+
+
+def _localize(parsed: pd.Series, zone: str) -> pd.Series:
+    if zone == "UTC":
+        return parsed
+    return (
+        parsed.dt.tz_localize(zone, ambiguous=False, nonexistent="shift_forward")
+        .dt.tz_convert("UTC")
+        .dt.tz_localize(None)
+    )
+
+
+_PARSERS: dict[ColumnKind, Any] = {
+    "id": _parse_text,
+    "text": _parse_text,
+    "timestamp": _parse_timestamp,
+    "money": _parse_number,
+    "integer": _parse_integer,
+    "number": _parse_number,
+}
+
+
+def parse_extra(series: pd.Series) -> tuple[pd.Series, str]:
+    """An extra attribute column: a number when every present value parses as one, else text."""
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype("string").astype(object), "string"
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype("float64"), "float64"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.astype("string").astype(object), "string"
+    missing = _missing_mask(series)
+    text = series.astype("string").str.strip().mask(missing)
+    numbers = pd.to_numeric(text, errors="coerce")
+    if (numbers.notna() | missing).all() and (~missing).any():
+        return numbers.astype("float64"), "float64"
+    return text.astype(object).where(text.notna(), None), "string"
+
+
+EXTRA_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_ \-]*$")
+
+
+def extra_column_name(name: str) -> str:
+    """Extra attribute columns are stored under a tidy snake-case name."""
+    tidy = re.sub(r"[^0-9a-zA-Z]+", "_", str(name).strip()).strip("_").lower()
+    if not tidy or tidy[0].isdigit():
+        tidy = f"attr_{tidy}"
+    return tidy

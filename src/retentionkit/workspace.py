@@ -1,0 +1,138 @@
+"""The workspace: one Ibis connection (an embedded DuckDB file by default) holding the
+canonical tables of SPEC §2, plus the settings. Every feature hangs off it::
+
+    import retentionkit as rk
+    ws = rk.Workspace("shop.duckdb")
+    ws.ingest("orders", "orders.csv", mapping={"CustomerID": "customer_id"})
+    ws.metrics(metric=["crr"], period="month")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from retentionkit.config import Settings, find_config, load_settings
+from retentionkit.errors import MissingTableError
+from retentionkit.schema.contracts import TABLE_NAMES, contract
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from retentionkit.schema.ingest import IngestReport
+
+__all__ = ["Workspace"]
+
+
+class Workspace:
+    """A retentionkit workspace over an Ibis backend.
+
+    Parameters
+    ----------
+    target:
+        Path of a DuckDB file (created when missing), ``":memory:"``, a backend URL, or an Ibis
+        backend object (e.g. ``ibis.pyspark.connect(session)``).
+    config:
+        Path of a ``retentionkit.toml``; by default the one next to the DuckDB file or in the
+        current directory.
+    settings:
+        Settings object (overrides ``config``).
+    """
+
+    def __init__(
+        self,
+        target: Any = "retentionkit.duckdb",
+        *,
+        config: Path | str | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        from retentionkit.backends import connect
+
+        self.con = connect(target)
+        self.path: Path | None = None
+        if (
+            isinstance(target, (str, Path))
+            and "://" not in str(target)
+            and str(target) != (":memory:")
+        ):
+            self.path = Path(target)
+        if settings is None:
+            settings = load_settings(find_config(self.path, Path(config) if config else None))
+        self.settings = settings
+
+    def __repr__(self) -> str:
+        where = self.path or getattr(self.con, "name", "backend")
+        return f"Workspace({where!s}, tables={self.tables()})"
+
+    # -- tables -------------------------------------------------------------------------
+    def tables(self) -> list[str]:
+        """Canonical tables present in the workspace."""
+        present = set(self.con.list_tables())
+        return [name for name in TABLE_NAMES if name in present]
+
+    def has_table(self, name: str) -> bool:
+        return name in self.con.list_tables()
+
+    def table(self, name: str) -> Any:
+        """The Ibis table ``name``; a missing one says which file to ingest."""
+        contract(name)
+        if not self.has_table(name):
+            raise MissingTableError(
+                f"Table {name} is not loaded yet; ingest it first with "
+                f"'retentionkit ingest {name} FILE'."
+            )
+        return self.con.table(name)
+
+    def row_counts(self) -> dict[str, int]:
+        return {name: int(self.con.table(name).count().execute()) for name in self.tables()}
+
+    def sql(self, query: str) -> pd.DataFrame:
+        """Run read-only SQL against the workspace (for exploration; metrics never do this)."""
+        return self.con.sql(query).execute()
+
+    # -- ingest -------------------------------------------------------------------------
+    def ingest(
+        self,
+        table: str,
+        source: Any,
+        mapping: dict[str, str] | None = None,
+        *,
+        date_format: str | None = None,
+        timezone: str | None = None,
+        delimiter: str | None = None,
+        header: bool = True,
+        columns: list[str] | None = None,
+        constants: dict[str, str] | None = None,
+        generate_id: bool = False,
+        line_items: bool = False,
+        drop_missing_customer: bool = False,
+        encoding: str = "utf-8",
+        progress: bool = False,
+    ) -> IngestReport:
+        """Validate ``source`` (a path, or a pandas/Polars/Arrow frame) and upsert it into
+        ``table``; all or nothing. Returns inserted / updated / unchanged counts."""
+        from retentionkit.schema.ingest import IngestOptions, ingest_source
+
+        options = IngestOptions(
+            mapping=dict(mapping or {}),
+            date_format=date_format,
+            timezone=timezone,
+            constants=dict(constants or {}),
+            generate_id=generate_id,
+            line_items=line_items,
+            drop_missing_customer=drop_missing_customer,
+        )
+        if timezone is not None:
+            Settings(timezone=timezone)  # validates the zone name
+        return ingest_source(
+            self.con,
+            table,
+            source,
+            options,
+            self.settings,
+            delimiter=delimiter,
+            header=header,
+            columns=columns,
+            encoding=encoding,
+            progress=progress,
+        )
