@@ -261,9 +261,10 @@ def parse_labels(table: FeaturesTable, label_column: str) -> np.ndarray:
     if label_column not in table.frame.columns:
         raise _missing_column(table, label_column, "--label")
     raw = table.frame[label_column]
-    text = _text(raw).map(lambda v: None if v is None else v.lower())
-    codes = text.map(lambda v: LABEL_VALUES.get(v, -1) if v is not None else -2)
-    codes_arr = codes.to_numpy(dtype=int)
+    text = _text(raw)
+    codes_arr = np.array(
+        [-2 if pd.isna(v) else LABEL_VALUES.get(str(v).lower(), -1) for v in text], dtype=int
+    )
     bad = np.flatnonzero(codes_arr < 0)
     if bad.size:
         pos = int(bad[0])
