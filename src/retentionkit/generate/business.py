@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import tempfile
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -305,7 +305,8 @@ def write_business(
         raise InputError(f"--out {out}: cannot create {parent} ({exc.strerror}).") from None
     if not parent.is_dir():
         raise InputError(f"--out {out}: {parent} is not a directory.")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    tmp = parent / f".{out.name}.{uuid.uuid4().hex}.tmp"
+    tmp.mkdir()  # a plain mkdir honours the umask, unlike tempfile.mkdtemp's 0700
     try:
         names = []
         for name, frame in frames.items():

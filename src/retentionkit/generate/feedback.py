@@ -137,7 +137,7 @@ def simulate_surveys(
             who = d_owner[pick]
             when = d_time[pick] + rng.uniform(*lag, len(pick)) * DAY
             if survey == 1:
-                mean = 4.25 - np.where(churner[who], 0.9, 0.0)
+                mean = 4.4 - np.where(churner[who], 0.7, 0.0)
                 score = np.clip(np.round(mean + rng.normal(0.0, 0.8, len(pick))), 1, 5)
             else:
                 yes = np.where(churner[who], 0.5, 0.82)

@@ -73,7 +73,7 @@ class BusinessParams:
     #: Shape r of the gamma distribution of purchase rates (smaller = more heterogeneous).
     purchase_rate_shape: float = 0.9
     #: Mean repeat-purchase rate of an alive customer, orders per month.
-    purchase_rate_per_month: float = 1.4
+    purchase_rate_per_month: float = 1.75
     #: Beta(a, b) of the per-customer dropout probability after each repeat purchase.
     dropout_a: float = 0.9
     dropout_b: float = 7.0
@@ -144,8 +144,8 @@ class BusinessParams:
     csat_ticket_share: float = 0.35
     #: Mean NPS score of a loyal customer, the drop for an eventual churner and the extra drop
     #: in the last ``churn_warning_days`` before churning.
-    nps_mean: float = 8.3
-    nps_churner_drop: float = 1.8
+    nps_mean: float = 8.9
+    nps_churner_drop: float = 1.2
     nps_near_churn_drop: float = 1.5
     churn_warning_days: float = 120.0
     comment_share: float = 0.15
