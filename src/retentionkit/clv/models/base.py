@@ -1,0 +1,538 @@
+"""Shared machinery of the maximum-likelihood CLV models.
+
+Every model in :mod:`retentionkit.clv.models` derives from :class:`BaseFitter`, which owns what is
+the same for all of them:
+
+* input validation at the boundary (:class:`~retentionkit.errors.InputError` with one sentence
+  naming the argument, the offending position and value, and what is expected);
+* collapsing identical rows into weights before fitting (a million customers usually have far
+  fewer distinct ``(x, t_x, T)`` patterns, and the likelihood only needs each pattern once);
+* the optimiser: the *mean* negative log-likelihood plus ``penalizer_coef * sum(params**2)`` (the
+  lifetimes convention) is minimised over the **log** of the parameters with L-BFGS-B, using the
+  model's analytic gradient where it has one;
+* checks that turn a non-converged or degenerate optimum into a
+  :class:`~retentionkit.errors.ModelFitError` instead of a silent nonsense fit;
+* standard errors from the inverse of a numerical Hessian of the (unpenalised) negative
+  log-likelihood, computed directly in the natural parameter space;
+* :meth:`BaseFitter.summary`, :meth:`BaseFitter.save` and :meth:`BaseFitter.load` (JSON, never
+  pickle).
+
+Subclasses set ``model_name`` and ``param_names`` and implement ``_nll`` (the total negative
+log-likelihood of collapsed data, optionally with its gradient with respect to the log-parameters).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import minimize
+
+from retentionkit.errors import InputError, ModelFitError, NotFittedError
+
+__all__ = ["BaseFitter", "FitData"]
+
+FloatArray = NDArray[np.float64]
+
+#: ``|log(param)|`` beyond this at the optimum means a parameter ran off to 0 or infinity.
+LOG_PARAM_LIMIT = 15.0
+#: Hard box for the optimiser on the log scale (a bit wider than the degeneracy limit).
+_LOG_PARAM_BOX = 20.0
+#: Fewer (weighted) customers than this cannot identify a four-parameter model.
+MIN_CUSTOMERS = 5
+_SAVE_FORMAT = 1
+
+FitData = dict[str, FloatArray]
+"""Collapsed data handed to a model's likelihood: named columns plus ``"weights"``."""
+
+
+# --------------------------------------------------------------------------------------------
+# validation helpers (used by every model)
+# --------------------------------------------------------------------------------------------
+
+
+def as_float_array(name: str, values: ArrayLike) -> FloatArray:
+    """Return ``values`` as a 1-D float array, or raise :class:`InputError` saying what is wrong."""
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"`{name}` must be numeric; could not convert it to numbers ({exc})."
+        ) from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise InputError(f"`{name}` must be one-dimensional; got an array of shape {arr.shape}.")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"`{name}` must be finite; position {i} holds {arr[i]!r} "
+            f"({int(bad.sum())} non-finite values in all)."
+        )
+    return arr
+
+
+def check_same_length(**arrays: FloatArray) -> int:
+    """Raise :class:`InputError` unless every array has the same length; return that length."""
+    lengths = {name: len(a) for name, a in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{k}={v}" for k, v in lengths.items())
+        raise InputError(f"The inputs must have the same length; got {shown}.")
+    n = next(iter(lengths.values()))
+    if n == 0:
+        raise InputError("The inputs are empty; at least one customer is needed.")
+    return n
+
+
+def check_non_negative(name: str, arr: FloatArray) -> None:
+    """Raise :class:`InputError` if any value is negative."""
+    bad = arr < 0
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"`{name}` must not be negative; position {i} holds {arr[i]!r}.")
+
+
+def check_integer(name: str, arr: FloatArray) -> None:
+    """Raise :class:`InputError` if any value is not a whole number."""
+    bad = arr != np.round(arr)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"`{name}` must hold whole numbers (counts of repeat purchases or periods); "
+            f"position {i} holds {arr[i]!r}."
+        )
+
+
+def check_rfm(
+    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Validate a (frequency, recency, T) triple as in lifetimes' ``summary_data_from_...`` layout.
+
+    frequency: number of repeat purchases (integer >= 0); recency: time from the first to the last
+    purchase (0 when frequency is 0); T: time from the first purchase to the end of observation.
+    """
+    x = as_float_array("frequency", frequency)
+    t_x = as_float_array("recency", recency)
+    t = as_float_array("T", T)
+    check_same_length(frequency=x, recency=t_x, T=t)
+    check_non_negative("frequency", x)
+    check_non_negative("recency", t_x)
+    check_non_negative("T", t)
+    check_integer("frequency", x)
+    # A relative tolerance: recency and T are often computed as floats (days / 7).
+    over = t_x > t * (1 + 1e-9) + 1e-12
+    if over.any():
+        i = int(np.flatnonzero(over)[0])
+        raise InputError(
+            f"`recency` must not exceed `T` (the last purchase cannot be after the end of "
+            f"observation); position {i} has recency={t_x[i]!r} and T={t[i]!r}."
+        )
+    stray = (x == 0) & (t_x != 0)
+    if stray.any():
+        i = int(np.flatnonzero(stray)[0])
+        raise InputError(
+            f"`recency` must be 0 for a customer with no repeat purchase (frequency 0); "
+            f"position {i} has recency={t_x[i]!r}."
+        )
+    return x, np.minimum(t_x, t), t
+
+
+def check_weights(weights: ArrayLike | None, n: int) -> FloatArray:
+    """Return validated per-row weights (ones when ``weights`` is None)."""
+    if weights is None:
+        return np.ones(n)
+    w = as_float_array("weights", weights)
+    if len(w) != n:
+        raise InputError(f"`weights` must have one value per customer; got {len(w)} for {n}.")
+    check_non_negative("weights", w)
+    if w.sum() <= 0:
+        raise InputError(
+            "`weights` sum to zero; at least one customer must have a positive weight."
+        )
+    return w
+
+
+def collapse(columns: Mapping[str, FloatArray], weights: FloatArray) -> FitData:
+    """Collapse identical rows of ``columns`` into one row each, summing their ``weights``.
+
+    Rows with zero weight are dropped. The likelihood of the collapsed data times its weights is
+    exactly the likelihood of the original data, and it is evaluated once per distinct pattern.
+    """
+    frame = pd.DataFrame(dict(columns))
+    frame["weights"] = weights
+    frame = frame[frame["weights"] > 0]
+    grouped = frame.groupby(list(columns), sort=False, as_index=False)["weights"].sum()
+    return {name: grouped[name].to_numpy(dtype=np.float64) for name in grouped.columns}
+
+
+def index_of(*inputs: Any) -> pd.Index | None:
+    """The index of the first pandas input, so that predictions stay keyed by customer."""
+    for value in inputs:
+        if isinstance(value, pd.Series | pd.DataFrame):
+            return value.index
+    return None
+
+
+def keyed(result: FloatArray, index: pd.Index | None, name: str) -> FloatArray | pd.Series:
+    """Return ``result`` as a Series on ``index`` when the inputs were pandas, else as an array."""
+    if index is not None and len(index) == len(result):
+        return pd.Series(result, index=index, name=name)
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# the base class
+# --------------------------------------------------------------------------------------------
+
+
+class BaseFitter(ABC):
+    """Maximum-likelihood fitting, standard errors, summary and persistence for CLV models.
+
+    Parameters
+    ----------
+    penalizer_coef:
+        L2 penalty on the natural parameters added to the mean negative log-likelihood
+        (``penalizer_coef * sum(params**2)``, as in lifetimes). 0 gives the plain MLE; a small
+        value (0.001-0.1) tames parameters that run off to infinity on thin data.
+    tol:
+        Convergence tolerance of the optimiser on the projected gradient of the mean negative
+        log-likelihood.
+    max_iter:
+        Maximum optimiser iterations.
+    """
+
+    model_name: ClassVar[str]
+    param_names: ClassVar[tuple[str, ...]]
+    #: Whether ``_nll`` also returns the gradient with respect to the log-parameters.
+    _has_gradient: ClassVar[bool] = True
+
+    params_: dict[str, float]
+    standard_errors_: dict[str, float]
+    log_likelihood_: float
+    n_customers_: int
+    converged_: bool
+
+    def __init__(
+        self, penalizer_coef: float = 0.0, tol: float = 1e-8, max_iter: int = 1000
+    ) -> None:
+        self.penalizer_coef = penalizer_coef
+        self.tol = tol
+        self.max_iter = max_iter
+
+    # -- to be provided by each model -------------------------------------------------------
+
+    @abstractmethod
+    def _nll(
+        self, params: FloatArray, data: FitData, grad: bool
+    ) -> tuple[float, FloatArray | None]:
+        """Total (weighted) negative log-likelihood at natural ``params``.
+
+        When ``grad`` is true and the model has an analytic gradient, also return the gradient
+        with respect to the natural parameters; otherwise return ``None`` in its place.
+        """
+
+    def _initial_log_params(self, data: FitData) -> FloatArray:
+        """Starting point of the optimiser on the log scale (all parameters 1 by default)."""
+        return np.zeros(len(self.param_names))
+
+    # -- fitting --------------------------------------------------------------------------------
+
+    def _check_hyperparameters(self) -> None:
+        if not (isinstance(self.penalizer_coef, int | float) and self.penalizer_coef >= 0):
+            raise InputError(
+                f"`penalizer_coef` must be a number >= 0; got {self.penalizer_coef!r}."
+            )
+        if not (isinstance(self.max_iter, int) and self.max_iter > 0):
+            raise InputError(f"`max_iter` must be a positive integer; got {self.max_iter!r}.")
+        if not (isinstance(self.tol, int | float) and self.tol > 0):
+            raise InputError(f"`tol` must be a positive number; got {self.tol!r}.")
+
+    def _objective(self, data: FitData, n: float) -> Callable[[FloatArray], Any]:
+        pen = float(self.penalizer_coef)
+
+        def fun(theta: FloatArray) -> Any:
+            params = np.exp(theta)
+            with np.errstate(all="ignore"):
+                value, g = self._nll(params, data, self._has_gradient)
+            obj = value / n + pen * float(np.sum(params**2))
+            if not np.isfinite(obj):
+                obj = 1e300
+            if not self._has_gradient:
+                return obj
+            assert g is not None
+            # chain rule to the log scale: d/dtheta = params * d/dparams
+            gtheta = g * params / n + 2.0 * pen * params**2
+            if not np.all(np.isfinite(gtheta)):
+                gtheta = np.zeros_like(theta)
+            return obj, gtheta
+
+        return fun
+
+    def _optimise(self, data: FitData, unit_hint: str) -> None:
+        """Minimise, check the optimum, compute standard errors and store the learned state."""
+        self._check_hyperparameters()
+        n = float(data["weights"].sum())
+        if n < MIN_CUSTOMERS:
+            raise ModelFitError(
+                f"{type(self).__name__} needs at least {MIN_CUSTOMERS} customers to fit; got "
+                f"{n:g}. Fit on more data."
+            )
+        fun = self._objective(data, n)
+        theta0 = self._initial_log_params(data)
+        bounds = [(-_LOG_PARAM_BOX, _LOG_PARAM_BOX)] * len(theta0)
+        options = {"maxiter": self.max_iter, "gtol": self.tol, "ftol": 1e-15, "maxcor": 20}
+        res = minimize(
+            fun,
+            theta0,
+            jac=True if self._has_gradient else "3-point",
+            method="L-BFGS-B",
+            bounds=bounds,
+            options=options,
+        )
+        if not res.success:
+            # L-BFGS-B often stops with "ABNORMAL" line-search failure right at the optimum
+            # (the objective cannot decrease further in floating point). Polish with BFGS.
+            res2 = minimize(
+                fun,
+                res.x,
+                jac=True if self._has_gradient else "3-point",
+                method="BFGS",
+                options={"maxiter": self.max_iter, "gtol": max(self.tol, 1e-6)},
+            )
+            if np.isfinite(res2.fun) and res2.fun <= res.fun:
+                res = res2
+        theta = np.asarray(res.x, dtype=np.float64)
+        params = np.exp(theta)
+        with np.errstate(all="ignore"):
+            nll, _ = self._nll(params, data, False)
+        names = ", ".join(f"{k}={v:.4g}" for k, v in zip(self.param_names, params, strict=True))
+        if not np.isfinite(nll):
+            raise ModelFitError(
+                f"{type(self).__name__} fit gave a non-finite log-likelihood ({names}). "
+                f"Check the data for extreme values, try another time unit {unit_hint}, or set a "
+                f"small `penalizer_coef` (e.g. 0.01)."
+            )
+        runaway = [
+            p for p, t in zip(self.param_names, theta, strict=True) if abs(t) > LOG_PARAM_LIMIT
+        ]
+        if runaway:
+            raise ModelFitError(
+                f"{type(self).__name__} fit is degenerate: parameter(s) "
+                f"{', '.join(runaway)} ran off to 0 or infinity ({names}). "
+                f"The data do not identify the model; try a "
+                f"`penalizer_coef` such as 0.01, another time unit {unit_hint}, or more data."
+            )
+        converged = bool(res.success) or self._gradient_small(fun, theta)
+        if not converged:
+            raise ModelFitError(
+                f"{type(self).__name__} did not converge after {res.nit} iterations "
+                f"({res.message}; {names}). Try another time unit {unit_hint}, a `penalizer_coef` "
+                f"such as 0.01, or a larger `max_iter`."
+            )
+        self.params_ = {k: float(v) for k, v in zip(self.param_names, params, strict=True)}
+        self.log_likelihood_ = float(-nll)
+        self.n_customers_ = round(n)
+        self.converged_ = converged
+        self.standard_errors_ = self._standard_errors(params, data)
+
+    def _gradient_small(self, fun: Callable[[FloatArray], Any], theta: FloatArray) -> bool:
+        """True when the objective is flat at ``theta`` (an optimum L-BFGS-B did not certify)."""
+        if self._has_gradient:
+            _, g = fun(theta)
+        else:
+            g = np.empty_like(theta)
+            f0 = fun(theta)
+            for i in range(len(theta)):
+                step = np.zeros_like(theta)
+                step[i] = 1e-6
+                g[i] = (fun(theta + step) - f0) / 1e-6
+        return bool(np.max(np.abs(g)) < 1e-4)
+
+    def _standard_errors(self, params: FloatArray, data: FitData) -> dict[str, float]:
+        """Standard errors: sqrt of the diagonal of the inverse Hessian of -LL in natural params.
+
+        The Hessian is computed by central differences of the analytic gradient (or, for models
+        without one, of the log-likelihood itself) with relative steps in the natural parameters.
+        NaN where the Hessian is not positive definite (a flat direction of the likelihood).
+        """
+        k = len(params)
+        hess = np.empty((k, k))
+        steps = 1e-4 * params
+        with np.errstate(all="ignore"):
+            if self._has_gradient:
+                for i in range(k):
+                    e = np.zeros(k)
+                    e[i] = steps[i]
+                    _, gp = self._nll(params + e, data, True)
+                    _, gm = self._nll(params - e, data, True)
+                    assert gp is not None and gm is not None
+                    hess[:, i] = (gp - gm) / (2 * steps[i])
+                hess = (hess + hess.T) / 2
+            else:
+
+                def f(p: FloatArray) -> float:
+                    return self._nll(p, data, False)[0]
+
+                f0 = f(params)
+                for i in range(k):
+                    for j in range(i, k):
+                        ei = np.zeros(k)
+                        ej = np.zeros(k)
+                        ei[i] = steps[i]
+                        ej[j] = steps[j]
+                        if i == j:
+                            val = (f(params + ei) - 2 * f0 + f(params - ei)) / steps[i] ** 2
+                        else:
+                            val = (
+                                f(params + ei + ej)
+                                - f(params + ei - ej)
+                                - f(params - ei + ej)
+                                + f(params - ei - ej)
+                            ) / (4 * steps[i] * steps[j])
+                        hess[i, j] = hess[j, i] = val
+        se = np.full(k, np.nan)
+        if np.all(np.isfinite(hess)):
+            try:
+                cov = np.linalg.inv(hess)
+                diag = np.diag(cov)
+                if np.all(diag > 0):
+                    se = np.sqrt(diag)
+            except np.linalg.LinAlgError:
+                pass
+        return {name: float(v) for name, v in zip(self.param_names, se, strict=True)}
+
+    # -- fitted-state helpers -----------------------------------------------------------------
+
+    @property
+    def is_fitted(self) -> bool:
+        """True once :meth:`fit` (or :meth:`load`) has set ``params_``."""
+        return hasattr(self, "params_")
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call `fit(...)` (or "
+                f"`{type(self).__name__}.load(path)`) before predicting."
+            )
+
+    def _p(self) -> tuple[float, ...]:
+        self._check_fitted()
+        return tuple(self.params_[k] for k in self.param_names)
+
+    def summary(self) -> pd.DataFrame:
+        """Fitted parameters with standard errors and Wald 95 % intervals.
+
+        Columns: ``param``, ``value``, ``se``, ``lower_95``, ``upper_95``.
+        """
+        self._check_fitted()
+        rows = []
+        for name in self.param_names:
+            value = self.params_[name]
+            se = self.standard_errors_.get(name, math.nan)
+            rows.append(
+                {
+                    "param": name,
+                    "value": value,
+                    "se": se,
+                    "lower_95": value - 1.959963984540054 * se,
+                    "upper_95": value + 1.959963984540054 * se,
+                }
+            )
+        return pd.DataFrame(rows, columns=["param", "value", "se", "lower_95", "upper_95"])
+
+    def __repr__(self) -> str:
+        if not self.is_fitted:
+            return f"{type(self).__name__}(penalizer_coef={self.penalizer_coef!r})"
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"<{type(self).__name__} fitted on {self.n_customers_} customers: {shown}>"
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted model as plain JSON-ready data (model name, version, params, fit facts)."""
+        self._check_fitted()
+        from retentionkit import __version__
+
+        return {
+            "format": _SAVE_FORMAT,
+            "model": self.model_name,
+            "class": type(self).__name__,
+            "retentionkit_version": __version__,
+            "hyperparameters": {
+                "penalizer_coef": self.penalizer_coef,
+                "tol": self.tol,
+                "max_iter": self.max_iter,
+            },
+            "params": dict(self.params_),
+            "standard_errors": {
+                k: (None if math.isnan(v) else v) for k, v in self.standard_errors_.items()
+            },
+            "log_likelihood": self.log_likelihood_,
+            "n_customers": self.n_customers_,
+            "converged": self.converged_,
+        }
+
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model to ``path`` as JSON (no pickle: safe to load from anyone)."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> Self:
+        """Rebuild a fitted model from :meth:`to_dict` output."""
+        from retentionkit.clv.models import MODELS
+
+        name = payload.get("model")
+        if name not in MODELS:
+            raise InputError(
+                f"Saved model names unknown model {name!r}; expected one of {sorted(MODELS)}."
+            )
+        target = MODELS[name]
+        if not issubclass(target, cls):
+            raise InputError(
+                f"The saved model is a {target.__name__} ({name!r}), not a {cls.__name__}."
+            )
+        hyper = payload.get("hyperparameters", {})
+        model = target(**hyper)
+        params = payload.get("params", {})
+        missing = [p for p in target.param_names if p not in params]
+        if missing:
+            raise InputError(f"Saved {name!r} model lacks parameter(s) {', '.join(missing)}.")
+        model.params_ = {p: float(params[p]) for p in target.param_names}
+        ses = payload.get("standard_errors", {})
+        model.standard_errors_ = {
+            p: (math.nan if ses.get(p) is None else float(ses[p])) for p in target.param_names
+        }
+        model.log_likelihood_ = float(payload.get("log_likelihood", math.nan))
+        model.n_customers_ = int(payload.get("n_customers", 0))
+        model.converged_ = bool(payload.get("converged", True))
+        return model  # type: ignore[return-value]
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Read a model written by :meth:`save`. ``BaseFitter.load`` returns the right class."""
+        p = Path(path)
+        try:
+            payload = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            from retentionkit.errors import MissingFileError
+
+            raise MissingFileError(f"Model file {str(p)!r} does not exist.") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"Model file {str(p)!r} is not valid JSON ({exc}).") from None
+        if not isinstance(payload, dict):
+            raise InputError(f"Model file {str(p)!r} does not hold a saved retentionkit model.")
+        return cls.from_dict(payload)
+
+
+def param_vector(model: BaseFitter, names: Sequence[str]) -> FloatArray:
+    """The fitted parameters ``names`` as an array (helper for vectorised formulas)."""
+    model._check_fitted()
+    return np.array([model.params_[n] for n in names])

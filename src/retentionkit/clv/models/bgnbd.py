@@ -1,0 +1,308 @@
+r"""BG/NBD: the beta-geometric / negative binomial distribution model.
+
+Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "'Counting Your Customers' the Easy Way: An
+Alternative to the Pareto/NBD Model". *Marketing Science* 24(2), 275-284.
+
+While active, a customer buys as a Poisson process with rate :math:`\lambda \sim
+\mathrm{Gamma}(r, \alpha)`; after each purchase they drop out with probability :math:`p \sim
+\mathrm{Beta}(a, b)`. For a customer with :math:`x` repeat purchases, the last at :math:`t_x`,
+observed until :math:`T` (all measured from their first purchase), FHL (2005) eq. (6) gives
+
+.. math::
+
+    L(r, \alpha, a, b \mid x, t_x, T) =
+        \frac{B(a, b + x)}{B(a, b)} \frac{\Gamma(r + x)\,\alpha^r}{\Gamma(r)\,(\alpha + T)^{r + x}}
+        + \delta_{x > 0}\,\frac{B(a + 1, b + x - 1)}{B(a, b)}
+          \frac{\Gamma(r + x)\,\alpha^r}{\Gamma(r)\,(\alpha + t_x)^{r + x}} .
+
+It is evaluated in log space as :math:`A_1 + u_1 + \log(1 + e^{d})` with
+:math:`u_1 = -(r+x)\log(\alpha+T)` and
+:math:`d = \log a - \log(b+x-1) + (r+x)\,[\log(\alpha+T) - \log(\alpha+t_x)]` (a log-sum-exp that
+cannot overflow), and its gradient is analytic. The terms that depend on :math:`x` only
+(:math:`\Gamma` and beta functions) are computed once per distinct :math:`x`, which is what makes a
+fit on a million customers take about a second.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1, xlogy
+
+from retentionkit.clv.models.base import (
+    BaseFitter,
+    FitData,
+    FloatArray,
+    as_float_array,
+    check_rfm,
+    check_weights,
+    collapse,
+    index_of,
+    keyed,
+)
+from retentionkit.errors import InputError, ModelFitError
+
+__all__ = ["BetaGeoFitter"]
+
+_UNIT_HINT = "(e.g. weeks instead of days)"
+
+
+def prepare_rfm(x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) -> FitData:
+    """Collapse (x, t_x, T) rows and add the per-distinct-x bookkeeping the likelihoods use."""
+    data = collapse({"x": x, "t_x": t_x, "T": T}, w)
+    xu, inverse = np.unique(data["x"], return_inverse=True)
+    data["xu"] = xu
+    data["xw"] = np.bincount(inverse, weights=data["weights"], minlength=len(xu))
+    return data
+
+
+def check_time(name: str, t: ArrayLike) -> FloatArray:
+    """Validate a prediction horizon (>= 0)."""
+    arr = as_float_array(name, t)
+    if (arr < 0).any():
+        raise InputError(f"`{name}` must not be negative; got {arr[arr < 0][0]!r}.")
+    return arr
+
+
+class BetaGeoFitter(BaseFitter):
+    r"""BG/NBD model (Fader, Hardie & Lee 2005), fitted by maximum likelihood.
+
+    Parameters ``r, alpha`` (gamma heterogeneity of the purchase rate, ``alpha`` in the time unit
+    of the data) and ``a, b`` (beta heterogeneity of the drop-out probability). See the module
+    docstring for the likelihood (FHL 2005 eq. 6).
+
+    Time unit: whatever ``recency`` and ``T`` are measured in (days, weeks …); predictions for a
+    horizon ``t`` use the same unit. ``T`` runs from the first purchase to the end of observation.
+
+    Examples
+    --------
+    >>> bgf = BetaGeoFitter().fit(frequency, recency, T)          # doctest: +SKIP
+    >>> bgf.conditional_expected_number_of_purchases_up_to_time(39, frequency, recency, T)
+    """
+
+    model_name: ClassVar[str] = "bgnbd"
+    param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+
+    def fit(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        weights: ArrayLike | None = None,
+    ) -> BetaGeoFitter:
+        """Fit on per-customer repeat frequency, recency and age ``T``; returns ``self``.
+
+        Identical ``(frequency, recency, T)`` rows are collapsed into weights first.
+        ``weights`` (optional) counts how many customers each row stands for.
+        """
+        x, t_x, t = check_rfm(frequency, recency, T)
+        w = check_weights(weights, len(x))
+        if not (w[x > 0] > 0).any():
+            raise ModelFitError(
+                f"{type(self).__name__} cannot be fitted: no customer made a repeat purchase "
+                f"(every frequency is 0), so the purchase and drop-out processes are not "
+                f"identified. Use a longer observation window or more data."
+            )
+        data = prepare_rfm(x, t_x, t, w)
+        self._optimise(data, _UNIT_HINT)
+        return self
+
+    def _initial_log_params(self, data: FitData) -> FloatArray:
+        # r=1, alpha = mean T / mean-rate scale, a=1, b=1 (a data-scaled alpha speeds convergence)
+        w = data["weights"]
+        mean_T = float(np.sum(w * data["T"]) / w.sum())
+        mean_x = float(np.sum(w * data["x"]) / w.sum())
+        alpha0 = max(mean_T / max(mean_x, 0.1), 1e-3)
+        return np.log(np.array([1.0, alpha0, 1.0, 1.0]))
+
+    def _nll(
+        self, params: FloatArray, data: FitData, grad: bool
+    ) -> tuple[float, FloatArray | None]:
+        r, alpha, a, b = params
+        xu, xw = data["xu"], data["xw"]
+        x, t_x, T, w = data["x"], data["t_x"], data["T"], data["weights"]
+        # per distinct x
+        a1 = (
+            gammaln(r + xu)
+            - gammaln(r)
+            + r * np.log(alpha)
+            + gammaln(a + b)
+            + gammaln(b + xu)
+            - gammaln(b)
+            - gammaln(a + b + xu)
+        )
+        # per row
+        la = np.log(alpha + T)
+        lb = np.log(alpha + t_x)
+        rx = r + x
+        pos = x > 0
+        d = np.log(a) - np.log(np.where(pos, b + x - 1, 1.0)) + rx * (la - lb)
+        soft = np.where(pos, np.logaddexp(0.0, d), 0.0)
+        ll = float(np.dot(xw, a1) + np.dot(w, -rx * la + soft))
+        if not grad:
+            return -ll, None
+        sig = np.where(pos, expit(d), 0.0)
+        ws = w * sig
+        dr = (
+            np.dot(xw, digamma(r + xu) - digamma(r) + np.log(alpha))
+            + np.dot(w, -la)
+            + np.dot(ws, la - lb)
+        )
+        dalpha = (
+            xw.sum() * r / alpha
+            - np.dot(w, rx / (alpha + T))
+            + np.dot(ws, rx * (1.0 / (alpha + T) - 1.0 / (alpha + t_x)))
+        )
+        psi_ab = digamma(a + b)
+        psi_abx = digamma(a + b + xu)
+        da = np.dot(xw, psi_ab - psi_abx) + ws.sum() / a
+        db = np.dot(xw, psi_ab + digamma(b + xu) - digamma(b) - psi_abx) - np.dot(
+            ws, 1.0 / np.where(pos, b + x - 1, 1.0)
+        )
+        return -ll, -np.array([dr, dalpha, da, db])
+
+    # -- predictions --------------------------------------------------------------------------
+
+    def conditional_expected_number_of_purchases_up_to_time(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> Any:
+        r"""Expected repeat purchases in :math:`(T, T + t]` given the customer's history.
+
+        FHL (2005) eq. (10):
+
+        .. math::
+
+            E[Y(t) \mid x, t_x, T] = \frac{a + b + x - 1}{a - 1}
+              \frac{1 - \left(\frac{\alpha + T}{\alpha + T + t}\right)^{r + x}
+                    {}_2F_1\!\left(r + x, b + x; a + b + x - 1; \frac{t}{\alpha + T + t}\right)}
+                   {1 + \delta_{x > 0} \frac{a}{b + x - 1}
+                    \left(\frac{\alpha + T}{\alpha + t_x}\right)^{r + x}} .
+
+        Where :math:`{}_2F_1` overflows, Euler's transformation
+        :math:`{}_2F_1(a,b;c;z) = (1-z)^{c-a-b}\,{}_2F_1(c-a, c-b; c; z)` is used instead.
+        ``t`` may be a scalar or one horizon per customer.
+        """
+        r, alpha, a, b = self._p()
+        idx = index_of(frequency, recency, T, t)
+        x, t_x, age = check_rfm(frequency, recency, T)
+        tt = check_time("t", t)
+        with np.errstate(all="ignore"):
+            pa = r + x
+            pb = b + x
+            pc = a + b + x - 1
+            z = tt / (alpha + age + tt)
+            ln_hyp = np.log(hyp2f1(pa, pb, pc, z))
+            ln_alt = np.log(hyp2f1(pc - pa, pc - pb, pc, z)) + (pc - pa - pb) * np.log1p(-z)
+            ln_hyp = np.where(np.isfinite(ln_hyp), ln_hyp, ln_alt)
+            first = (a + b + x - 1) / (a - 1)
+            second = -np.expm1(ln_hyp + (r + x) * np.log((alpha + age) / (alpha + tt + age)))
+            denom = 1 + np.where(
+                x > 0,
+                (a / np.where(x > 0, b + x - 1, 1.0))
+                * np.exp((r + x) * np.log((alpha + age) / (alpha + t_x))),
+                0.0,
+            )
+            out = first * second / denom
+        return keyed(np.asarray(out, dtype=np.float64), idx, "expected_purchases")
+
+    def conditional_probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> Any:
+        r"""Probability the customer is still active at :math:`T` (FHL 2005 eq. 11; "P(alive)").
+
+        .. math::
+
+            P(\text{alive} \mid x, t_x, T) = \left[1 + \delta_{x>0} \frac{a}{b + x - 1}
+                \left(\frac{\alpha + T}{\alpha + t_x}\right)^{r + x}\right]^{-1}
+        """
+        r, alpha, a, b = self._p()
+        idx = index_of(frequency, recency, T)
+        x, t_x, age = check_rfm(frequency, recency, T)
+        with np.errstate(all="ignore"):
+            log_div = (r + x) * np.log((alpha + age) / (alpha + t_x)) + np.log(
+                a / (b + np.maximum(x, 1) - 1)
+            )
+            out = np.where(x == 0, 1.0, expit(-log_div))
+        return keyed(out, idx, "p_alive")
+
+    def expected_number_of_purchases_up_to_time(self, t: ArrayLike) -> Any:
+        r"""Expected repeat purchases in :math:`(0, t]` of a new customer (FHL 2005 eq. 9).
+
+        .. math::
+
+            E[X(t)] = \frac{a + b - 1}{a - 1}\left[1 - \left(\frac{\alpha}{\alpha + t}\right)^r
+                {}_2F_1\!\left(r, b; a + b - 1; \frac{t}{\alpha + t}\right)\right]
+        """
+        r, alpha, a, b = self._p()
+        idx = index_of(t)
+        tt = check_time("t", t)
+        with np.errstate(all="ignore"):
+            hyp = hyp2f1(r, b, a + b - 1, tt / (alpha + tt))
+            out = (a + b - 1) / (a - 1) * (1 - hyp * (alpha / (alpha + tt)) ** r)
+        return keyed(out, idx, "expected_purchases")
+
+    def probability_of_n_purchases_up_to_time(self, t: ArrayLike, n: ArrayLike) -> Any:
+        r"""Probability that a new customer makes exactly ``n`` repeat purchases in :math:`(0, t]`.
+
+        FHL (2005) eq. (8):
+
+        .. math::
+
+            P(X(t) = n) = \frac{B(a, b + n)}{B(a, b)} \mathrm{NBD}(n; r, \alpha, t)
+              + \delta_{n > 0} \frac{B(a + 1, b + n - 1)}{B(a, b)}
+                \left[1 - \sum_{j=0}^{n-1} \mathrm{NBD}(j; r, \alpha, t)\right],
+
+        with the negative-binomial pmf
+        :math:`\mathrm{NBD}(j) = \frac{\Gamma(r+j)}{\Gamma(r) j!}
+        (\frac{\alpha}{\alpha+t})^r (\frac{t}{\alpha+t})^j`; the bracket is the NBD tail,
+        computed as the regularised incomplete beta :math:`I_{t/(\alpha+t)}(n, r)`.
+        ``t`` and ``n`` broadcast against each other.
+        """
+        r, alpha, a, b = self._p()
+        tt, nn = _t_and_n(t, n)
+        with np.errstate(all="ignore"):
+            first = np.exp(betaln(a, b + nn) - betaln(a, b) + _log_nbd(nn, r, alpha, tt))
+            tail = _nbd_tail(nn, r, alpha, tt)
+            second = np.where(
+                nn > 0,
+                np.exp(betaln(a + 1, b + np.maximum(nn, 1) - 1) - betaln(a, b)) * tail,
+                0.0,
+            )
+        return first + second
+
+
+# -- helpers shared with the other purchase models ------------------------------------------
+
+
+def _t_and_n(t: ArrayLike, n: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    tt = check_time("t", t)
+    nn = as_float_array("n", n)
+    if (nn < 0).any() or (nn != np.round(nn)).any():
+        raise InputError(f"`n` must hold whole numbers >= 0; got {nn.tolist()[:5]!r}.")
+    try:
+        tt, nn = np.broadcast_arrays(tt, nn)
+    except ValueError:
+        raise InputError(
+            f"`t` and `n` must be scalars or arrays of the same length; "
+            f"got {len(tt)} and {len(nn)}."
+        ) from None
+    return tt.astype(np.float64), nn.astype(np.float64)
+
+
+def _log_nbd(n: FloatArray, r: float, alpha: float, t: FloatArray) -> FloatArray:
+    """log of the negative-binomial pmf of ``n`` purchases in ``t`` (gamma(r, alpha) rates)."""
+    return (
+        gammaln(r + n)
+        - gammaln(r)
+        - gammaln(n + 1)
+        + r * np.log(alpha / (alpha + t))
+        + xlogy(n, t / (alpha + t))
+    )
+
+
+def _nbd_tail(n: FloatArray, r: float, alpha: float, t: FloatArray) -> FloatArray:
+    """P(NBD >= n) = I_{t/(alpha+t)}(n, r); 1 for n = 0."""
+    safe_n = np.maximum(n, 1)
+    return np.where(n > 0, betainc(safe_n, r, t / (alpha + t)), 1.0)
