@@ -74,14 +74,10 @@ class Settings(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        if not _is_zone(value):
             raise ValueError(
                 f"unknown time zone {value!r} (use an IANA name such as 'Europe/Warsaw' or 'UTC')"
-            ) from None
+            )
         return value
 
     @field_validator("activity_window")
@@ -98,15 +94,32 @@ class Settings(BaseModel):
         return self.surveys.get(survey)
 
 
+def _is_zone(value: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return False
+    return True
+
+
+def check_timezone(value: str, where: str = "timezone") -> str:
+    """An IANA zone name, or a :class:`ConfigError` sentence naming ``where`` it came from."""
+    if not _is_zone(value):
+        raise ConfigError(
+            f"{where} {value!r} is not a known time zone; use an IANA name such as "
+            "'Europe/Warsaw' or 'UTC'."
+        )
+    return value
+
+
 def parse_duration_days(text: str) -> int:
     """'90d' → 90, '12w' → 84, '3m' → 90 (30-day months), '1y' → 365, '45' → 45."""
     units = {"d": 1, "w": 7, "m": 30, "y": 365}
     raw = text.strip().lower()
     try:
-        if raw and raw[-1] in units:
-            value = int(raw[:-1]) * units[raw[-1]]
-        else:
-            value = int(raw)
+        value = int(raw[:-1]) * units[raw[-1]] if raw and raw[-1] in units else int(raw)
     except ValueError:
         raise ConfigError(
             f"Duration {text!r} is not understood; expected a number of days with a unit "
@@ -142,26 +155,20 @@ def load_settings(path: Path | None) -> Settings:
         raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror}).") from None
-    flat: dict = dict(data.pop("workspace", {}))
-    flat.update(data)
-    if "health" in flat:
-        merged = dict(DEFAULT_HEALTH)
-        merged.update(
-            {k: HealthBand(**v) if isinstance(v, dict) else v for k, v in flat["health"].items()}
-        )
-        flat["health"] = merged
-    if "surveys" in flat:
-        merged_s = dict(DEFAULT_SURVEYS)
-        merged_s.update(
-            {k: SurveyScale(**v) if isinstance(v, dict) else v for k, v in flat["surveys"].items()}
-        )
-        flat["surveys"] = merged_s
     try:
+        flat: dict = dict(data.pop("workspace", {}))
+        flat.update(data)
+        for key, defaults in (("health", DEFAULT_HEALTH), ("surveys", DEFAULT_SURVEYS)):
+            if key in flat:
+                if not isinstance(flat[key], dict):
+                    raise ConfigError(f"{path}: [{key}] must be a table of settings.")
+                flat[key] = {**defaults, **flat[key]}
         return Settings(**flat)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"{path}: setting {where!r}: {err['msg']}.") from None
+        msg = str(err["msg"]).removeprefix("Value error, ").rstrip(".")
+        raise ConfigError(f"{path}: setting {where!r}: {msg}.") from None
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}.") from None
 

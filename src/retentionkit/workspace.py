@@ -48,6 +48,9 @@ class Workspace:
     ) -> None:
         from retentionkit.backends import connect
 
+        if settings is None:  # a bad settings file is reported before anything is created
+            path = None if not isinstance(target, (str, Path)) else Path(target)
+            settings = load_settings(find_config(path, Path(config) if config else None))
         self.con = connect(target)
         self.path: Path | None = None
         if (
@@ -56,8 +59,6 @@ class Workspace:
             and str(target) != (":memory:")
         ):
             self.path = Path(target)
-        if settings is None:
-            settings = load_settings(find_config(self.path, Path(config) if config else None))
         self.settings = settings
 
     def __repr__(self) -> str:
@@ -123,7 +124,9 @@ class Workspace:
             drop_missing_customer=drop_missing_customer,
         )
         if timezone is not None:
-            Settings(timezone=timezone)  # validates the zone name
+            from retentionkit.config import check_timezone
+
+            check_timezone(timezone, "--timezone")
         return ingest_source(
             self.con,
             table,

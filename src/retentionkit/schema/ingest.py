@@ -20,6 +20,7 @@ from retentionkit.schema.readers import SourceFrame, read_source
 from retentionkit.schema.store import WriteStats, ensure_table, upsert_frame
 from retentionkit.schema.validate import (
     IngestOptions,
+    show_value,
     apply_mapping,
     check_required,
     extra_column_name,
@@ -95,7 +96,7 @@ def canonicalise(
     result = pd.DataFrame(out, index=frame.index)
     if generate:
         result.insert(0, table.primary_key, _generated_ids(result, table))
-    _check_rules(src, result, table, settings)
+    _check_rules(src, result, table, settings, frame)
     return result, extras
 
 
@@ -111,16 +112,23 @@ def _generated_ids(frame: pd.DataFrame, table: TableContract) -> pd.Series:
 
 
 def _check_rules(
-    src: SourceFrame, frame: pd.DataFrame, table: TableContract, settings: Settings
+    src: SourceFrame,
+    frame: pd.DataFrame,
+    table: TableContract,
+    settings: Settings,
+    raw: pd.DataFrame,
 ) -> None:
+    """Rules across columns (no negative amounts, an end not before its start, …); the value
+    shown is the one written in the file."""
+
     def fail(mask: pd.Series, column: str, expected: str) -> None:
         hits = np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool))
         if hits.size:
             pos = int(hits[0])
-            value = frame[column].iloc[pos]
+            value = (raw[column] if column in raw else frame[column]).iloc[pos]
             raise InputError(
-                f"{src.label}, {src.where(pos)}, column {column}: {value!r} is not valid; "
-                f"expected {expected}."
+                f"{src.label}, {src.where(pos)}, column {src.column(column)}: {show_value(value)} "
+                f"is not valid; expected {expected}."
             )
 
     name = table.name
@@ -159,10 +167,12 @@ def _check_rules(
             )
     elif name == "survey_responses":
         frame["survey"] = frame["survey"].str.lower()
-        _check_scores(src, frame, settings)
+        _check_scores(src, frame, settings, raw)
 
 
-def _check_scores(src: SourceFrame, frame: pd.DataFrame, settings: Settings) -> None:
+def _check_scores(
+    src: SourceFrame, frame: pd.DataFrame, settings: Settings, raw: pd.DataFrame
+) -> None:
     lo = pd.Series(np.nan, index=frame.index)
     hi = pd.Series(np.nan, index=frame.index)
     for survey, scale in settings.surveys.items():
@@ -177,9 +187,11 @@ def _check_scores(src: SourceFrame, frame: pd.DataFrame, settings: Settings) -> 
     if hits.size:
         pos = int(hits[0])
         survey = frame["survey"].iloc[pos]
+        value = raw["score"].iloc[pos] if "score" in raw else frame["score"].iloc[pos]
         raise InputError(
-            f"{src.label}, {src.where(pos)}, column score: {frame['score'].iloc[pos]:g} is "
-            f"outside the {survey} scale; expected {lo.iloc[pos]:g} to {hi.iloc[pos]:g}."
+            f"{src.label}, {src.where(pos)}, column {src.column('score')}: {show_value(value)} is "
+            f"outside the {survey} scale; expected a score from {lo.iloc[pos]:g} to "
+            f"{hi.iloc[pos]:g}."
         )
 
 
@@ -200,9 +212,9 @@ def dedupe_keys(src: SourceFrame, frame: pd.DataFrame, table: TableContract) -> 
             (c for c in frame.columns if not _same(frame[c].iloc[first], frame[c].iloc[second])), pk
         )
         raise InputError(
-            f"{src.label}: {src.where(first)} and {src.where(second)} both have {pk} {key!r} "
-            f"with different values (column {diff}: {frame[diff].iloc[first]!r} vs "
-            f"{frame[diff].iloc[second]!r}); expected one row per {pk}."
+            f"{src.label}, {src.where(second)}, column {src.column(pk)}: {show_value(key)} repeats "
+            f"{src.where(first)} with a different {diff} ({show_value(frame[diff].iloc[first])} vs "
+            f"{show_value(frame[diff].iloc[second])}); expected one row per {pk}."
         )
     return rest
 
@@ -245,8 +257,9 @@ def _line_items(
         first = src.where(int(np.flatnonzero(no_customer.to_numpy())[0]))
         if not options.drop_missing_customer:
             raise InputError(
-                f"{src.label}, {first}, column customer_id: is empty; every order needs a "
-                f"customer_id (give --drop-missing-customer to skip such lines and report them)."
+                f"{src.label}, {first}, column {src.column('customer_id')}: is empty; every "
+                "order needs a customer_id (give --drop-missing-customer to skip such lines "
+                "and report them)."
             )
         report.notes.append(
             f"{int(no_customer.sum()):,} lines without a customer_id skipped (first at {first})"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,9 +38,16 @@ class SourceFrame:
     row_word: str = "line"  # "line" for text files, "row" elsewhere
     line_of: Callable[[int], int] = field(default=lambda i: i + 1)
     is_text: bool = True  # every column holds text that still needs parsing
+    #: canonical name → the user's column name, for columns renamed by a mapping
+    renamed: dict[str, str] = field(default_factory=dict)
 
     def where(self, position: int) -> str:
         return f"{self.row_word} {self.line_of(position)}"
+
+    def column(self, name: str) -> str:
+        """How to name a column in a message: the user's name, plus ours when mapped."""
+        original = self.renamed.get(name)
+        return f"{original} ({name})" if original and original != name else name
 
 
 def _check_readable(path: Path) -> None:
@@ -91,6 +98,12 @@ def read_source(
         return SourceFrame(source.to_pandas(), "the Polars frame", "row", is_text=False)
     if module.startswith("pyarrow"):
         return SourceFrame(source.to_pandas(), "the Arrow table", "row", is_text=False)
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"Unknown --encoding {encoding!r}; try utf-8 or latin-1.") from None
     path = Path(source)
     _check_readable(path)
     suffix = path.suffix.lower()
@@ -117,33 +130,103 @@ def _read_parquet(path: Path) -> SourceFrame:
 
 
 def _read_json(path: Path, encoding: str) -> SourceFrame:
-    text = _sniff_text(path, encoding)
+    """JSON (an array of objects) or NDJSON (one object per line). Numbers are kept as the
+    text they were written as (money stays exact), and every record remembers its line."""
+    text = _decode_whole(path, encoding)
     stripped = text.lstrip()
-    lines = not stripped.startswith("[")
-    try:
-        frame = pd.read_json(path, lines=lines, dtype=False, convert_dates=False, encoding=encoding)
-    except ValueError as exc:
-        line = _first_bad_json_line(path, encoding) if lines else None
-        where = f" (line {line})" if line else ""
-        raise InputError(
-            f"{path}: is not valid {'NDJSON' if lines else 'JSON'}{where}; expected one JSON "
-            f"object per line or an array of objects ({exc})."
-        ) from None
+    if not stripped:
+        raise InputError(f"{path}: is empty; expected JSON objects.")
+    decoder = json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=str)
+    records: list[dict[str, Any]] = []
+    lines: list[int] = []
+    if stripped.startswith("["):
+        kind = "JSON"
+        try:
+            _json_array(text, decoder, records, lines)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{path}: is not valid JSON (line {exc.lineno}: {exc.msg}); expected an array "
+                "of objects or one object per line."
+            ) from None
+    else:
+        kind = "NDJSON"
+        for number, raw in enumerate(text.split("\n"), start=1):
+            if not raw.strip():
+                continue
+            try:
+                value = decoder.decode(raw)
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    f"{path}: is not valid NDJSON (line {number}: {exc.msg}); expected one "
+                    "JSON object per line or an array of objects."
+                ) from None
+            records.append(value)
+            lines.append(number)
+    for record, number in zip(records, lines, strict=True):
+        if not isinstance(record, dict):
+            raise InputError(
+                f"{path}: line {number} holds a JSON {type(record).__name__}, not an object; "
+                f'expected {kind} objects such as {{"order_id": "1", …}}.'
+            )
+    frame = pd.DataFrame.from_records([_json_row(r) for r in records])
     frame = frame.astype(object).where(frame.notna(), None)
-    frame = frame.map(lambda v: None if v is None else str(v))
-    row_word = "line" if lines else "record"
-    return SourceFrame(frame, path.name, row_word, is_text=True)
+    return SourceFrame(frame, path.name, "line", lines.__getitem__, is_text=True)
 
 
-def _first_bad_json_line(path: Path, encoding: str) -> int | None:
-    with path.open(encoding=encoding, errors="replace") as fh:
-        for number, line in enumerate(fh, start=1):
-            if line.strip():
-                try:
-                    json.loads(line)
-                except ValueError:
-                    return number
-    return None
+def _json_array(text: str, decoder: json.JSONDecoder, records: list[Any], lines: list[int]) -> None:
+    """Walk a top-level array, recording the line each element starts on."""
+    ws = " \t\r\n"
+    idx = text.index("[") + 1
+    line, last = 1, 0
+    while True:
+        while idx < len(text) and text[idx] in ws:
+            idx += 1
+        if idx < len(text) and text[idx] == "]" and not records:
+            idx += 1
+            break
+        line += text.count("\n", last, idx)
+        last = idx
+        value, idx = decoder.raw_decode(text, idx)
+        records.append(value)
+        lines.append(line)
+        while idx < len(text) and text[idx] in ws:
+            idx += 1
+        if idx < len(text) and text[idx] == ",":
+            idx += 1
+            continue
+        if idx < len(text) and text[idx] == "]":
+            idx += 1
+            break
+        raise json.JSONDecodeError("expected ',' or ']' after an element", text, idx)
+    if text[idx:].strip():
+        raise json.JSONDecodeError("extra data after the array", text, idx)
+
+
+def _json_row(record: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in record.items():
+        if value is None or isinstance(value, str):
+            out[key] = value
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:  # nested objects and arrays are kept as JSON text
+            out[key] = json.dumps(value, ensure_ascii=False)
+    return out
+
+
+def _decode_whole(path: Path, encoding: str) -> str:
+    _sniff_text(path, encoding)
+    data = path.read_bytes()
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: is not valid {encoding} text (byte {exc.start + 1}); give --encoding "
+            "(e.g. latin-1) or convert the file to UTF-8."
+        ) from None
+    except LookupError:
+        raise InputError(f"{path}: unknown --encoding {encoding!r}.") from None
+    return text.removeprefix("\ufeff")
 
 
 def resolve_delimiter(delimiter: str | None, path: Path, sample: str) -> str:
@@ -201,10 +284,7 @@ def _read_text(
         else:
             frame = pd.read_csv(path, **kwargs)
     except pd.errors.ParserError as exc:
-        raise InputError(
-            f"{path}: the rows do not line up with the header ({_short(exc)}); "
-            "check --delimiter and quoting."
-        ) from None
+        raise InputError(_ragged_message(path, encoding, sep, header, exc)) from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: is empty; expected a header line and data rows.") from None
     except UnicodeDecodeError as exc:
@@ -219,15 +299,54 @@ def _read_text(
             f"{path}: --columns names {len(columns)} columns but the file has {frame.shape[1]}."
         )
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    if sep == r"\s+":
-        frame = frame.map(lambda v: v.strip() if isinstance(v, str) else v)
     header_lines = 1 if header else 0
     mapper = _LineMapper(path, encoding, sep, header_lines, len(frame))
     return SourceFrame(frame, path.name, "line", mapper, is_text=True)
 
 
 def _short(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[-1].replace("C error: ", "")
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    return lines[-1].replace("C error: ", "").replace("Error tokenizing data. ", "")
+
+
+def _ragged_message(path: Path, encoding: str, sep: str, header: bool, exc: Exception) -> str:
+    """pandas counts rows, not lines, in its message; find the real line of the first row with
+    more fields than the header."""
+    hint = "check --delimiter and quoting"
+    try:
+        with path.open(encoding=encoding, errors="replace", newline="") as fh:
+            rows = _physical_rows(fh, sep)
+            width = None
+            for start, row in rows:
+                if width is None:
+                    width = len(row)
+                    if header:
+                        continue
+                if len(row) > width:
+                    return (
+                        f"{path.name}, line {start}: has {len(row)} fields but the "
+                        f"{'header' if header else 'first line'} has {width}; {hint}."
+                    )
+    except csv.Error:
+        pass
+    return f"{path}: the rows do not line up with the header ({_short(exc)}); {hint}."
+
+
+def _physical_rows(fh: Any, sep: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line of the row, fields) for every non-blank row, as pandas sees them."""
+    if sep == r"\s+":
+        for number, line in enumerate(fh, start=1):
+            if line.strip():
+                yield number, line.split()
+        return
+    reader = csv.reader(fh, delimiter=sep)
+    previous_end = 0
+    for row in reader:
+        start = previous_end + 1
+        previous_end = reader.line_num
+        if not row or (len(row) <= 1 and all(not cell.strip() for cell in row)):
+            continue
+        yield start, row
 
 
 class _CountingReader(io.RawIOBase):
@@ -282,21 +401,14 @@ class _LineMapper:
 
     def _build(self) -> list[int]:
         starts: list[int] = []
-        with self._path.open(encoding=self._encoding, errors="replace", newline="") as fh:
-            if self._sep == r"\s+":
-                for number, line in enumerate(fh, start=1):
-                    if number <= self._header or not line.strip():
-                        continue
-                    starts.append(number)
-                return starts
-            reader = csv.reader(fh, delimiter=self._sep)
-            previous_end = 0
-            for row in reader:
-                start = previous_end + 1
-                previous_end = reader.line_num
-                if reader.line_num <= self._header:
-                    continue
-                if not row or (all(not cell.strip() for cell in row) and len(row) <= 1):
-                    continue
-                starts.append(start)
+        try:
+            with self._path.open(encoding=self._encoding, errors="replace", newline="") as fh:
+                rows = _physical_rows(fh, self._sep)
+                for _ in range(self._header):
+                    next(rows, None)
+                starts = [start for start, _ in rows]
+        except csv.Error:  # a file pandas read but the csv module refuses: best effort
+            return []
+        if len(starts) != self._rows:
+            return []
         return starts

@@ -19,7 +19,9 @@ from retentionkit.errors import InputError
 from retentionkit.schema.contracts import Column, ColumnKind, TableContract
 from retentionkit.schema.readers import NA_STRINGS, SourceFrame
 
-_OFFSET_RE = r"(?:[zZ]|[+-]\d{2}:?\d{2})$"
+#: A UTC offset after a time of day: ``…12:00Z``, ``…12:00:00+02:00``, ``…12:00-0500``. A bare
+#: date such as ``15-01-2024`` never counts as one.
+_OFFSET_RE = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
 
 TIME_EXAMPLE = "a date or time such as 2024-03-31 or 2024-03-31 14:05:00"
 
@@ -37,14 +39,15 @@ class IngestOptions:
     drop_missing_customer: bool = False
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     text = str(value)
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def _fail(src: SourceFrame, position: int, column: str, value: Any, expected: str) -> InputError:
     return InputError(
-        f"{src.label}, {src.where(position)}, column {column}: {_show(value)} is not valid; "
+        f"{src.label}, {src.where(position)}, column {src.column(column)}: {show_value(value)} is "
+        f"not valid; "
         f"expected {expected}."
     )
 
@@ -78,11 +81,15 @@ def apply_mapping(
                 f"(columns: {', '.join(map(str, frame.columns))})."
             )
     mapping = {s: t for s, t in mapping.items() if s in present}
+    for source, target in mapping.items():
+        if not str(target).strip():
+            raise InputError(f"{src.label}: --map {source}= needs a target column name.")
     renamed = frame.rename(columns=mapping)
     # case-insensitive match of canonical names (CustomerId → customer_id is left to --map)
     lower = {str(c).lower(): c for c in renamed.columns}
     auto = {lower[n]: n for n in contract.names if n not in renamed.columns and n in lower}
     renamed = renamed.rename(columns=auto)
+    src.renamed = {t: str(s) for s, t in {**mapping, **auto}.items()}
     dupes = renamed.columns[renamed.columns.duplicated()].tolist()
     if dupes:
         raise InputError(f"{src.label}: more than one column maps to {dupes[0]!r}; check --map.")
@@ -115,8 +122,8 @@ def parse_column(
         pos = _first(missing)
         if pos is not None:
             raise InputError(
-                f"{src.label}, {src.where(pos)}, column {column.name}: is empty; every row of "
-                f"{table} needs a {column.name}."
+                f"{src.label}, {src.where(pos)}, column {src.column(column.name)}: is empty; "
+                f"every row of {table} needs a {column.name}."
             )
     parser = _PARSERS[column.kind]
     return parser(src, series, missing, column, options, settings)
@@ -131,12 +138,11 @@ def _parse_text(
     settings: Settings,
 ) -> pd.Series:
     out = series.astype("string").str.strip()
-    if not pd.api.types.is_string_dtype(series) and series.dtype != object:
+    if pd.api.types.is_float_dtype(series):
         # numbers given as ids in a typed frame: 12.0 → "12"
-        if pd.api.types.is_float_dtype(series):
-            as_int = series.dropna()
-            if (as_int == np.floor(as_int)).all():
-                out = series.astype("Int64").astype("string")
+        as_int = series.dropna()
+        if (as_int == np.floor(as_int)).all():
+            out = series.astype("Int64").astype("string")
     out = out.mask(missing)
     return out.astype(object).where(out.notna(), None)
 
@@ -196,7 +202,11 @@ def _parse_timestamp(
         return _localize(parsed, zone).astype("datetime64[us]")
     text = series.astype("string").str.strip().mask(missing)
     fmt = options.date_format
-    has_offset = text.str.contains(_OFFSET_RE, regex=True, na=False)
+    if fmt:
+        aware_format = "%z" in fmt or "%Z" in fmt
+        has_offset = pd.Series(aware_format, index=series.index) & ~missing
+    else:
+        has_offset = text.str.contains(_OFFSET_RE, regex=True, na=False)
     result = pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
     for aware, part in ((False, text[~has_offset & ~missing]), (True, text[has_offset])):
         if part.empty:
@@ -264,7 +274,9 @@ def parse_extra(series: pd.Series) -> tuple[pd.Series, str]:
     missing = _missing_mask(series)
     text = series.astype("string").str.strip().mask(missing)
     numbers = pd.to_numeric(text, errors="coerce")
-    if (numbers.notna() | missing).all() and (~missing).any():
+    # codes such as zip "00950" or "007" stay text: a number would lose the zeros
+    leading_zero = text.str.match(r"^[+-]?0\d", na=False).any()
+    if (numbers.notna() | missing).all() and (~missing).any() and not leading_zero:
         return numbers.astype("float64"), "float64"
     return text.astype(object).where(text.notna(), None), "string"
 
