@@ -132,7 +132,10 @@ def score(
     ),
     fmt: str = typer.Option("csv", "--format", help="csv or json."),
 ) -> None:
-    """Score every customer in FILE: risk (0–1) and the top 3 reasons, highest risk first."""
+    """Score every customer in FILE: risk (0–1) and the top 3 reasons, highest risk first.
+
+    In CSV the reasons are joined with " | "; in JSON they are a list.
+    """
     check_format(fmt, ("csv", "json"))
     import pandas as pd
 
@@ -156,7 +159,7 @@ def score(
         {
             "customer_id": ids.to_numpy(),
             "risk": risk.round(4),
-            "reasons": reasons if fmt == "json" else ["; ".join(r) for r in reasons],
+            "reasons": reasons if fmt == "json" else [" | ".join(r) for r in reasons],
         }
     )
     out = out.sort_values("risk", ascending=False, kind="stable").reset_index(drop=True)
