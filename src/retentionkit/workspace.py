@@ -139,3 +139,37 @@ class Workspace:
             encoding=encoding,
             progress=progress,
         )
+
+    # -- metrics ------------------------------------------------------------------------
+    def metrics(
+        self,
+        metric: str | list[str] | None = None,
+        *,
+        period: str = "month",
+        start: Any = None,
+        end: Any = None,
+        last: int | None = None,
+        segment: str | None = None,
+        customer_definition: str | None = None,
+        active_window: str | None = None,
+        churn_basis: str | None = None,
+        compare: str | None = None,
+        **options: Any,
+    ) -> pd.DataFrame:
+        """KPIs per period and segment: one row per metric, period and segment with
+        ``value``, ``components`` and ``health`` (see docs/metrics.md). ``start``/``end``
+        are the CLI's ``--from``/``--to`` (half-open)."""
+        from retentionkit.metrics.engine import compute_metrics
+
+        names = [metric] if isinstance(metric, str) else metric
+        return compute_metrics(
+            self, names, period=period, start=start, end=end, last=last, segment=segment,
+            customer_definition=customer_definition, active_window=active_window,
+            churn_basis=churn_basis, compare=compare, options=options,
+        )
+
+    def explain(self, metric: str, **kwargs: Any) -> str:
+        """The SQL that computes ``metric``'s components, in this backend's dialect."""
+        from retentionkit.metrics.engine import explain_metric
+
+        return explain_metric(self, metric, **kwargs)

@@ -33,6 +33,7 @@ COMMAND_MODULES: list[str] = [
     "retentionkit.cli.init_cmd",
     "retentionkit.cli.ingest_cmd",
     "retentionkit.cli.generate_cmd",
+    "retentionkit.cli.metrics_cmd",
     "retentionkit.cli.churn_cmd",
 ]
 

@@ -1,0 +1,265 @@
+"""``retentionkit metrics`` (KPIs per period and segment) and ``retentionkit calc`` (the pure
+formulas as a calculator)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from retentionkit.cli._common import check_format, open_workspace, print_json
+
+HEALTH_STYLE = {"excellent": "bold green", "good": "green", "fair": "yellow", "poor": "red"}
+MAX_TABLE_PERIODS = 8
+
+
+def metrics(
+    ctx: typer.Context,
+    metric: list[str] = typer.Option(
+        [],
+        "--metric",
+        "-m",
+        help="Metric name (repeatable); default: every metric the loaded tables allow.",
+    ),
+    period: str = typer.Option("month", "--period", help="day, week, month, quarter or year."),
+    from_: str | None = typer.Option(None, "--from", help="First day (inclusive), YYYY-MM-DD."),
+    to: str | None = typer.Option(None, "--to", help="End day (exclusive), YYYY-MM-DD."),
+    last: int | None = typer.Option(None, "--last", help="Only the last N periods of the data."),
+    segment: str | None = typer.Option(
+        None,
+        "--segment",
+        help="Split by a customer attribute "
+        "or segment scheme (country, channel, plan, cohort, "
+        "rfm …).",
+    ),
+    customer_definition: str | None = typer.Option(
+        None, "--customer-definition", help="activity or contractual."
+    ),
+    active_window: str | None = typer.Option(
+        None, "--active-window", help="Activity window, e.g. 90d (default: the period length)."
+    ),
+    churn_basis: str | None = typer.Option(None, "--churn-basis", help="start (L/S) or end (L/E)."),
+    compare: str | None = typer.Option(None, "--compare", help="previous or year."),
+    fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+) -> None:
+    """Retention KPIs per period and segment, each with its components and health."""
+    check_format(fmt)
+    ws = open_workspace(ctx)
+    frame = ws.metrics(
+        metric or None,
+        period=period,
+        start=from_,
+        end=to,
+        last=last,
+        segment=segment,
+        customer_definition=customer_definition,
+        active_window=active_window,
+        churn_basis=churn_basis,
+        compare=compare,
+    )
+    if fmt == "json":
+        print_json(records(frame))
+    elif fmt == "csv":
+        flat = frame.copy()
+        import json
+
+        flat["period_start"] = flat["period_start"].dt.strftime("%Y-%m-%d")
+        flat["period_end"] = flat["period_end"].dt.strftime("%Y-%m-%d")
+        flat["components"] = [json.dumps(c, default=str) for c in flat["components"]]
+        flat.to_csv(sys.stdout, index=False)
+    else:
+        _print_table(frame, compare, period)
+
+
+def records(frame: Any) -> list[dict[str, Any]]:
+    """The JSON records of ``metrics --format json`` (also served by GET /api/metrics)."""
+    from retentionkit.cli._common import clean_json
+
+    out = []
+    for rec in frame.to_dict("records"):
+        rec["period_start"] = rec["period_start"].strftime("%Y-%m-%d")
+        rec["period_end"] = rec["period_end"].strftime("%Y-%m-%d")
+        out.append(clean_json(rec))
+    return out
+
+
+def _fmt_value(value: float | None, unit: str) -> str:
+    if value is None or value != value:
+        return "–"
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit == "%":
+        return f"{value:.2f}%"
+    if unit == "money":
+        return f"{value:,.2f}"
+    return f"{value:,.2f}"
+
+
+def pd_isna(value: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+def _label(start: Any, period: str) -> str:
+    import pandas as pd
+
+    ts = pd.Timestamp(start)
+    if period == "month":
+        return ts.strftime("%Y-%m")
+    if period == "quarter":
+        return f"{ts.year}-Q{(ts.month - 1) // 3 + 1}"
+    if period == "year":
+        return str(ts.year)
+    return ts.strftime("%Y-%m-%d")
+
+
+def _print_table(frame: Any, compare: str | None, period: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from retentionkit.metrics.registry import get_metric
+
+    console = Console(width=max(Console().width, 160))
+    starts = sorted(frame["period_start"].unique())
+    shown = starts[-MAX_TABLE_PERIODS:]
+    table = Table(title="retention KPIs", header_style="bold")
+    table.add_column("metric", no_wrap=True)
+    if frame["segment"].nunique() > 1 or frame["segment"].iloc[0] != "all":
+        table.add_column("segment", no_wrap=True)
+        with_segment = True
+    else:
+        with_segment = False
+    for start in shown:
+        table.add_column(_label(start, period), justify="right")
+    table.add_column("Δ " + ("vs " + compare if compare else "last"), justify="right")
+    for (name, seg), part in frame.groupby(["metric", "segment"], sort=False):
+        spec = get_metric(name)
+        part = part.set_index("period_start")
+        cells: list[Any] = [name, str(seg)] if with_segment else [name]
+        for start in shown:
+            if start in part.index:
+                row = part.loc[start]
+                cells.append(
+                    Text(
+                        _fmt_value(row["value"], spec.unit),
+                        style=HEALTH_STYLE.get(row["health"] or "", ""),
+                    )
+                )
+            else:
+                cells.append("")
+        last_row = part.loc[shown[-1]] if shown[-1] in part.index else None
+        delta = None
+        if last_row is not None:
+            if compare:
+                delta = last_row.get("delta")
+            elif len(shown) > 1 and shown[-2] in part.index:
+                prev = part.loc[shown[-2]]["value"]
+                if last_row["value"] is not None and prev is not None:
+                    delta = last_row["value"] - prev
+        if delta is None or delta != delta or pd_isna(delta):
+            cells.append("")
+        else:
+            good = spec.higher_is_better
+            style = (
+                "" if good is None or delta == 0 else ("green" if (delta > 0) == good else "red")
+            )
+            cells.append(Text(f"{delta:+,.2f}", style=style))
+        table.add_row(*cells)
+    console.print(table)
+    if len(starts) > len(shown):
+        console.print(
+            f"[dim]showing the last {len(shown)} of {len(starts)} periods; use "
+            "--format csv or json for all[/dim]"
+        )
+
+
+# --------------------------------------------------------------------------- calc
+CALC_METRICS = (
+    "crr",
+    "churn_rate",
+    "repeat_purchase_rate",
+    "nps",
+    "csat",
+    "mrr",
+    "cac",
+    "renewal_rate",
+    "clv",
+)
+
+
+def calc(
+    metric: str = typer.Argument(
+        ..., help="crr, churn_rate, repeat_purchase_rate, nps, csat, mrr, cac, renewal_rate or clv."
+    ),
+    start: float | None = typer.Option(None, "--start", help="Customers at the start (S)."),
+    end: float | None = typer.Option(None, "--end", help="Customers at the end (E)."),
+    new: float | None = typer.Option(None, "--new", help="New customers (N)."),
+    lost: float | None = typer.Option(None, "--lost", help="Lost customers (L)."),
+    returning: float | None = typer.Option(None, "--returning", help="Customers with ≥ 2 orders."),
+    customers: float | None = typer.Option(
+        None, "--customers", help="Customers (with ≥ 1 order, or paying)."
+    ),
+    promoters: float | None = typer.Option(None, "--promoters"),
+    passives: float | None = typer.Option(None, "--passives"),
+    detractors: float | None = typer.Option(None, "--detractors"),
+    satisfied: float | None = typer.Option(None, "--satisfied"),
+    responses: float | None = typer.Option(None, "--responses"),
+    arpc: float | None = typer.Option(None, "--arpc", help="Average revenue per customer."),
+    cost: list[float] = typer.Option([], "--cost", help="An acquisition cost (repeatable)."),
+    renewed: float | None = typer.Option(None, "--renewed"),
+    due: float | None = typer.Option(None, "--due"),
+    apv: float | None = typer.Option(None, "--apv", help="Average purchase value."),
+    apf: float | None = typer.Option(None, "--apf", help="Purchases per year."),
+    acl: float | None = typer.Option(None, "--acl", help="Customer lifespan in years."),
+    margin: float = typer.Option(1.0, "--margin", help="Gross margin (0–1]."),
+    discount_rate: float = typer.Option(0.0, "--discount-rate", help="Annual discount rate."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Compute one KPI formula from numbers typed by hand (SPEC §4 worked examples)."""
+    from retentionkit.metrics.calculator import calculate
+
+    check_format(fmt, ("table", "json"))
+    given = {
+        k: v
+        for k, v in dict(
+            start=start,
+            end=end,
+            new=new,
+            lost=lost,
+            returning=returning,
+            customers=customers,
+            promoters=promoters,
+            passives=passives,
+            detractors=detractors,
+            satisfied=satisfied,
+            responses=responses,
+            arpc=arpc,
+            renewed=renewed,
+            due=due,
+            apv=apv,
+            apf=apf,
+            acl=acl,
+        ).items()
+        if v is not None
+    }
+    if cost:
+        given["cost"] = list(cost)
+    if margin != 1.0:
+        given["margin"] = margin
+    if discount_rate:
+        given["discount_rate"] = discount_rate
+    result = calculate(metric, given)
+    if fmt == "json":
+        print_json(result)
+    else:
+        value = result["value"]
+        shown = "undefined" if value is None else f"{value:,.2f}"
+        typer.echo(f"{metric} = {shown}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("metrics")(metrics)
+    app.command("calc")(calc)

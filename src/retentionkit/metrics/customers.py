@@ -1,0 +1,153 @@
+"""Customer counts per period (SPEC §3): S, E, N (new + reactivated), retained, lost.
+
+For a period [t0, t1): S = customers at t0, E = customers at t1, N = E \\ S, retained = E − N,
+L = S − retained, so S − L + N = E holds exactly, per period and segment.
+
+* activity: a customer at t bought in [t − W, t); W defaults to the reporting period, i.e. the
+  customers at a period's end are the buyers of that period;
+* contractual: a customer at t has a term running at t (started_at ≤ t < ended_at or no end).
+
+"new" splits N by first-ever activity: a customer of N whose first order lies in [t0, t1)
+(contractual: whose first term started in (t0, t1], the instants at which they are first
+counted); the rest of N is "reactivated". ``acquired`` counts customers whose first order
+(or first term) falls in [t0, t1) — the acquisition count used by new_customers and CAC, which
+also counts customers who joined and left inside one short window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from retentionkit.metrics.query import MetricQuery
+
+
+def membership(q: MetricQuery) -> Any:
+    """Ibis table (customer_id, t): who is a customer at each boundary instant t."""
+    import ibis
+
+    if q.customer_definition == "contractual":
+        subs = q.ws.table("subscriptions")
+        b = q.boundaries()
+        joined = subs.join(
+            b,
+            [subs.started_at <= b.t, subs.ended_at.isnull() | (subs.ended_at > b.t)],
+        )
+        return joined.select(customer_id=joined.customer_id, t=joined.t).distinct()
+    orders = q.ws.table("orders")
+    if q.window_days is None:
+        # the window before t is exactly the reporting period ending at t
+        grid = q.grid.extended(1)
+        frame = grid.frame()
+        periods = ibis.memtable(frame)
+        lo = ibis.literal(grid.first.to_pydatetime(), type="timestamp")
+        hi = ibis.literal(grid.last.to_pydatetime(), type="timestamp")
+        o = orders.filter((orders.ordered_at >= lo) & (orders.ordered_at < hi))
+        per = o.select(customer_id=o.customer_id, p=q.period_of(o.ordered_at)).distinct()
+        joined = per.join(periods, per.p == periods.period_start)
+        return joined.select(customer_id=joined.customer_id, t=joined.period_end)
+    b = q.boundaries()
+    joined = orders.join(b, [orders.ordered_at >= b.window_start, orders.ordered_at < b.t])
+    return joined.select(customer_id=joined.customer_id, t=joined.t).distinct()
+
+
+def first_activity(q: MetricQuery) -> Any:
+    """Ibis table (customer_id, first_at): first order, or first term start."""
+    if q.customer_definition == "contractual":
+        subs = q.ws.table("subscriptions")
+        return subs.group_by("customer_id").agg(first_at=subs.started_at.min())
+    orders = q.ws.table("orders")
+    return orders.group_by("customer_id").agg(first_at=orders.ordered_at.min())
+
+
+def customer_flags(q: MetricQuery) -> Any:
+    """Ibis table (customer_id, period_start, period_end, in_s, in_e, is_new): one row per
+    customer present at the start or end of a reported period."""
+    import ibis
+
+    members = membership(q)
+    p = q.periods
+    at_end = members.join(p, members.t == p.period_end).select(
+        "customer_id", "period_start", s=ibis.literal(0), e=ibis.literal(1)
+    )
+    at_start = members.join(p, members.t == p.period_start).select(
+        "customer_id", "period_start", s=ibis.literal(1), e=ibis.literal(0)
+    )
+    both = at_end.union(at_start)
+    flags = both.group_by(["customer_id", "period_start"]).agg(in_s=both.s.max(), in_e=both.e.max())
+    first = first_activity(q)
+    j = flags.join(first, "customer_id").join(p, "period_start")
+    if q.customer_definition == "contractual":
+        is_new = (j.first_at > j.period_start) & (j.first_at <= j.period_end)
+    else:
+        is_new = (j.first_at >= j.period_start) & (j.first_at < j.period_end)
+    return j.select("customer_id", "period_start", "in_s", "in_e", is_new=is_new.cast("int64"))
+
+
+def customer_components(q: MetricQuery) -> pd.DataFrame:
+    """S, E, N, new, reactivated, retained, lost, acquired per period and segment."""
+    flags = q.with_segment(customer_flags(q))
+    n_flag = (flags.in_e == 1) & (flags.in_s == 0)
+    counts = flags.group_by(["period_start", "segment"]).agg(
+        start=flags.in_s.sum(),
+        end=flags.in_e.sum(),
+        new_and_reactivated=n_flag.cast("int64").sum(),
+        new=(n_flag & (flags.is_new == 1)).cast("int64").sum(),
+        retained=((flags.in_s == 1) & (flags.in_e == 1)).cast("int64").sum(),
+        lost=((flags.in_s == 1) & (flags.in_e == 0)).cast("int64").sum(),
+    )
+    first = q.with_segment(first_activity(q))
+    first = first.filter(q.in_range(first.first_at))
+    acquired = first.group_by([q.period_of(first.first_at).name("period_start"), "segment"]).agg(
+        acquired=first.count()
+    )
+    out = counts.outer_join(acquired, ["period_start", "segment"])
+    out = out.select(
+        period_start=out.period_start.coalesce(out.period_start_right),
+        segment=out.segment.coalesce(out.segment_right),
+        start=out.start,
+        end=out.end,
+        new_and_reactivated=out.new_and_reactivated,
+        new=out.new,
+        retained=out.retained,
+        lost=out.lost,
+        acquired=out.acquired,
+    )
+    frame = q.run(out)
+    for col in ("start", "end", "new_and_reactivated", "new", "retained", "lost", "acquired"):
+        frame[col] = frame[col].fillna(0).astype("int64")
+    frame["reactivated"] = frame["new_and_reactivated"] - frame["new"]
+    return frame
+
+
+def lifespan_components(q: MetricQuery) -> pd.DataFrame:
+    """Mean monthly churn rate over the 6 months ending at each period end (ChartMogul's
+    lifespan convention), from the same customer counts at month grain."""
+    from retentionkit.metrics import formulas
+    from retentionkit.metrics.periods import make_grid, shift
+
+    months = make_grid("month", shift(q.grid.first, "month", -6), q.grid.last)
+    monthly = customer_components(q.with_grid(months))
+    monthly = monthly.assign(
+        churn=formulas.churn_rate(monthly["lost"], monthly["start"], monthly["end"], q.churn_basis)
+    )
+    rows = []
+    for seg, part in monthly.groupby("segment"):
+        part = part.sort_values("period_start")
+        for start, end in zip(q.grid.starts, q.grid.ends, strict=True):
+            window = part[
+                (part.period_start < end) & (part.period_start >= shift(end, "month", -6))
+            ]
+            valid = window["churn"].dropna()
+            rows.append(
+                {
+                    "period_start": start,
+                    "segment": seg,
+                    "mean_monthly_churn_rate": float(valid.mean()) if len(valid) else float("nan"),
+                    "months": len(valid),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["period_start", "segment", "mean_monthly_churn_rate", "months"]
+    )

@@ -1,0 +1,38 @@
+"""Support-ticket components: resolution time (hours, over tickets resolved in the period) and
+tickets still open at the period end that were opened more than 48 hours before it."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from retentionkit.metrics.query import MetricQuery
+
+SECONDS_PER_HOUR = 3600.0
+
+
+def resolution_components(q: MetricQuery) -> pd.DataFrame:
+    t = q.ws.table("tickets")
+    r = t.filter(t.resolved_at.notnull() & q.in_range(t.resolved_at))
+    hours = (r.resolved_at.epoch_seconds() - r.opened_at.epoch_seconds()) / SECONDS_PER_HOUR
+    r = q.with_segment(r.mutate(period_start=q.period_of(r.resolved_at), hours=hours))
+    agg = r.group_by(["period_start", "segment"]).agg(
+        resolved=r.count(), median_hours=r.hours.median(), mean_hours=r.hours.mean()
+    )
+    return q.run(agg)
+
+
+def open_ticket_components(q: MetricQuery) -> pd.DataFrame:
+    import ibis
+
+    t = q.ws.table("tickets")
+    p = q.periods
+    j = t.join(
+        p, [t.opened_at < p.period_end, t.resolved_at.isnull() | (t.resolved_at >= p.period_end)]
+    )
+    j = q.with_segment(
+        j.mutate(stale=(j.opened_at < j.period_end - ibis.interval(hours=48)).cast("int64"))
+    )
+    agg = j.group_by(["period_start", "segment"]).agg(
+        open_tickets=j.count(), open_over_48h=j.stale.sum()
+    )
+    return q.run(agg)
