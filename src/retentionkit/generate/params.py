@@ -71,9 +71,9 @@ class BusinessParams:
 
     # --- orders (BG/NBD) --------------------------------------------------------------------
     #: Shape r of the gamma distribution of purchase rates (smaller = more heterogeneous).
-    purchase_rate_shape: float = 0.9
+    purchase_rate_shape: float = 0.6
     #: Mean repeat-purchase rate of an alive customer, orders per month.
-    purchase_rate_per_month: float = 1.75
+    purchase_rate_per_month: float = 2.0
     #: Beta(a, b) of the per-customer dropout probability after each repeat purchase.
     dropout_a: float = 0.9
     dropout_b: float = 7.0
