@@ -1,0 +1,58 @@
+"""The CLI shell: every command module registers, errors become one line, start-up is light."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+from retentionkit.cli.app import COMMAND_MODULES, main
+
+
+def test_every_command_module_imports_and_registers() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        assert callable(module.register), name
+
+
+def test_help_lists_commands(capsys) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("init", "ingest", "metrics", "calc", "generate"):
+        assert command in out
+
+
+def test_cli_import_does_not_load_heavy_libraries() -> None:
+    code = (
+        "import sys, retentionkit.cli.app as a; "
+        "heavy = [m for m in ('pandas', 'ibis', 'duckdb', 'numpy', 'scipy', 'sklearn', "
+        "'fastapi', 'plotly') if m in sys.modules]; print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "", f"imported at CLI start-up: {out}"
+
+
+def test_user_error_is_one_line_without_traceback(tmp_path, capsys) -> None:
+    rc = main(["--db", str(tmp_path / "none.duckdb"), "metrics"])
+    err = capsys.readouterr().err
+    assert rc != 0
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert "does not exist" in err
+
+
+def test_unknown_metric_lists_valid_names(tmp_path, capsys) -> None:
+    import pandas as pd
+
+    from retentionkit.workspace import Workspace
+
+    db = tmp_path / "w.duckdb"
+    ws = Workspace(db)
+    ws.ingest("orders", pd.DataFrame({"order_id": ["1"], "customer_id": ["a"],
+                                      "ordered_at": ["2024-01-05"], "amount": [10.0]}))
+    del ws
+    rc = main(["--db", str(db), "metrics", "--metric", "nope"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "valid metrics: crr, churn_rate" in err
