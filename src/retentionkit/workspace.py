@@ -173,3 +173,46 @@ class Workspace:
         from retentionkit.metrics.engine import explain_metric
 
         return explain_metric(self, metric, **kwargs)
+
+    # -- cohorts, RFM, segments ---------------------------------------------------------
+    def cohorts(
+        self,
+        *,
+        period: str = "month",
+        kind: str = "customers",
+        start: Any = None,
+        end: Any = None,
+        segment: str | None = None,
+        customer_definition: str | None = None,
+    ) -> pd.DataFrame:
+        """Acquisition-cohort table: one row per cohort (and segment) and offset with
+        ``cohort, offset, size, value`` (see docs/cohorts.md)."""
+        from retentionkit.cohorts.table import cohort_table
+
+        return cohort_table(
+            self, period=period, kind=kind, start=start, end=end, segment=segment,
+            customer_definition=customer_definition,
+        )
+
+    def rfm(
+        self,
+        time_unit: str = "week",
+        observation_end: Any = None,
+        calibration_end: Any = None,
+    ) -> pd.DataFrame:
+        """Per-customer RFM summary (frequency, recency, T, monetary_value [, holdout
+        columns]) as lifetimes defines it; see :mod:`retentionkit.clv.rfm`."""
+        from retentionkit.clv.rfm import rfm_summary
+
+        return rfm_summary(self, time_unit, observation_end, calibration_end)
+
+    def segments(
+        self, scheme: str = "rfm", *, as_of: Any = None, per_customer: bool = False
+    ) -> pd.DataFrame:
+        """Per-segment summary (customers, share, revenue, KPIs) for ``scheme`` (``rfm``,
+        ``rfm_score`` or any attribute); ``per_customer`` gives each customer's segment."""
+        from retentionkit.segments.summary import segment_customers, segment_summary
+
+        if per_customer:
+            return segment_customers(self, scheme, as_of=as_of)
+        return segment_summary(self, scheme, as_of=as_of)

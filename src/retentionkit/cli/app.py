@@ -35,6 +35,7 @@ COMMAND_MODULES: list[str] = [
     "retentionkit.cli.generate_cmd",
     "retentionkit.cli.metrics_cmd",
     "retentionkit.cli.churn_cmd",
+    "retentionkit.cli.cohorts_cmd",
 ]
 
 

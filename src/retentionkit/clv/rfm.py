@@ -1,0 +1,176 @@
+"""RFM summary of the orders table, computed in the engine (one Ibis expression).
+
+The same quantities as ``lifetimes.utils.summary_data_from_transaction_data`` (with
+``freq="D"`` and ``freq_multiplier`` = the length of the time unit in days) and, with a
+calibration end, ``calibration_and_holdout_data``. Per customer, over the orders placed on or
+before the observation-end day (days are UTC calendar days, orders on that day count):
+
+* ``frequency`` — repeat purchases: the number of distinct purchase days minus one;
+* ``recency`` — time from the first to the last purchase day;
+* ``T`` — time from the first purchase day to the observation-end day;
+* ``monetary_value`` — the mean value of the repeat purchase days, where a day's value is the
+  sum of that day's orders (the first day is left out); 0 for a customer without repeats.
+
+``recency`` and ``T`` are in ``time_unit``: days, weeks (days / 7) or months
+(days / 30.4375, the mean Gregorian month), fractional.
+
+With ``calibration_end`` the four columns above are measured on the calibration window (orders
+on or before the calibration-end day, T to that day) and three holdout columns are added, as
+lifetimes' ``calibration_and_holdout_data`` defines them, for the orders after the
+calibration-end day up to and including the observation-end day:
+
+* ``frequency_holdout`` — distinct purchase days in the holdout window;
+* ``monetary_value_holdout`` — the mean amount of the individual holdout orders (per order, not
+  per day, as lifetimes computes it); 0 without holdout orders;
+* ``duration_holdout`` — length of the holdout window (observation end − calibration end) in
+  the time unit.
+
+Only customers with an order in the calibration window appear (a customer first seen in the
+holdout window has no calibration history), as in lifetimes.
+
+Difference from lifetimes for timestamps with a time of day: lifetimes compares raw timestamps
+with the calibration end (midnight), so an order at 14:00 on the calibration-end day falls in
+its holdout window; here every comparison is on calendar days, so it counts in calibration.
+For date-only data (such as CDNOW) both agree exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from retentionkit.errors import ConfigError, MissingTableError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from retentionkit.workspace import Workspace
+
+__all__ = ["DAYS_PER_UNIT", "TIME_UNITS", "rfm_expr", "rfm_summary"]
+
+#: Length of one time unit in days (a month is the mean Gregorian month, 365.25 / 12).
+DAYS_PER_UNIT: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 30.4375}
+TIME_UNITS: tuple[str, ...] = tuple(DAYS_PER_UNIT)
+
+RFM_COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value"]
+HOLDOUT_COLUMNS = ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
+
+
+def check_time_unit(time_unit: str) -> float:
+    if time_unit not in DAYS_PER_UNIT:
+        raise ConfigError(f"--time-unit {time_unit!r} is not one of: {', '.join(TIME_UNITS)}.")
+    return DAYS_PER_UNIT[time_unit]
+
+
+def _as_day(value: Any, flag: str) -> dt.date | None:
+    from retentionkit.metrics.periods import parse_date
+
+    ts = parse_date(value, flag)
+    return None if ts is None else ts.date()
+
+
+def _daily(orders: Any) -> Any:
+    """One row per customer and purchase day with the day's summed value."""
+    day = orders.ordered_at.cast("date")
+    return (
+        orders.mutate(day=day, value=orders.amount.cast("float64"))
+        .group_by(["customer_id", "day"])
+        .agg(value=lambda t: t.value.sum())
+    )
+
+
+def _summary(orders: Any, end: dt.date, unit_days: float) -> Any:
+    """frequency, recency, T, monetary_value of ``orders`` (already cut at ``end``)."""
+    import ibis
+
+    daily = _daily(orders)
+    per = daily.group_by("customer_id").agg(
+        first_day=daily.day.min(),
+        last_day=daily.day.max(),
+        n_days=daily.day.count(),
+        total=daily.value.sum(),
+        first_value=daily.value.argmin(daily.day),
+    )
+    end_lit = ibis.date(end)
+    repeats = per.n_days - 1
+    return per.select(
+        "customer_id",
+        frequency=repeats.cast("int64"),
+        recency=per.last_day.delta(per.first_day, unit="day").cast("float64") / unit_days,
+        T=end_lit.delta(per.first_day, unit="day").cast("float64") / unit_days,
+        monetary_value=ibis.ifelse(
+            repeats > 0, (per.total - per.first_value) / repeats.cast("float64"), 0.0
+        ),
+    )
+
+
+def rfm_expr(
+    ws: Workspace,
+    time_unit: str = "week",
+    observation_end: Any = None,
+    calibration_end: Any = None,
+) -> Any:
+    """The Ibis expression of :func:`rfm_summary` (nothing is executed except, when
+    ``observation_end`` is not given, one query for the last order day)."""
+    import ibis
+
+    unit_days = check_time_unit(time_unit)
+    orders = ws.table("orders")
+    obs = _as_day(observation_end, "--observation-end")
+    cal = _as_day(calibration_end, "--calibration-end")
+    if obs is None:
+        last = orders.ordered_at.max().execute()
+        if last is None or last != last:  # empty table (None or NaT)
+            raise ConfigError("The orders table is empty; ingest orders first.")
+        obs = _as_day(last, "--observation-end")
+        assert obs is not None
+    if cal is not None and cal >= obs:
+        raise ConfigError(f"--calibration-end {cal} must be before --observation-end {obs}.")
+    day = orders.ordered_at.cast("date")
+    if cal is None:
+        return _summary(orders.filter(day <= ibis.date(obs)), obs, unit_days).order_by(
+            "customer_id"
+        )
+
+    calib = _summary(orders.filter(day <= ibis.date(cal)), cal, unit_days)
+    held = orders.filter((day > ibis.date(cal)) & (day <= ibis.date(obs)))
+    held = held.mutate(day=held.ordered_at.cast("date"), value=held.amount.cast("float64"))
+    hold = held.group_by("customer_id").agg(
+        frequency_holdout=held.day.nunique(),
+        monetary_value_holdout=held.value.mean(),
+    )
+    joined = calib.left_join(hold, "customer_id")
+    duration = (obs - cal).days / unit_days
+    return joined.select(
+        calib.customer_id,
+        calib.frequency,
+        calib.recency,
+        calib.T,
+        calib.monetary_value,
+        frequency_holdout=joined.frequency_holdout.fill_null(0).cast("int64"),
+        monetary_value_holdout=joined.monetary_value_holdout.fill_null(0.0),
+        duration_holdout=ibis.literal(duration, type="float64"),
+    ).order_by("customer_id")
+
+
+def rfm_summary(
+    ws: Workspace,
+    time_unit: str = "week",
+    observation_end: Any = None,
+    calibration_end: Any = None,
+) -> pd.DataFrame:
+    """Per-customer RFM summary (see the module docstring) as a pandas DataFrame.
+
+    Columns ``customer_id, frequency, recency, T, monetary_value``, plus
+    ``frequency_holdout, monetary_value_holdout, duration_holdout`` with ``calibration_end``.
+    ``observation_end`` defaults to the day of the last order.
+    """
+    if not ws.has_table("orders"):
+        raise MissingTableError(
+            "The RFM summary needs the orders table, which is not loaded; ingest it first "
+            "with 'retentionkit ingest orders FILE'."
+        )
+    frame = rfm_expr(ws, time_unit, observation_end, calibration_end).execute()
+    frame = frame.reset_index(drop=True)
+    frame["customer_id"] = frame["customer_id"].astype(str)
+    return frame
