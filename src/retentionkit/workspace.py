@@ -216,3 +216,33 @@ class Workspace:
         if per_customer:
             return segment_customers(self, scheme, as_of=as_of)
         return segment_summary(self, scheme, as_of=as_of)
+
+    # -- customer lifetime value ---------------------------------------------------------
+    def clv(self, horizon: float = 52, *, model: str = "bgnbd",
+            spend_model: str = "gamma-gamma", time_unit: str = "week",
+            observation_end: Any = None, margin: float = 1.0, discount_rate: float = 0.01,
+            penalizer: float = 0.0) -> pd.DataFrame:
+        """Per-customer CLV predictions (see :func:`retentionkit.clv.workflow.predict`)."""
+        from retentionkit.clv import workflow
+
+        return workflow.predict(self, model=model, spend_model=spend_model, horizon=horizon,
+                                time_unit=time_unit, observation_end=observation_end,
+                                margin=margin, discount_rate=discount_rate,
+                                penalizer=penalizer)
+
+    def clv_fit(self, model: str = "bgnbd", *, time_unit: str = "week",
+                observation_end: Any = None, penalizer: float = 0.0) -> Any:
+        """Fit a CLV model on the orders; returns the fitted model object."""
+        from retentionkit.clv import workflow
+
+        return workflow.fit(self, model, time_unit=time_unit, observation_end=observation_end,
+                            penalizer=penalizer).model
+
+    def clv_evaluate(self, calibration_end: Any, observation_end: Any, *, model: str = "auto",
+                     time_unit: str = "week", penalizer: float = 0.0) -> dict[str, Any]:
+        """Holdout evaluation (and automatic model choice with ``model="auto"``)."""
+        from retentionkit.clv import workflow
+
+        return workflow.evaluate(self, calibration_end=calibration_end,
+                                 observation_end=observation_end, model=model,
+                                 time_unit=time_unit, penalizer=penalizer)

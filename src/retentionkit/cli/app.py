@@ -34,6 +34,7 @@ COMMAND_MODULES: list[str] = [
     "retentionkit.cli.ingest_cmd",
     "retentionkit.cli.generate_cmd",
     "retentionkit.cli.metrics_cmd",
+    "retentionkit.cli.clv_cmd",
     "retentionkit.cli.churn_cmd",
     "retentionkit.cli.cohorts_cmd",
 ]

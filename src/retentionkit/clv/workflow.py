@@ -1,0 +1,323 @@
+"""CLV on a workspace: the RFM summary (engine) → a fitted model (in memory) → per-customer
+predictions, holdout evaluation and value tiers. The CLI, the API and the dashboard call these.
+
+Time units: ``time_unit`` (day, week, month) is the unit of recency, T and ``horizon``. CLV is
+the discounted value of the expected purchases over the horizon converted to whole months
+(lifetimes' monthly cash-flow scheme, :mod:`retentionkit.clv.value`), with a *monthly*
+``discount_rate`` (lifetimes' default 0.01) and a gross ``margin``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from retentionkit.clv.rfm import DAYS_PER_UNIT, check_time_unit, rfm_summary
+from retentionkit.errors import ConfigError, InputError, ModelFitError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from retentionkit.clv.models.base import BaseFitter
+    from retentionkit.workspace import Workspace
+
+PURCHASE_MODELS = ("bgnbd", "mbgnbd", "paretonbd")
+SPEND_MODELS = ("gamma-gamma",)
+#: lifetimes' "freq" code of each time unit.
+FREQ_CODE = {"day": "D", "week": "W", "month": "M"}
+DAYS_PER_MONTH = 30.4375
+#: Value tiers by predicted CLV: share of customers from the top.
+TIERS = (("top 1%", 0.01), ("top 5%", 0.05), ("top 20%", 0.20))
+
+
+@dataclass
+class FittedCLV:
+    """A fitted purchase model (and optionally spend model) with the summary it was fitted on."""
+
+    model: BaseFitter
+    summary: pd.DataFrame
+    time_unit: str
+    spend_model: BaseFitter | None = None
+
+
+def _check_model(name: str, allowed: tuple[str, ...], flag: str) -> str:
+    key = name.strip().lower().replace("_", "-")
+    compact = {a.replace("-", ""): a for a in allowed}
+    key = compact.get(key.replace("-", ""), key)
+    if key not in allowed:
+        raise ConfigError(f"{flag} {name!r} is not one of: {', '.join(allowed)}.")
+    return key
+
+
+def fit_summary_model(summary: pd.DataFrame, model: str, penalizer: float = 0.0) -> BaseFitter:
+    """Fit a purchase model or the Gamma-Gamma spend model on an RFM summary."""
+    from retentionkit.clv.models import get_model
+
+    cls = get_model(model)
+    fitted = cls(penalizer_coef=penalizer)
+    if len(summary) == 0:
+        raise ModelFitError("There are no customers with orders in the window; nothing to fit.")
+    if cls.model_name == "gamma-gamma":
+        repeat = summary[summary["frequency"] > 0]
+        if len(repeat) == 0:
+            raise ModelFitError(
+                "The Gamma-Gamma spend model needs customers with repeat "
+                "purchases; there are none. Use more data or a later "
+                "--observation-end."
+            )
+        fitted.fit(repeat["frequency"], repeat["monetary_value"])
+    else:
+        fitted.fit(summary["frequency"], summary["recency"], summary["T"])
+    return fitted
+
+
+def fit(
+    ws: Workspace,
+    model: str = "bgnbd",
+    *,
+    time_unit: str = "week",
+    observation_end: Any = None,
+    penalizer: float = 0.0,
+) -> FittedCLV:
+    """Fit ``model`` (bgnbd, mbgnbd, paretonbd, gamma-gamma) on the workspace's orders."""
+    model = _check_model(model, (*PURCHASE_MODELS, *SPEND_MODELS), "--model")
+    check_time_unit(time_unit)
+    summary = rfm_summary(ws, time_unit, observation_end)
+    return FittedCLV(fit_summary_model(summary, model, penalizer), summary, time_unit)
+
+
+def fit_report(fitted: BaseFitter) -> dict[str, Any]:
+    """{"model", "params", "standard_errors", "log_likelihood", "n_customers", "converged"}."""
+    data = fitted.to_dict()
+    return {
+        key: data[key]
+        for key in (
+            "model",
+            "params",
+            "standard_errors",
+            "log_likelihood",
+            "n_customers",
+            "converged",
+        )
+    }
+
+
+def horizon_months(horizon: float, time_unit: str) -> int:
+    months = int(round(horizon * DAYS_PER_UNIT[time_unit] / DAYS_PER_MONTH))
+    return max(months, 1)
+
+
+def predict(
+    ws: Workspace,
+    *,
+    model: str = "bgnbd",
+    spend_model: str = "gamma-gamma",
+    horizon: float = 52,
+    time_unit: str = "week",
+    observation_end: Any = None,
+    margin: float = 1.0,
+    discount_rate: float = 0.01,
+    penalizer: float = 0.0,
+    fitted: BaseFitter | None = None,
+) -> pd.DataFrame:
+    """Per customer: customer_id, frequency, recency, T, monetary_value, expected_purchases
+    (next ``horizon`` time units), p_alive, expected_avg_spend, clv."""
+    model = _check_model(model, PURCHASE_MODELS, "--model")
+    spend_model = _check_model(spend_model, SPEND_MODELS, "--spend-model")
+    check_time_unit(time_unit)
+    if not horizon or horizon <= 0:
+        raise ConfigError(f"--horizon {horizon} must be a positive number of {time_unit}s.")
+    if not 0 < margin <= 1:
+        raise ConfigError(f"--margin {margin} must be in (0, 1].")
+    if discount_rate < 0:
+        raise ConfigError(f"--discount-rate {discount_rate} must be 0 or more.")
+    summary = rfm_summary(ws, time_unit, observation_end)
+    purchase = fitted if fitted is not None else fit_summary_model(summary, model, penalizer)
+    spend = fit_summary_model(summary, spend_model, penalizer)
+    return predict_summary(
+        summary,
+        purchase,
+        spend,
+        horizon=horizon,
+        time_unit=time_unit,
+        margin=margin,
+        discount_rate=discount_rate,
+    )
+
+
+def predict_summary(
+    summary: pd.DataFrame,
+    purchase: BaseFitter,
+    spend: BaseFitter,
+    *,
+    horizon: float,
+    time_unit: str,
+    margin: float = 1.0,
+    discount_rate: float = 0.01,
+) -> pd.DataFrame:
+    from retentionkit.clv.value import customer_lifetime_value
+
+    x = summary["frequency"].to_numpy(dtype="float64")
+    t_x = summary["recency"].to_numpy(dtype="float64")
+    big_t = summary["T"].to_numpy(dtype="float64")
+    m = summary["monetary_value"].to_numpy(dtype="float64")
+    out = summary[["customer_id", "frequency", "recency", "T", "monetary_value"]].copy()
+    out["expected_purchases"] = np.asarray(
+        purchase.conditional_expected_number_of_purchases_up_to_time(horizon, x, t_x, big_t),
+        dtype="float64",
+    )
+    out["p_alive"] = np.asarray(
+        purchase.conditional_probability_alive(x, t_x, big_t), dtype="float64"
+    )
+    out["expected_avg_spend"] = np.asarray(
+        spend.conditional_expected_average_profit(x, m), dtype="float64"
+    )
+    out["clv"] = np.asarray(
+        customer_lifetime_value(
+            purchase,
+            x,
+            t_x,
+            big_t,
+            out["expected_avg_spend"].to_numpy(),
+            time=horizon_months(horizon, time_unit),
+            discount_rate=discount_rate,
+            freq=FREQ_CODE[time_unit],
+            margin=margin,
+        ),
+        dtype="float64",
+    )
+    return out.reset_index(drop=True)
+
+
+def value_tiers(predictions: pd.DataFrame) -> pd.DataFrame:
+    """customer_id, clv, tier: top 1 %, top 5 %, top 20 % and rest by predicted CLV (each
+    tier excludes the ones above it; ties broken by customer_id for stability)."""
+    ranked = (
+        predictions[["customer_id", "clv"]]
+        .sort_values(["clv", "customer_id"], ascending=[False, True])
+        .reset_index(drop=True)
+    )
+    n = len(ranked)
+    position = np.arange(n)
+    tier = np.full(n, "rest", dtype=object)
+    for label, share in reversed(TIERS):
+        tier[position < int(np.ceil(share * n))] = label
+    ranked["tier"] = tier
+    return ranked
+
+
+def evaluate(
+    ws: Workspace,
+    *,
+    calibration_end: Any,
+    observation_end: Any,
+    model: str = "auto",
+    time_unit: str = "week",
+    penalizer: float = 0.0,
+) -> dict[str, Any]:
+    """Fit on the calibration window, compare predicted with actual holdout purchases.
+
+    ``model="auto"`` fits every purchase model and picks the lowest per-customer MAE."""
+    from retentionkit.clv.evaluation import choose_model, evaluate_holdout
+    from retentionkit.clv.rfm import rfm_summary as summary_of
+
+    if calibration_end is None or observation_end is None:
+        raise ConfigError("clv evaluate needs both --calibration-end and --observation-end.")
+    check_time_unit(time_unit)
+    frame = summary_of(ws, time_unit, observation_end, calibration_end)
+    if len(frame) == 0:
+        raise InputError(
+            "No customer has an order in the calibration window; choose a later --calibration-end."
+        )
+    if model == "auto":
+        choice = choose_model(frame, PURCHASE_MODELS, penalizer_coef=penalizer)
+        evaluation = choice.evaluations[choice.best]
+        candidates = choice.table()
+    else:
+        name = _check_model(model, PURCHASE_MODELS, "--model")
+        evaluation = evaluate_holdout(frame, name, penalizer_coef=penalizer)
+        candidates = pd.DataFrame(
+            [
+                {
+                    "model": name,
+                    "mae": evaluation.mae,
+                    "total_actual": evaluation.total_actual,
+                    "total_predicted": evaluation.total_predicted,
+                    "error": None,
+                }
+            ]
+        )
+    cumulative = cumulative_repeat_transactions(
+        ws, evaluation.model, time_unit, calibration_end, observation_end
+    )
+    return {
+        "model": evaluation.model_name,
+        "params": dict(evaluation.model.params_),
+        "calibration_end": str(pd.Timestamp(calibration_end).date()),
+        "observation_end": str(pd.Timestamp(observation_end).date()),
+        "time_unit": time_unit,
+        "n_customers": len(frame),
+        "total_actual": evaluation.total_actual,
+        "total_predicted": evaluation.total_predicted,
+        "mae": evaluation.mae,
+        "candidates": candidates.to_dict("records"),
+        "by_frequency": evaluation.by_frequency.to_dict("records"),
+        "cumulative": cumulative.to_dict("records"),
+    }
+
+
+def cumulative_repeat_transactions(
+    ws: Workspace, model: BaseFitter, time_unit: str, calibration_end: Any, observation_end: Any
+) -> pd.DataFrame:
+    """Actual vs expected cumulative repeat transactions per time unit (lifetimes'
+    plot_cumulative_transactions): actual counts repeat purchase days (every purchase day but
+    a customer's first); expected sums E[X(t − first day)] over the customers first seen in
+    the calibration window."""
+    import ibis
+
+    unit_days = DAYS_PER_UNIT[time_unit]
+    cal = pd.Timestamp(calibration_end).normalize()
+    obs = pd.Timestamp(observation_end).normalize()
+    orders = ws.table("orders")
+    days = orders.select("customer_id", day=orders.ordered_at.cast("date")).distinct()
+    days = days.filter(days.day <= ibis.date(obs.date()))
+    first = days.group_by("customer_id").agg(first_day=days.day.min())
+    first = first.filter(first.first_day <= ibis.date(cal.date()))
+    births = first.group_by("first_day").agg(n=first.count()).execute()
+    joined = days.join(first, "customer_id")
+    repeats = joined.filter(joined.day > joined.first_day)
+    daily = repeats.group_by("day").agg(n=repeats.count()).execute()
+    if births.empty:
+        return pd.DataFrame(columns=["t", "date", "actual", "predicted"])
+    start = pd.Timestamp(births["first_day"].min())
+    steps = int(np.floor((obs - start).days / unit_days)) + 1
+    grid = start + pd.to_timedelta(np.arange(1, steps + 1) * unit_days, unit="D")
+    daily_days = pd.to_datetime(daily["day"]).to_numpy()
+    daily_n = daily["n"].to_numpy(dtype="float64")
+    order = np.argsort(daily_days)
+    cum = np.cumsum(daily_n[order])
+    idx = np.searchsorted(daily_days[order], grid.to_numpy(), side="right")
+    actual = np.where(idx > 0, cum[np.maximum(idx - 1, 0)], 0.0)
+    birth_days = pd.to_datetime(births["first_day"]).to_numpy()
+    birth_n = births["n"].to_numpy(dtype="float64")
+    predicted = np.empty(len(grid))
+    for k, t in enumerate(grid.to_numpy()):
+        age = (t - birth_days) / np.timedelta64(1, "D") / unit_days
+        alive = age > 0
+        predicted[k] = float(
+            np.sum(
+                birth_n[alive]
+                * np.asarray(
+                    model.expected_number_of_purchases_up_to_time(age[alive]), dtype="float64"
+                )
+            )
+        )
+    return pd.DataFrame(
+        {
+            "t": np.arange(1, steps + 1) * 1.0,
+            "date": grid.strftime("%Y-%m-%d"),
+            "actual": actual,
+            "predicted": predicted,
+        }
+    )
