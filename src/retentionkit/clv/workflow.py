@@ -104,7 +104,7 @@ def fit_report(fitted: BaseFitter) -> dict[str, Any]:
 
 
 def horizon_months(horizon: float, time_unit: str) -> int:
-    months = int(round(horizon * DAYS_PER_UNIT[time_unit] / DAYS_PER_MONTH))
+    months = round(horizon * DAYS_PER_UNIT[time_unit] / DAYS_PER_MONTH)
     return max(months, 1)
 
 
