@@ -110,24 +110,42 @@ def money(x: np.ndarray) -> pa.Array:
     return pa.array(np.round(np.asarray(x, dtype="float64"), 2))
 
 
-def make_ids(prefix: str, n: int, min_width: int) -> pa.Array:
-    """``prefix`` + zero-padded 1 … n, built as raw Arrow buffers (a million ids in milliseconds).
+def id_width(n: int, min_width: int) -> int:
+    """Digits of the identifiers of a table with ``n`` rows (grows so ids stay unique)."""
+    return max(min_width, len(str(max(n, 1))))
 
-    The width grows with n so identifiers stay unique and sort like their numbers.
-    """
-    width = max(min_width, len(str(max(n, 1))))
-    head = prefix.encode("ascii")
+
+_DIGITS = np.array(
+    [[48 + (i // 10**k) % 10 for k in (3, 2, 1, 0)] for i in range(10_000)], dtype=np.uint8
+)
+
+
+def format_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    """``prefix`` + zero-padded ``numbers``, built as raw Arrow buffers four digits at a time
+    (ten million identifiers in well under a second; no Python string per row)."""
+    head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
     row = len(head) + width
+    n = len(numbers)
     buf = np.empty((n, row), dtype=np.uint8)
-    buf[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
-    rest = np.arange(1, n + 1, dtype=np.int64)
-    for col in range(row - 1, len(head) - 1, -1):
-        rest, digit = np.divmod(rest, 10)
-        buf[:, col] = digit + 48
-    offsets = np.arange(0, n * row + 1, row, dtype=np.int64)
-    return pa.LargeStringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(buf.reshape(-1))
-    ).cast(pa.string())
+    buf[:, : len(head)] = head
+    rest = np.asarray(numbers, dtype=np.int64)
+    col = row
+    while col > len(head):
+        k = min(4, col - len(head))
+        rest, digits = np.divmod(rest, 10**k)
+        buf[:, col - k : col] = _DIGITS[digits][:, 4 - k :]
+        col -= k
+    if n * row < 2**31:
+        offsets = np.arange(0, n * row + 1, row, dtype=np.int32)
+        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf))
+    offsets64 = np.arange(0, n * row + 1, row, dtype=np.int64)
+    large = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets64), pa.py_buffer(buf))
+    return large.cast(pa.string())
+
+
+def make_ids(prefix: str, n: int, min_width: int) -> pa.Array:
+    """Identifiers ``prefix`` + 1 … n, zero-padded to :func:`id_width` digits."""
+    return format_ids(prefix, np.arange(1, n + 1, dtype=np.int64), id_width(n, min_width))
 
 
 def labels(codes: np.ndarray, names: tuple[str, ...] | list[str]) -> pa.Array:
@@ -136,14 +154,6 @@ def labels(codes: np.ndarray, names: tuple[str, ...] | list[str]) -> pa.Array:
     mask = codes < 0
     idx = pa.array(np.where(mask, 0, codes).astype(np.int32), mask=mask if mask.any() else None)
     return pa.array(list(names), type=pa.string()).take(idx)
-
-
-def take(values: pa.Array, index: np.ndarray) -> pa.Array:
-    """Gather ``values[index]`` (index −1 → null)."""
-    index = np.asarray(index)
-    mask = index < 0
-    idx = pa.array(np.where(mask, 0, index).astype(np.int64), mask=mask if mask.any() else None)
-    return values.take(idx)
 
 
 def segment_starts(counts: np.ndarray) -> np.ndarray:

@@ -271,7 +271,19 @@ def _write_one(table: pa.Table, path: Path, fmt: str) -> None:
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        pq.write_table(table, path, compression="zstd", row_group_size=1_000_000)
+        # dictionary-encode the repetitive text columns only, never the unique identifiers
+        dictionary = [
+            f.name
+            for f in table.schema
+            if pa.types.is_string(f.type) and not f.name.endswith("_id")
+        ]
+        pq.write_table(
+            table,
+            path,
+            compression="zstd",
+            use_dictionary=dictionary,
+            row_group_size=1_000_000,
+        )
     else:
         import pyarrow.csv as pcsv
 

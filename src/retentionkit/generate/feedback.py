@@ -34,7 +34,6 @@ from retentionkit.generate._util import (
     Calendar,
     labels,
     make_ids,
-    take,
     timestamps,
 )
 from retentionkit.generate.customers import Population
@@ -89,7 +88,7 @@ def simulate_tickets(
     table = pa.table(
         {
             "ticket_id": make_ids("TK", len(owner), 6),
-            "customer_id": take(pop.ids, owner),
+            "customer_id": pop.ids_of(owner),
             "opened_at": timestamps(opened),
             "resolved_at": timestamps(resolved),
         }
@@ -176,7 +175,7 @@ def simulate_surveys(
             "survey": labels(survey, SURVEYS),
             "score": pa.array(score.astype(np.float64)),
             "responded_at": timestamps(when),
-            "customer_id": take(pop.ids, owner),
+            "customer_id": pop.ids_of(owner),
             "comment": labels(comment, COMMENTS),
             "touchpoint": labels(touch, TOUCHPOINTS),
             "scale_min": pa.array(scale[survey, 0]),

@@ -47,11 +47,12 @@ from retentionkit.generate._util import (
     MONTH_DAYS,
     Calendar,
     choice,
+    format_ids,
+    id_width,
     labels,
     make_ids,
     money,
     segment_cumsum,
-    take,
     timestamps,
 )
 from retentionkit.generate.customers import Population
@@ -195,7 +196,7 @@ def simulate_orders(
     orders = pa.table(
         {
             "order_id": make_ids("O", m, 7),
-            "customer_id": take(pop.ids, owner),
+            "customer_id": pop.ids_of(owner),
             "ordered_at": timestamps(times),
             "amount": money(amount),
             "quantity": pa.array(quantity),
@@ -221,9 +222,9 @@ def simulate_orders(
     returns = pa.table(
         {
             "return_id": make_ids("R", len(picked), 7),
-            "customer_id": take(pop.ids, owner[picked]),
+            "customer_id": pop.ids_of(owner[picked]),
             "returned_at": timestamps(returned),
-            "order_id": take(orders.column("order_id").combine_chunks(), picked),
+            "order_id": format_ids("O", picked + 1, id_width(m, 7)),
             "quantity": pa.array(back_q),
             "amount": money(refund),
         }

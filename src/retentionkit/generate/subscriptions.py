@@ -36,10 +36,11 @@ from retentionkit.generate._util import (
     abs_month,
     add_months,
     choice,
+    format_ids,
+    id_width,
     labels,
     make_ids,
     money,
-    take,
     timestamps,
 )
 from retentionkit.generate.customers import Population
@@ -232,12 +233,11 @@ def _table(pop: Population, terms: dict[str, np.ndarray]) -> pa.Table:
     first_seen[terms["sid"][::-1]] = rank[::-1]
     sub_number = np.empty(n_sub, dtype=np.int64)
     sub_number[np.argsort(first_seen, kind="stable")] = np.arange(n_sub)
-    sub_ids = make_ids("S", n_sub, 6)
     return pa.table(
         {
             "term_id": make_ids("T", len(order), 7),
-            "subscription_id": take(sub_ids, sub_number[terms["sid"]]),
-            "customer_id": take(pop.ids, terms["cust"]),
+            "subscription_id": format_ids("S", sub_number[terms["sid"]] + 1, id_width(n_sub, 6)),
+            "customer_id": pop.ids_of(terms["cust"]),
             "started_at": timestamps(terms["start"]),
             "ended_at": timestamps(terms["end"]),
             "mrr": money(terms["mrr"]),
