@@ -163,9 +163,18 @@ class Workspace:
 
         names = [metric] if isinstance(metric, str) else metric
         return compute_metrics(
-            self, names, period=period, start=start, end=end, last=last, segment=segment,
-            customer_definition=customer_definition, active_window=active_window,
-            churn_basis=churn_basis, compare=compare, options=options,
+            self,
+            names,
+            period=period,
+            start=start,
+            end=end,
+            last=last,
+            segment=segment,
+            customer_definition=customer_definition,
+            active_window=active_window,
+            churn_basis=churn_basis,
+            compare=compare,
+            options=options,
         )
 
     def explain(self, metric: str, **kwargs: Any) -> str:
@@ -190,7 +199,12 @@ class Workspace:
         from retentionkit.cohorts.table import cohort_table
 
         return cohort_table(
-            self, period=period, kind=kind, start=start, end=end, segment=segment,
+            self,
+            period=period,
+            kind=kind,
+            start=start,
+            end=end,
+            segment=segment,
             customer_definition=customer_definition,
         )
 
@@ -218,31 +232,65 @@ class Workspace:
         return segment_summary(self, scheme, as_of=as_of)
 
     # -- customer lifetime value ---------------------------------------------------------
-    def clv(self, horizon: float = 52, *, model: str = "bgnbd",
-            spend_model: str = "gamma-gamma", time_unit: str = "week",
-            observation_end: Any = None, margin: float = 1.0, discount_rate: float = 0.01,
-            penalizer: float = 0.0) -> pd.DataFrame:
+    def clv(
+        self,
+        horizon: float = 52,
+        *,
+        model: str = "bgnbd",
+        spend_model: str = "gamma-gamma",
+        time_unit: str = "week",
+        observation_end: Any = None,
+        margin: float = 1.0,
+        discount_rate: float = 0.01,
+        penalizer: float = 0.0,
+    ) -> pd.DataFrame:
         """Per-customer CLV predictions (see :func:`retentionkit.clv.workflow.predict`)."""
         from retentionkit.clv import workflow
 
-        return workflow.predict(self, model=model, spend_model=spend_model, horizon=horizon,
-                                time_unit=time_unit, observation_end=observation_end,
-                                margin=margin, discount_rate=discount_rate,
-                                penalizer=penalizer)
+        return workflow.predict(
+            self,
+            model=model,
+            spend_model=spend_model,
+            horizon=horizon,
+            time_unit=time_unit,
+            observation_end=observation_end,
+            margin=margin,
+            discount_rate=discount_rate,
+            penalizer=penalizer,
+        )
 
-    def clv_fit(self, model: str = "bgnbd", *, time_unit: str = "week",
-                observation_end: Any = None, penalizer: float = 0.0) -> Any:
+    def clv_fit(
+        self,
+        model: str = "bgnbd",
+        *,
+        time_unit: str = "week",
+        observation_end: Any = None,
+        penalizer: float = 0.0,
+    ) -> Any:
         """Fit a CLV model on the orders; returns the fitted model object."""
         from retentionkit.clv import workflow
 
-        return workflow.fit(self, model, time_unit=time_unit, observation_end=observation_end,
-                            penalizer=penalizer).model
+        return workflow.fit(
+            self, model, time_unit=time_unit, observation_end=observation_end, penalizer=penalizer
+        ).model
 
-    def clv_evaluate(self, calibration_end: Any, observation_end: Any, *, model: str = "auto",
-                     time_unit: str = "week", penalizer: float = 0.0) -> dict[str, Any]:
+    def clv_evaluate(
+        self,
+        calibration_end: Any,
+        observation_end: Any,
+        *,
+        model: str = "auto",
+        time_unit: str = "week",
+        penalizer: float = 0.0,
+    ) -> dict[str, Any]:
         """Holdout evaluation (and automatic model choice with ``model="auto"``)."""
         from retentionkit.clv import workflow
 
-        return workflow.evaluate(self, calibration_end=calibration_end,
-                                 observation_end=observation_end, model=model,
-                                 time_unit=time_unit, penalizer=penalizer)
+        return workflow.evaluate(
+            self,
+            calibration_end=calibration_end,
+            observation_end=observation_end,
+            model=model,
+            time_unit=time_unit,
+            penalizer=penalizer,
+        )

@@ -259,7 +259,7 @@ def test_mapping_source_not_in_file_is_clear(tmp_path):
 
 def test_missing_required_column_names_the_fix(tmp_path):
     ws = Workspace(":memory:", settings=Settings())
-    with pytest.raises(InputError, match="required column 'order_id' is missing.*--map"):
+    with pytest.raises(InputError, match=r"required column 'order_id' is missing.*--map"):
         ws.ingest("orders", _user_orders(tmp_path / "o.csv"))
 
 
@@ -326,7 +326,9 @@ def test_dst_edges(tmp_path):
 
 def test_timezone_and_date_format_options(tmp_path):
     got = _times(
-        tmp_path, ["15-01-2024 12:00", "31-07-2024 00:00"], date_format="%d-%m-%Y %H:%M",
+        tmp_path,
+        ["15-01-2024 12:00", "31-07-2024 00:00"],
+        date_format="%d-%m-%Y %H:%M",
         timezone="America/New_York",
     )
     assert got == [pd.Timestamp("2024-01-15 17:00"), pd.Timestamp("2024-07-31 04:00")]

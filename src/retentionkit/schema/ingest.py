@@ -20,12 +20,12 @@ from retentionkit.schema.readers import SourceFrame, read_source
 from retentionkit.schema.store import WriteStats, ensure_table, upsert_frame
 from retentionkit.schema.validate import (
     IngestOptions,
-    show_value,
     apply_mapping,
     check_required,
     extra_column_name,
     parse_column,
     parse_extra,
+    show_value,
 )
 
 __all__ = ["IngestOptions", "IngestReport", "ingest_source", "prepare"]
@@ -195,8 +195,14 @@ def _check_scores(
         )
 
 
-def dedupe_keys(src: SourceFrame, frame: pd.DataFrame, table: TableContract) -> pd.DataFrame:
-    """Identical repeated rows collapse to one; the same key with different values is refused."""
+def dedupe_keys(
+    src: SourceFrame,
+    frame: pd.DataFrame,
+    table: TableContract,
+    raw: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Identical repeated rows collapse to one; the same key with different values is refused
+    (the message quotes ``raw``, the values as written, when given)."""
     pk = table.primary_key
     dup = frame[pk].duplicated(keep=False)
     if not dup.any():
@@ -211,10 +217,12 @@ def dedupe_keys(src: SourceFrame, frame: pd.DataFrame, table: TableContract) -> 
         diff = next(
             (c for c in frame.columns if not _same(frame[c].iloc[first], frame[c].iloc[second])), pk
         )
+        shown = raw[diff] if raw is not None and diff in raw else frame[diff]
         raise InputError(
-            f"{src.label}, {src.where(second)}, column {src.column(pk)}: {show_value(key)} repeats "
-            f"{src.where(first)} with a different {diff} ({show_value(frame[diff].iloc[first])} vs "
-            f"{show_value(frame[diff].iloc[second])}); expected one row per {pk}."
+            f"{src.label}, {src.where(second)}, column {src.column(pk)}: {show_value(key)} "
+            f"repeats {src.where(first)} with a different {diff} "
+            f"({show_value(shown.iloc[first])} vs {show_value(shown.iloc[second])}); "
+            f"expected one row per {pk}."
         )
     return rest
 
@@ -387,7 +395,7 @@ def prepare(
             checked.append((tab, dedupe_keys(batch_src, frm, tab), extras))
         return report, checked
     canonical, extras = canonicalise(src, frame, target, options, settings)
-    canonical = dedupe_keys(src, canonical, target)
+    canonical = dedupe_keys(src, canonical, target, frame)
     return report, [(target, canonical, extras)]
 
 

@@ -276,8 +276,6 @@ def _read_text(
         raise InputError(f"{path}: delimiter {sep!r} must be one character (or 'whitespace').")
     if not header:
         kwargs["header"] = None
-        if columns:
-            kwargs["names"] = columns
     try:
         if progress and path.stat().st_size > PROGRESS_BYTES:
             frame = _read_csv_with_progress(path, kwargs)
@@ -294,10 +292,12 @@ def _read_text(
         ) from None
     if not header and not columns:
         frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
-    elif not header and columns and len(columns) != frame.shape[1]:
-        raise InputError(
-            f"{path}: --columns names {len(columns)} columns but the file has {frame.shape[1]}."
-        )
+    elif not header and columns:
+        if len(columns) != frame.shape[1]:
+            raise InputError(
+                f"{path}: --columns names {len(columns)} columns but the file has {frame.shape[1]}."
+            )
+        frame.columns = columns
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     header_lines = 1 if header else 0
     mapper = _LineMapper(path, encoding, sep, header_lines, len(frame))

@@ -85,7 +85,6 @@ def upsert_frame(
     if frame.empty:
         return stats
     present = [c for c in schema if c in frame.columns]
-    absent = [c for c in schema if c not in frame.columns]
     src = ibis.memtable(frame[present])
     src = src.select(**{c: _cast(src[c], schema[c]) for c in present})
     target = con.table(contract.name)

@@ -23,6 +23,9 @@ from retentionkit.schema.readers import NA_STRINGS, SourceFrame
 #: date such as ``15-01-2024`` never counts as one.
 _OFFSET_RE = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
 
+#: decimal(18, 4) holds 14 digits before the point.
+MONEY_LIMIT = 1e14
+
 TIME_EXAMPLE = "a date or time such as 2024-03-31 or 2024-03-31 14:05:00"
 
 
@@ -171,6 +174,18 @@ def _parse_number(
     pos = _first(bad_inf)
     if pos is not None:
         raise _fail(src, pos, column.name, series.iloc[pos], "a finite number")
+    limit, what = (
+        (2.0**53, "a whole number below 9,007,199,254,740,992")
+        if integer
+        else (
+            (MONEY_LIMIT, "an amount below 100,000,000,000,000 (decimal(18, 4))")
+            if column.kind == "money"
+            else (np.inf, "")
+        )
+    )
+    pos = _first(values.abs() >= limit)
+    if pos is not None:
+        raise _fail(src, pos, column.name, series.iloc[pos], what)
     if integer:
         frac = values.notna() & (values != np.floor(values.fillna(0)))
         pos = _first(frac)
