@@ -8,7 +8,7 @@ is sensible and marketing follows the seasonal acquisition curve. ``salaries``, 
 smoothed count of new customers (half this month's, half the average month's) times
 ``fixed_cost_per_customer`` — fixed costs grow with the business but do not jump with a good
 month. Professional services are lumpy (±50 %). Lines are dated the first day of their month.
-With the defaults the blended CAC is about 55–65 per new customer.
+With the defaults the blended CAC is about 50–70 per new customer every month.
 """
 
 from __future__ import annotations
