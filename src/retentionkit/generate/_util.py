@@ -185,9 +185,15 @@ def segment_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
 def choice(
     rng: np.random.Generator, weights: tuple[float, ...] | np.ndarray, size: int
 ) -> np.ndarray:
-    """Category codes (int16) drawn with the given (unnormalised) weights."""
+    """Category codes (int16) drawn with the given (unnormalised) weights.
+
+    Inverse-CDF by counting the thresholds below each uniform draw: a few vectorised
+    comparisons, several times faster than a binary search for the short weight lists used here.
+    """
     w = np.asarray(weights, dtype="float64")
     cdf = np.cumsum(w / w.sum())
-    cdf[-1] = 1.0
-    codes = np.searchsorted(cdf, rng.random(size), side="right")
-    return codes.astype(np.int16)
+    u = rng.random(size)
+    codes = np.zeros(size, dtype=np.int16)
+    for threshold in cdf[:-1]:
+        codes += u >= threshold
+    return codes

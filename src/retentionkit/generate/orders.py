@@ -59,6 +59,8 @@ from retentionkit.generate.customers import Population
 from retentionkit.generate.params import CATEGORIES, CHANNELS, BusinessParams
 
 _EMAIL = CHANNELS.index("email")
+#: P(quantity = 1 … 5): Binomial(4, 0.12) shifted by one.
+_QUANTITY_PMF = (0.59969536, 0.32710656, 0.06690816, 0.00608256, 0.00020736)
 
 
 @dataclass
@@ -158,7 +160,7 @@ def simulate_orders(
         ]
     )
     del rep_owner, rep_times, re_owner, re_times
-    order = np.argsort(times, kind="stable")
+    order = np.argsort(times)
     owner, times, source = owner[order], times[order], source[order]
     del order
     m = len(owner)
@@ -182,7 +184,7 @@ def simulate_orders(
     category = choice(rng, p.category_weights, m)
     cat_w = np.asarray(p.category_weights) / np.sum(p.category_weights)
     price = np.asarray(p.category_price) / float(np.dot(cat_w, p.category_price))
-    quantity = (1 + rng.binomial(4, 0.12, m)).astype(np.int64)
+    quantity = 1 + choice(rng, _QUANTITY_PMF, m).astype(np.int64)
     customer_mean = rng.lognormal(np.log(p.spend_median), p.spend_sigma, n)
     amount = customer_mean[owner] * price[category]
     amount *= rng.gamma(p.order_value_shape, 1.0 / p.order_value_shape, m)
