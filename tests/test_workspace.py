@@ -1,0 +1,87 @@
+"""The Workspace object: any Ibis backend, clear errors for tables not loaded yet."""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+import pytest
+
+from retentionkit.config import Settings
+from retentionkit.errors import InputError, MissingTableError, RetentionkitError, UnknownNameError
+from retentionkit.schema import ingest as ingest_module
+from retentionkit.workspace import Workspace
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "order_id": ["1", "2"],
+            "customer_id": ["a", "b"],
+            "ordered_at": ["2024-01-01", "2024-01-02"],
+            "amount": ["1.50", "2.25"],
+        }
+    )
+
+
+def test_workspace_over_an_ibis_backend_object():
+    con = ibis.duckdb.connect()
+    ws = Workspace(con, settings=Settings())
+    assert ws.con is con
+    ws.ingest("orders", _frame())
+    assert ws.tables() == ["orders"]
+    assert ws.row_counts() == {"orders": 2}
+    assert con.table("orders").count().execute() == 2
+
+
+def test_missing_table_names_the_ingest_command():
+    ws = Workspace(":memory:", settings=Settings())
+    with pytest.raises(MissingTableError, match="retentionkit ingest orders FILE"):
+        ws.table("orders")
+
+
+def test_unknown_table_lists_the_valid_ones():
+    ws = Workspace(":memory:", settings=Settings())
+    with pytest.raises(UnknownNameError, match="orders, returns"):
+        ws.table("sales")
+
+
+def test_bad_timezone_argument_is_a_user_error():
+    ws = Workspace(":memory:", settings=Settings())
+    with pytest.raises(RetentionkitError, match="Mars/Olympus"):
+        ws.ingest("orders", _frame(), timezone="Mars/Olympus")
+
+
+def test_a_failed_write_rolls_back_every_table(tmp_path, monkeypatch):
+    """All or nothing even when the second table of a line-item load fails while writing."""
+    ws = Workspace(tmp_path / "ws.duckdb", settings=Settings())
+    ws.ingest("orders", _frame())
+    before = ws.table("orders").execute()
+    lines = pd.DataFrame(
+        {
+            "order_id": ["10", "C11"],
+            "customer_id": ["a", "a"],
+            "ordered_at": ["2024-02-01", "2024-02-02"],
+            "quantity": [2, -1],
+            "unit_price": [3.0, 3.0],
+        }
+    )
+    real = ingest_module.upsert_frame
+
+    def failing(con, contract, frame, schema):
+        if contract.name == "returns":
+            raise OSError("disk full")
+        return real(con, contract, frame, schema)
+
+    monkeypatch.setattr(ingest_module, "upsert_frame", failing)
+    with pytest.raises(OSError):
+        ws.ingest("orders", lines, line_items=True)
+    pd.testing.assert_frame_equal(ws.table("orders").execute(), before)
+    assert "returns" not in ws.tables()
+
+
+def test_frame_errors_name_the_row():
+    frame = _frame()
+    frame.loc[1, "amount"] = "lots"
+    ws = Workspace(":memory:", settings=Settings())
+    with pytest.raises(InputError, match=r"the DataFrame, row 2, column amount: 'lots'"):
+        ws.ingest("orders", frame)
