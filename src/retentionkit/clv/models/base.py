@@ -321,12 +321,14 @@ class BaseFitter(ABC):
                 f"small `penalizer_coef` (e.g. 0.01)."
             )
         runaway = [
-            p for p, t in zip(self.param_names, theta, strict=True) if abs(t) > LOG_PARAM_LIMIT
+            f"{p} to {'infinity' if t > 0 else '0'}"
+            for p, t in zip(self.param_names, theta, strict=True)
+            if abs(t) > LOG_PARAM_LIMIT
         ]
         if runaway:
             raise ModelFitError(
-                f"{type(self).__name__} fit is degenerate: parameter(s) "
-                f"{', '.join(runaway)} ran off to 0 or infinity ({names}). "
+                f"{type(self).__name__} fit is degenerate: {', '.join(runaway)} "
+                f"(parameters ran off to a bound: {names}). "
                 f"The data do not identify the model; try a "
                 f"`penalizer_coef` such as 0.01, another time unit {unit_hint}, or more data."
             )

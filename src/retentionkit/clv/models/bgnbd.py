@@ -204,7 +204,8 @@ class BetaGeoFitter(BaseFitter):
                 * np.exp((r + x) * np.log((alpha + age) / (alpha + t_x))),
                 0.0,
             )
-            out = first * second / denom
+            # rounding can leave -1e-16 for t ~ 0; an expectation of counts is never negative
+            out = np.maximum(first * second / denom, 0.0)
         return keyed(np.asarray(out, dtype=np.float64), idx, "expected_purchases")
 
     def conditional_probability_alive(

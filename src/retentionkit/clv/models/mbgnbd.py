@@ -117,7 +117,8 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
             first = (a + b + x) / (a - 1)
             second = -np.expm1(ln_hyp + (r + x) * np.log((alpha + age) / (alpha + tt + age)))
             denom = 1 + (a / (b + x)) * np.exp((r + x) * np.log((alpha + age) / (alpha + t_x)))
-            out = first * second / denom
+            # rounding can leave -1e-16 for t ~ 0; an expectation of counts is never negative
+            out = np.maximum(first * second / denom, 0.0)
         return keyed(np.asarray(out, dtype=np.float64), idx, "expected_purchases")
 
     def conditional_probability_alive(

@@ -84,8 +84,44 @@ def _log_a0(
         u = log_hyp2f1(rsx, b, rsx + 1.0, diff / (high + t_x)) - rsx * np.log(high + t_x)
         v = log_hyp2f1(rsx, b, rsx + 1.0, diff / (high + T)) - rsx * np.log(high + T)
         # A_0 = e^u - e^v >= 0 (the integrand is positive); -inf when t_x == T
-        out = u + np.log(-np.expm1(np.minimum(v - u, 0.0)))
-    return np.where(v < u, out, -np.inf)
+        out = np.where(v < u, u + np.log(-np.expm1(np.minimum(v - u, 0.0))), -np.inf)
+    # Where scipy's hyp2f1 fails even after Euler's transformation (NaN, e.g. when c - a - b is
+    # an integer and z is close to 1), integrate A_0 numerically instead.
+    bad = ~(np.isfinite(out) | ((out == -np.inf) & (t_x >= T)))
+    if np.any(bad):
+        out = np.array(out, dtype=np.float64, copy=True)
+        out[bad] = _log_a0_quadrature(r, alpha, s, beta, x[bad], t_x[bad], T[bad])
+    return out
+
+
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
+
+
+def _log_a0_quadrature(
+    r: float, alpha: float, s: float, beta: float, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> FloatArray:
+    r"""log A_0 by Gauss-Legendre quadrature of its integral form.
+
+    :math:`A_0 = (r+s+x)\int_{t_x}^{T} (\alpha+y)^{-(r+x)} (\beta+y)^{-(s+1)}\,dy`. With
+    :math:`m = r + x - 1 > 0` the substitution :math:`w = ((\alpha+y)/(\alpha+t_x))^{-m}` turns it
+    into :math:`\frac{(\alpha+t_x)^{-m}}{m}\int_{w_T}^{1} (\beta+y(w))^{-(s+1)}\,dw`, whose
+    integrand is bounded and smooth, so 64 nodes suffice; everything stays in log space.
+    """
+    rx = r + x
+    m = np.maximum(rx - 1.0, 0.5)
+    l0 = np.log(alpha + t_x)
+    delta = np.log(alpha + T) - l0
+    # log(1 - w_T) with w_T = exp(-m * delta)
+    log_span = np.log(-np.expm1(-m * delta))
+    w_t = np.exp(-m * delta)
+    nodes = w_t[:, None] + (1.0 - w_t[:, None]) * (_GL_NODES[None, :] + 1.0) / 2.0
+    y = np.exp(l0[:, None] - np.log(nodes) / m[:, None]) - alpha
+    # (alpha + y)^-(r+x) dy = -(alpha+t_x)^-m / m * (alpha+y)^(m+1-(r+x)) dw; the power is 0
+    # when m = r + x - 1 and compensates when m was clipped at 0.5
+    extra = (m[:, None] + 1.0 - rx[:, None]) * np.log(alpha + y)
+    terms = np.log(_GL_WEIGHTS)[None, :] - (s + 1.0) * np.log(beta + y) + extra
+    log_int = -m * l0 - np.log(m) + log_span - np.log(2.0) + logsumexp(terms, axis=1)
+    return np.log(r + s + x) + log_int
 
 
 def _conditional_log_likelihood(
