@@ -168,3 +168,19 @@ def test_id_width_grows_with_the_count() -> None:
 def test_bad_options_are_config_errors(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         generate_business(**kwargs)  # type: ignore[arg-type]
+
+
+def test_public_names_match_all() -> None:
+    import retentionkit.generate as gen
+
+    public = {n for n in vars(gen) if not n.startswith("_")} - {
+        "annotations",
+        "business",
+        "params",
+        "customers",
+        "orders",
+        "subscriptions",
+        "feedback",
+        "costs",
+    }
+    assert public == set(gen.__all__)
