@@ -37,6 +37,7 @@ COMMAND_MODULES: list[str] = [
     "retentionkit.cli.clv_cmd",
     "retentionkit.cli.churn_cmd",
     "retentionkit.cli.cohorts_cmd",
+    "retentionkit.cli.web_cmd",
 ]
 
 

@@ -1,0 +1,90 @@
+"""Shared dependencies: settings, the workspace service, the key store and authentication.
+
+Auth model (docs/web.md): writes need an ``admin`` key; reads need a ``read`` (or ``admin``)
+key unless the server listens on a loopback address or was started with ``--public-read``.
+Keys come in ``Authorization: Bearer KEY``; for reads the dashboard also accepts the HttpOnly
+cookie set by ``/login``. A cookie never authorises a write, so a cross-site form cannot ingest.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from retentionkit.api.keys import ApiKey, KeyStore
+from retentionkit.api.service import WorkspaceService
+from retentionkit.api.settings import WebSettings, get_settings
+from retentionkit.errors import AuthError
+
+__all__ = [
+    "COOKIE_NAME",
+    "SettingsDep",
+    "get_keystore",
+    "get_service",
+    "require_admin",
+    "require_read",
+    "service_for",
+]
+
+COOKIE_NAME = "retentionkit_key"
+_registry_lock = threading.Lock()
+
+SettingsDep = Annotated[WebSettings, Depends(get_settings)]
+
+
+def service_for(request: Request, settings: WebSettings) -> WorkspaceService:
+    """The app's service for ``settings`` (one per workspace, created on first use)."""
+    services: dict[WebSettings, WorkspaceService] = request.app.state.services
+    with _registry_lock:
+        svc = services.get(settings)
+        if svc is None:
+            svc = services[settings] = WorkspaceService(settings.db, config=settings.config_path)
+        return svc
+
+
+def get_service(request: Request, settings: SettingsDep) -> WorkspaceService:
+    return service_for(request, settings)
+
+
+def get_keystore(request: Request, settings: SettingsDep) -> KeyStore:
+    stores: dict[object, KeyStore] = request.app.state.keystores
+    path = settings.key_file()
+    with _registry_lock:
+        store = stores.get(path)
+        if store is None:
+            store = stores[path] = KeyStore(path)
+        return store
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("The Authorization header must look like 'Bearer KEY'.")
+    return token.strip()
+
+
+def require_read(
+    request: Request, settings: SettingsDep, store: Annotated[KeyStore, Depends(get_keystore)]
+) -> ApiKey | None:
+    """Reads: open on loopback / ``--public-read``, otherwise any valid key."""
+    if not settings.reads_need_key:
+        return None
+    return store.verify(_bearer(request) or request.cookies.get(COOKIE_NAME))
+
+
+def require_admin(request: Request, store: Annotated[KeyStore, Depends(get_keystore)]) -> ApiKey:
+    """Writes: an ``admin`` key in the Authorization header (cookies do not count)."""
+    record = store.verify(_bearer(request))
+    if record.role != "admin":
+        raise HTTPException(403, "This API key may only read; writes need an admin key.")
+    return record
+
+
+ServiceDep = Annotated[WorkspaceService, Depends(get_service)]
+ReadAuth = Depends(require_read)
+AdminAuth = Depends(require_admin)

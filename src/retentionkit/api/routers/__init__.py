@@ -1,0 +1,1 @@
+"""One router per resource; each is a thin adapter over a library function."""

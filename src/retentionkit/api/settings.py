@@ -1,0 +1,66 @@
+"""Web settings: which workspace to serve, where to listen, who may read.
+
+``retentionkit serve`` builds a :class:`WebSettings` and passes it to
+:func:`retentionkit.api.main.create_app`; without one the app calls :func:`get_settings`, which
+reads the environment once (``RETENTIONKIT_DB``, ``RETENTIONKIT_CONFIG``, ``RETENTIONKIT_HOST``,
+``RETENTIONKIT_PUBLIC_READ``). Tests override it with ``app.dependency_overrides``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["WebSettings", "get_settings", "is_loopback"]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (only this machine can connect)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    db: Path = Path("retentionkit.duckdb")
+    config_path: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Serve reads without a key even on a non-loopback address.
+    public_read: bool = False
+    #: API key file; default ``<db>.keys.json``.
+    keys_path: Path | None = None
+    #: Compute the default dashboard pages in the background at start-up.
+    warm_cache: bool = True
+
+    @property
+    def reads_need_key(self) -> bool:
+        return not (self.public_read or is_loopback(self.host))
+
+    def key_file(self) -> Path:
+        from retentionkit.api.keys import keys_path_for
+
+        return self.keys_path or keys_path_for(Path(self.db))
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> WebSettings:
+    """Settings from the environment (cached; ``get_settings.cache_clear()`` to re-read)."""
+    config = os.environ.get("RETENTIONKIT_CONFIG")
+    return WebSettings(
+        db=Path(os.environ.get("RETENTIONKIT_DB", "retentionkit.duckdb")),
+        config_path=Path(config) if config else None,
+        host=os.environ.get("RETENTIONKIT_HOST", "127.0.0.1"),
+        public_read=_flag("RETENTIONKIT_PUBLIC_READ"),
+    )

@@ -1,0 +1,152 @@
+"""``retentionkit serve`` (REST API + dashboard), ``retentionkit report --html`` (one
+self-contained file) and ``retentionkit keys create|list|revoke`` (API keys)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from retentionkit.cli._common import print_json, state
+
+keys_app = typer.Typer(
+    help="API keys for the web server: writes need an admin key; reads need a key unless the "
+    "server listens on loopback or runs with --public-read.",
+    no_args_is_help=True,
+)
+
+
+def _require_db(ctx: typer.Context) -> Path:
+    from retentionkit.errors import MissingFileError
+
+    db = state(ctx).db
+    if not db.exists():
+        raise MissingFileError(
+            f"Workspace {db} does not exist; load data first with "
+            f"'retentionkit --db {db} ingest TABLE FILE'."
+        )
+    return db
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+    public_read: bool = typer.Option(
+        False,
+        "--public-read",
+        help="Serve reads (pages and GET /api/*) without a key even on a network address.",
+    ),
+) -> None:
+    """Serve the REST API (OpenAPI at /docs) and the dashboard with uvicorn."""
+    import uvicorn
+
+    from retentionkit.api.keys import KeyStore
+    from retentionkit.api.main import create_app
+    from retentionkit.api.settings import WebSettings, is_loopback
+
+    st = state(ctx)
+    db = _require_db(ctx)
+    settings = WebSettings(
+        db=db, config_path=st.config_path, host=host, port=port, public_read=public_read
+    )
+    app = create_app(settings)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"Dashboard: http://{shown}:{port}/")
+    typer.echo(f"API docs:  http://{shown}:{port}/docs")
+    if not is_loopback(host):
+        if settings.reads_need_key:
+            typer.echo(
+                "Reads need an API key (create one with 'retentionkit keys create "
+                "--role read'); --public-read opens them."
+            )
+        if not KeyStore(settings.key_file()).list():
+            typer.echo(
+                "No API keys exist yet: writes are refused until "
+                "'retentionkit keys create --role admin'."
+            )
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+def report(
+    ctx: typer.Context,
+    html: Path = typer.Option(..., "--html", help="Output file (one self-contained HTML page)."),
+    period: str = typer.Option("month", "--period", help="day, week, month, quarter or year."),
+    from_: str | None = typer.Option(None, "--from", help="First day (inclusive), YYYY-MM-DD."),
+    to: str | None = typer.Option(None, "--to", help="End day (exclusive), YYYY-MM-DD."),
+) -> None:
+    """Write the dashboard's content as one self-contained HTML file (inline plotly.js and CSS;
+    opens offline)."""
+    from retentionkit.cli._common import open_workspace
+    from retentionkit.metrics.periods import check_period, parse_date
+    from retentionkit.report import write_report
+
+    check_period(period)
+    start = parse_date(from_, "--from")
+    end = parse_date(to, "--to")
+    ws = open_workspace(ctx)
+    size = write_report(
+        ws,
+        html,
+        period=period,
+        start=start.date().isoformat() if start is not None else None,
+        end=end.date().isoformat() if end is not None else None,
+    )
+    typer.echo(f"Report written to {html} ({size / 1e6:.1f} MB, self-contained).")
+
+
+@keys_app.command("create")
+def keys_create(
+    ctx: typer.Context,
+    role: str = typer.Option(..., "--role", help="admin (read and write) or read."),
+    name: str = typer.Option("", "--name", help="A note to recognise the key by."),
+) -> None:
+    """Create an API key and print it once (only a salted hash is stored)."""
+    from retentionkit.api.keys import KeyStore, keys_path_for
+
+    store = KeyStore(keys_path_for(_require_db(ctx)))
+    key, record = store.create(role, name)
+    typer.echo(key)
+    typer.echo(
+        f"Created {record.role} key {record.id}; it is shown only now — keep it safe. "
+        "Send it as 'Authorization: Bearer KEY'.",
+        err=True,
+    )
+
+
+@keys_app.command("list")
+def keys_list(
+    ctx: typer.Context,
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """List the API keys (id, role, name, creation time — never the keys)."""
+    from retentionkit.api.keys import KeyStore, keys_path_for
+    from retentionkit.cli._common import check_format
+
+    check_format(fmt, ("table", "json"))
+    records = [k.public() for k in KeyStore(keys_path_for(_require_db(ctx))).list()]
+    if fmt == "json":
+        print_json(records)
+        return
+    if not records:
+        typer.echo("No API keys; create one with 'retentionkit keys create --role admin'.")
+    for rec in records:
+        typer.echo(f"{rec['id']}  {rec['role']:<5}  {rec['created_at']}  {rec['name']}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    ctx: typer.Context,
+    key_id: str = typer.Argument(..., help="The key's id (see 'retentionkit keys list')."),
+) -> None:
+    """Revoke an API key; a running server refuses it from the next request on."""
+    from retentionkit.api.keys import KeyStore, keys_path_for
+
+    record = KeyStore(keys_path_for(_require_db(ctx))).revoke(key_id)
+    typer.echo(f"Revoked {record.role} key {record.id}.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("report")(report)
+    app.add_typer(keys_app, name="keys")

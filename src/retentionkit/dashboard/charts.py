@@ -1,0 +1,195 @@
+"""Plotly figure specifications as plain dicts (no plotly Python import: the browser draws
+them with the plotly.js that ships inside the plotly package).
+
+Every text that can come from user data (segment names, attribute values) goes through
+:func:`label`, which HTML-escapes it: plotly.js interprets a few tags in labels, and the escaped
+form is displayed literally.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["bars", "heatmap", "histogram", "label", "line", "sparkline_points"]
+
+PALETTE = [
+    "#2563eb",
+    "#16a34a",
+    "#dc2626",
+    "#9333ea",
+    "#ea580c",
+    "#0891b2",
+    "#ca8a04",
+    "#db2777",
+    "#4b5563",
+    "#65a30d",
+]
+UNIT_FORMAT = {"%": ".1f", "count": ",.0f", "money": ",.2f", "ratio": ".2f"}
+
+
+def label(text: Any) -> str:
+    """A user-provided string made safe for a plotly.js label."""
+    return html.escape(str(text), quote=True)
+
+
+def _clean(values: Sequence[Any]) -> list[Any]:
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v))):
+            out.append(None)
+        elif hasattr(v, "item"):
+            out.append(v.item())
+        else:
+            out.append(v)
+    return out
+
+
+def _layout(title: str, height: int = 300, **extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "title": {"text": label(title), "font": {"size": 14}, "x": 0.01},
+        "height": height,
+        "margin": {"l": 56, "r": 16, "t": 40, "b": 40},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"family": "system-ui, sans-serif", "size": 12, "color": "#1f2937"},
+        "hovermode": "x unified",
+        "legend": {"orientation": "h", "y": -0.2},
+        "colorway": PALETTE,
+        "xaxis": {"gridcolor": "#e5e7eb"},
+        "yaxis": {"gridcolor": "#e5e7eb", "zerolinecolor": "#9ca3af"},
+    }
+    layout.update(extra)
+    return layout
+
+
+def line(
+    title: str,
+    x: Sequence[Any],
+    series: dict[str, Sequence[Any]],
+    unit: str = "",
+    height: int = 300,
+) -> dict[str, Any]:
+    """One line per entry of ``series`` (name → values over ``x``)."""
+    fmt = UNIT_FORMAT.get(unit, ",.2f")
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers" if len(x) <= 40 else "lines",
+            "name": label(name),
+            "x": list(x),
+            "y": _clean(values),
+            "hovertemplate": f"%{{y:{fmt}}}",
+        }
+        for name, values in series.items()
+    ]
+    return {
+        "data": data,
+        "layout": _layout(title, height, showlegend=len(series) > 1),
+    }
+
+
+def bars(
+    title: str,
+    x: Sequence[Any],
+    series: dict[str, Sequence[Any]],
+    *,
+    stacked: bool = True,
+    colors: dict[str, str] | None = None,
+    overlay_line: tuple[str, Sequence[Any]] | None = None,
+    height: int = 320,
+    horizontal: bool = False,
+) -> dict[str, Any]:
+    data: list[dict[str, Any]] = []
+    for name, values in series.items():
+        trace: dict[str, Any] = {"type": "bar", "name": label(name)}
+        if horizontal:
+            trace.update(orientation="h", y=[label(v) for v in x], x=_clean(values))
+        else:
+            trace.update(x=list(x), y=_clean(values))
+        if colors and name in colors:
+            trace["marker"] = {"color": colors[name]}
+        data.append(trace)
+    if overlay_line is not None:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": label(overlay_line[0]),
+                "x": list(x),
+                "y": _clean(overlay_line[1]),
+                "line": {"color": "#111827"},
+            }
+        )
+    extra: dict[str, Any] = {"barmode": "relative" if stacked else "group"}
+    if horizontal:
+        extra.update(
+            hovermode="closest",
+            margin={"l": 140, "r": 16, "t": 40, "b": 40},
+            yaxis={"automargin": True, "autorange": "reversed"},
+        )
+    return {"data": data, "layout": _layout(title, height, **extra)}
+
+
+def heatmap(
+    title: str,
+    x: Sequence[Any],
+    y: Sequence[Any],
+    z: Sequence[Sequence[Any]],
+    *,
+    text_format: str = ".0f",
+    colorscale: str = "Blues",
+    height: int = 480,
+    zmin: float | None = None,
+    zmax: float | None = None,
+) -> dict[str, Any]:
+    trace: dict[str, Any] = {
+        "type": "heatmap",
+        "x": [label(v) for v in x],
+        "y": [label(v) for v in y],
+        "z": [_clean(row) for row in z],
+        "colorscale": colorscale,
+        "texttemplate": f"%{{z:{text_format}}}",
+        "hoverongaps": False,
+    }
+    if zmin is not None:
+        trace["zmin"] = zmin
+    if zmax is not None:
+        trace["zmax"] = zmax
+    layout = _layout(title, height, hovermode="closest")
+    layout["yaxis"] = {"autorange": "reversed", "type": "category"}
+    layout["xaxis"] = {"type": "category", "side": "top"}
+    layout["margin"] = {"l": 80, "r": 16, "t": 60, "b": 20}
+    return {"data": [trace], "layout": layout}
+
+
+def histogram(title: str, values: Sequence[Any], *, nbins: int = 40, unit: str = "") -> dict:
+    return {
+        "data": [
+            {
+                "type": "histogram",
+                "x": _clean(values),
+                "nbinsx": nbins,
+                "marker": {"color": PALETTE[0]},
+            }
+        ],
+        "layout": _layout(title, 300, hovermode="closest", bargap=0.05),
+    }
+
+
+def sparkline_points(values: Sequence[Any], width: int = 120, height: int = 32) -> str:
+    """SVG polyline points for a small inline trend line ('' when fewer than two values)."""
+    ys = [v for v in _clean(values)]
+    pts = [(i, v) for i, v in enumerate(ys) if v is not None]
+    if len(pts) < 2:
+        return ""
+    lo = min(v for _, v in pts)
+    hi = max(v for _, v in pts)
+    span = (hi - lo) or 1.0
+    n = max(len(ys) - 1, 1)
+    return " ".join(
+        f"{i / n * (width - 4) + 2:.1f},{height - 2 - (v - lo) / span * (height - 4):.1f}"
+        for i, v in pts
+    )

@@ -1,0 +1,563 @@
+"""Dashboard view models: each page is a function (service, filters) → a plain dict that the
+Jinja templates render, for the live dashboard and for the self-contained HTML report alike.
+
+Views only call library functions (``Workspace.metrics`` …) through the
+:class:`~retentionkit.api.service.WorkspaceService` (cached per arguments) and shape the result:
+numbers formatted, health classes, Plotly figure specs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from retentionkit.dashboard import charts
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from retentionkit.api.service import WorkspaceService
+
+__all__ = [
+    "OVERVIEW_KPIS",
+    "PAGES",
+    "Filters",
+    "Page",
+    "available_features",
+    "fmt_value",
+    "pages_for",
+    "warm",
+]
+
+#: KPI cards of the overview, in order (only those whose tables are loaded are shown).
+OVERVIEW_KPIS = [
+    "active_customers",
+    "new_customers",
+    "crr",
+    "churn_rate",
+    "revenue",
+    "average_order_value",
+    "repeat_purchase_rate",
+    "clv",
+    "mrr",
+    "nrr",
+    "nps",
+    "csat",
+]
+MRR_METRICS = [
+    "mrr",
+    "new_mrr",
+    "expansion_mrr",
+    "reactivation_mrr",
+    "contraction_mrr",
+    "churned_mrr",
+    "nrr",
+    "grr",
+    "arpc",
+]
+FEEDBACK_METRICS = ["nps", "csat"]
+LABELS = {
+    "active_customers": "Active customers",
+    "new_customers": "New customers",
+    "reactivated_customers": "Reactivated customers",
+    "lost_customers": "Lost customers",
+    "crr": "Retention rate",
+    "churn_rate": "Churn rate",
+    "revenue": "Revenue",
+    "average_order_value": "Average order value",
+    "repeat_purchase_rate": "Repeat purchase rate",
+    "purchase_frequency": "Purchase frequency",
+    "average_customer_lifespan": "Customer lifespan",
+    "clv": "CLV (simple)",
+    "mrr": "MRR",
+    "arpc": "ARPC",
+    "new_mrr": "New MRR",
+    "expansion_mrr": "Expansion MRR",
+    "contraction_mrr": "Contraction MRR",
+    "churned_mrr": "Churned MRR",
+    "reactivation_mrr": "Reactivation MRR",
+    "nrr": "Net revenue retention",
+    "grr": "Gross revenue retention",
+    "nps": "NPS",
+    "csat": "CSAT",
+    "cac": "CAC",
+    "ltv_cac": "LTV : CAC",
+    "renewal_rate": "Renewal rate",
+    "return_rate": "Return rate",
+}
+PERIOD_CHOICES = ("month", "quarter", "year")
+SPARK_POINTS = 12
+MAX_SEGMENTS = 8
+
+
+# --------------------------------------------------------------------------- helpers
+@dataclass(frozen=True)
+class Filters:
+    """What a page shows: the reporting period, an optional range and segment scheme."""
+
+    period: str = "month"
+    start: str | None = None
+    end: str | None = None
+    segment: str | None = None
+    metrics: tuple[str, ...] = ()
+
+    def query(self, **change: Any) -> str:
+        """The query string of these filters with ``change`` applied (for links)."""
+        from urllib.parse import urlencode
+
+        values = {
+            "period": self.period,
+            "from": self.start,
+            "to": self.end,
+            "segment": self.segment,
+        }
+        values.update(change)
+        pairs = [(k, v) for k, v in values.items() if v]
+        pairs += [("metric", m) for m in (change.get("metrics", self.metrics) or ())]
+        return urlencode([(k, v) for k, v in pairs if k != "metrics"])
+
+
+def metric_call(f: Filters, metric: list[str] | None, **extra: Any) -> dict[str, Any]:
+    """Keyword arguments of ``Workspace.metrics`` with every key present (so the dashboard
+    and GET /api/metrics share cache entries)."""
+    kwargs: dict[str, Any] = {
+        "metric": list(metric) if metric else None,
+        "period": f.period,
+        "start": f.start,
+        "end": f.end,
+        "last": None,
+        "segment": None,
+        "customer_definition": None,
+        "active_window": None,
+        "churn_basis": None,
+        "compare": None,
+    }
+    kwargs.update(extra)
+    return kwargs
+
+
+def available_features() -> set[str]:
+    """Library functions present in this installation (pages and routes are wired to them)."""
+    from retentionkit.workspace import Workspace
+
+    return {
+        name
+        for name in ("cohorts", "rfm", "clv", "churn", "segments")
+        if callable(getattr(Workspace, name, None))
+    }
+
+
+def usable_metrics(svc: WorkspaceService, names: list[str]) -> list[str]:
+    """``names`` whose source tables are loaded."""
+    from retentionkit.metrics.registry import get_metric
+
+    tables = set(svc.tables())
+    definition = svc.ws.settings.customer_definition
+    return [n for n in names if set(get_metric(n).source_tables(definition)) <= tables]
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) or math.isinf(out) else out
+
+
+def fmt_value(value: Any, unit: str, currency: str = "") -> str:
+    v = _num(value)
+    if v is None:
+        return "–"
+    if unit == "count":
+        return f"{v:,.0f}"
+    if unit == "%":
+        return f"{v:.1f}%"
+    if unit == "money":
+        return f"{v:,.2f} {currency}".strip()
+    if unit == "score":
+        return f"{v:.1f}"
+    if unit in ("days", "hours", "months"):
+        return f"{v:,.1f} {unit}"
+    return f"{v:,.2f}"
+
+
+def fmt_delta(delta: Any, base: Any, unit: str) -> str:
+    d = _num(delta)
+    if d is None:
+        return "–"
+    if unit in ("%", "score"):
+        return f"{d:+.1f} {'pp' if unit == '%' else 'pts'}"
+    b = _num(base)
+    rel = f" ({d / abs(b) * 100:+.1f}%)" if b not in (None, 0.0) else ""
+    return (f"{d:+,.0f}" if unit == "count" else f"{d:+,.2f}") + rel
+
+
+def delta_class(delta: Any, higher_is_better: bool | None) -> str:
+    d = _num(delta)
+    if d is None or d == 0 or higher_is_better is None:
+        return "neutral"
+    return "better" if (d > 0) == higher_is_better else "worse"
+
+
+def period_label(start: Any, period: str) -> str:
+    import pandas as pd
+
+    ts = pd.Timestamp(start)
+    if period == "month":
+        return ts.strftime("%Y-%m")
+    if period == "quarter":
+        return f"{ts.year}-Q{(ts.month - 1) // 3 + 1}"
+    if period == "year":
+        return str(ts.year)
+    return ts.strftime("%Y-%m-%d")
+
+
+def _x(frame: pd.DataFrame) -> list[str]:
+    return [ts.strftime("%Y-%m-%d") for ts in frame["period_start"]]
+
+
+def _series(frame: pd.DataFrame, metric: str, segment: str = "all") -> pd.DataFrame:
+    part = frame[(frame["metric"] == metric) & (frame["segment"] == segment)]
+    return part.sort_values("period_start")
+
+
+def _spec(name: str) -> Any:
+    from retentionkit.metrics.registry import get_metric
+
+    return get_metric(name)
+
+
+def _currency(svc: WorkspaceService) -> str:
+    return svc.ws.settings.currency
+
+
+def _segment_options(svc: WorkspaceService) -> list[str]:
+    def build(ws: Any) -> list[str]:
+        from retentionkit.segments.resolve import available_attributes
+
+        return ["cohort", *[a for a in available_attributes(ws) if a != "cohort"]]
+
+    try:
+        return svc.cached(("segment_options",), build)
+    except Exception:  # pragma: no cover - no data yet
+        return []
+
+
+# --------------------------------------------------------------------------- pages
+def overview(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
+    kpis = usable_metrics(svc, OVERVIEW_KPIS)
+    frame = svc.metrics(**metric_call(f, kpis, compare="previous"))
+    year = svc.metrics(**metric_call(f, kpis, compare="year", last=1))
+    currency = _currency(svc)
+    cards = []
+    latest = None
+    for name in kpis:
+        part = _series(frame, name)
+        if part.empty:
+            continue
+        spec = _spec(name)
+        row = part.iloc[-1]
+        latest = row["period_start"]
+        yrow = _series(year, name)
+        yrow = yrow.iloc[-1] if not yrow.empty else None
+        spark = part["value"].tolist()[-SPARK_POINTS:]
+        cards.append(
+            {
+                "name": name,
+                "label": LABELS.get(name, name),
+                "description": spec.description,
+                "value": fmt_value(row["value"], spec.unit, currency),
+                "health": row["health"] or "none",
+                "prev": fmt_delta(row.get("delta"), row.get("compare_value"), spec.unit),
+                "prev_class": delta_class(row.get("delta"), spec.higher_is_better),
+                "year": fmt_delta(
+                    None if yrow is None else yrow.get("delta"),
+                    None if yrow is None else yrow.get("compare_value"),
+                    spec.unit,
+                ),
+                "year_class": delta_class(
+                    None if yrow is None else yrow.get("delta"), spec.higher_is_better
+                ),
+                "spark": charts.sparkline_points(spark),
+            }
+        )
+    figures = []
+    customers = [m for m in ("active_customers", "new_customers") if m in kpis]
+    if customers:
+        x = _x(_series(frame, customers[0]))
+        figures.append(
+            charts.line(
+                "Customers",
+                x,
+                {LABELS[m]: _series(frame, m)["value"].tolist() for m in customers},
+                "count",
+            )
+        )
+    money = [m for m in ("revenue", "mrr") if m in kpis]
+    if money:
+        x = _x(_series(frame, money[0]))
+        figures.append(
+            charts.bars(
+                f"Revenue ({currency})",
+                x,
+                {LABELS[m]: _series(frame, m)["value"].tolist() for m in money},
+                stacked=False,
+            )
+        )
+    rates = [m for m in ("crr", "churn_rate") if m in kpis]
+    if rates:
+        x = _x(_series(frame, rates[0]))
+        figures.append(
+            charts.line(
+                "Retention and churn (%)",
+                x,
+                {LABELS[m]: _series(frame, m)["value"].tolist() for m in rates},
+                "%",
+            )
+        )
+    return {
+        "cards": cards,
+        "figures": figures,
+        "latest": period_label(latest, f.period) if latest is not None else "",
+    }
+
+
+def trends(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
+    from retentionkit.metrics.registry import METRIC_NAMES
+
+    chosen = list(f.metrics) or usable_metrics(svc, OVERVIEW_KPIS)
+    if f.segment:
+        frame = svc.metrics(**metric_call(f, chosen, compare="previous", segment=f.segment))
+    else:
+        frame = svc.metrics(**metric_call(f, chosen, compare="previous"))
+    currency = _currency(svc)
+    segments = sorted(frame["segment"].dropna().unique().tolist())
+    shown = segments[:MAX_SEGMENTS]
+    figures, rows = [], []
+    for name in chosen:
+        spec = _spec(name)
+        part = frame[frame["metric"] == name]
+        if part.empty:
+            continue
+        x = sorted({ts.strftime("%Y-%m-%d") for ts in part["period_start"]})
+        series = {}
+        for seg in shown:
+            s = _series(part, name, seg)
+            by = dict(zip(_x(s), s["value"].tolist(), strict=True))
+            series[str(seg)] = [by.get(d) for d in x]
+        title = LABELS.get(name, name) + (f" ({currency})" if spec.unit == "money" else "")
+        figures.append(charts.line(title, x, series, spec.unit, height=260))
+        for seg in segments:
+            s = _series(part, name, seg)
+            if s.empty:
+                continue
+            last = s.iloc[-1]
+            rows.append(
+                {
+                    "metric": LABELS.get(name, name),
+                    "segment": seg,
+                    "period": period_label(last["period_start"], f.period),
+                    "value": fmt_value(last["value"], spec.unit, currency),
+                    "health": last["health"] or "none",
+                    "delta": fmt_delta(last.get("delta"), last.get("compare_value"), spec.unit),
+                    "delta_class": delta_class(last.get("delta"), spec.higher_is_better),
+                }
+            )
+    return {
+        "figures": figures,
+        "rows": rows,
+        "segments_hidden": max(len(segments) - len(shown), 0),
+        "segments_shown": len(shown),
+        "segment_options": _segment_options(svc),
+        "metric_options": [m for m in METRIC_NAMES],
+        "chosen": chosen,
+    }
+
+
+def mrr(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
+    names = usable_metrics(svc, MRR_METRICS)
+    if "mrr" not in names:
+        from retentionkit.errors import MissingTableError
+
+        raise MissingTableError(
+            "MRR needs the subscriptions table, which is not loaded; ingest it first with "
+            "'retentionkit ingest subscriptions FILE'."
+        )
+    frame = svc.metrics(**metric_call(f, names))
+    currency = _currency(svc)
+    x = _x(_series(frame, "mrr"))
+
+    def vals(name: str, sign: float = 1.0) -> list[Any]:
+        return [
+            None if v is None else sign * v
+            for v in (_num(v) for v in _series(frame, name)["value"].tolist())
+        ]
+
+    moves = {
+        "New": vals("new_mrr"),
+        "Expansion": vals("expansion_mrr"),
+        "Reactivation": vals("reactivation_mrr"),
+        "Contraction": vals("contraction_mrr", -1),
+        "Churned": vals("churned_mrr", -1),
+    }
+    net = [sum(v or 0.0 for v in col) for col in zip(*moves.values(), strict=True)]
+    colors = {
+        "New": "#16a34a",
+        "Expansion": "#4ade80",
+        "Reactivation": "#0891b2",
+        "Contraction": "#f97316",
+        "Churned": "#dc2626",
+    }
+    figures = [
+        charts.line(f"MRR ({currency})", x, {"MRR": vals("mrr")}, "money"),
+        charts.bars(
+            f"MRR movements ({currency})", x, moves, colors=colors, overlay_line=("Net change", net)
+        ),
+    ]
+    rr = [m for m in ("nrr", "grr") if m in names]
+    if rr:
+        figures.append(
+            charts.line(
+                "Net and gross revenue retention (%)", x, {LABELS[m]: vals(m) for m in rr}, "%"
+            )
+        )
+    rows = []
+    for i, start in enumerate(x):
+        rows.append(
+            {
+                "period": period_label(start, f.period),
+                "mrr": fmt_value(vals("mrr")[i], "money"),
+                **{k.lower(): fmt_value(v[i], "money") for k, v in moves.items()},
+                "net": fmt_value(net[i], "money"),
+                "nrr": fmt_value(vals("nrr")[i], "%") if "nrr" in names else "–",
+            }
+        )
+    return {"figures": figures, "rows": rows[::-1], "currency": currency}
+
+
+def feedback(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
+    names = usable_metrics(svc, FEEDBACK_METRICS)
+    if not names:
+        from retentionkit.errors import MissingTableError
+
+        raise MissingTableError(
+            "NPS and CSAT need the survey_responses table, which is not loaded; ingest it "
+            "first with 'retentionkit ingest survey_responses FILE'."
+        )
+    frame = svc.metrics(**metric_call(f, names))
+    figures = []
+    if "nps" in names:
+        s = _series(frame, "nps")
+        comps = s["components"].tolist()
+
+        def share(key: str, comps: list[Any] = comps) -> list[Any]:
+            return [
+                (c.get(key, 0) / c["responses"] * 100) if c and c.get("responses") else None
+                for c in comps
+            ]
+
+        figures.append(
+            charts.bars(
+                "NPS: promoters, passives, detractors (% of answers)",
+                _x(s),
+                {
+                    "Promoters": share("promoters"),
+                    "Passives": share("passives"),
+                    "Detractors": [None if v is None else -v for v in share("detractors")],
+                },
+                colors={"Promoters": "#16a34a", "Passives": "#9ca3af", "Detractors": "#dc2626"},
+                overlay_line=("NPS", s["value"].tolist()),
+            )
+        )
+    if "csat" in names:
+        s = _series(frame, "csat")
+        comps = s["components"].tolist()
+        figures.append(
+            charts.bars(
+                "CSAT: satisfied vs other answers",
+                _x(s),
+                {
+                    "Satisfied": [c.get("satisfied") if c else None for c in comps],
+                    "Other": [(c["responses"] - c["satisfied"]) if c else None for c in comps],
+                },
+                colors={"Satisfied": "#16a34a", "Other": "#f97316"},
+            )
+        )
+        figures.append(charts.line("CSAT (%)", _x(s), {"CSAT": s["value"].tolist()}, "%"))
+    segment = f.segment or next(
+        (s for s in ("channel", "country", "plan") if s in _segment_options(svc)), None
+    )
+    breakdown: list[dict[str, Any]] = []
+    if segment:
+        seg_frame = svc.metrics(**metric_call(f, names, segment=segment, last=1))
+        for name in names:
+            part = seg_frame[seg_frame["metric"] == name].sort_values("segment")
+            if part.empty:
+                continue
+            when = period_label(part["period_start"].iloc[0], f.period)
+            figures.append(
+                charts.bars(
+                    f"{LABELS[name]} by {segment} ({when})",
+                    part["segment"].astype(str).tolist(),
+                    {LABELS[name]: part["value"].tolist()},
+                    horizontal=True,
+                    height=max(220, 28 * len(part) + 80),
+                )
+            )
+            for rec in part.to_dict("records"):
+                breakdown.append(
+                    {
+                        "metric": LABELS[name],
+                        "segment": rec["segment"],
+                        "value": fmt_value(rec["value"], "score" if name == "nps" else "%"),
+                        "responses": (rec["components"] or {}).get("responses", 0),
+                        "health": rec["health"] or "none",
+                    }
+                )
+    return {
+        "figures": figures,
+        "breakdown": breakdown,
+        "segment": segment,
+        "segment_options": _segment_options(svc),
+    }
+
+
+# --------------------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class Page:
+    slug: str
+    path: str
+    title: str
+    build: Callable[[WorkspaceService, Filters], dict[str, Any]]
+    feature: str | None = None  # the Workspace method the page needs
+    default_period: str = "month"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+PAGES: list[Page] = [
+    Page("overview", "/", "Overview", overview),
+    Page("trends", "/trends", "Trends", trends),
+    Page("mrr", "/mrr", "MRR movements", mrr),
+    Page("feedback", "/feedback", "NPS & CSAT", feedback, default_period="quarter"),
+]
+
+
+def pages_for(features: set[str] | None = None) -> list[Page]:
+    """The pages whose library function exists."""
+    have = available_features() if features is None else features
+    return [p for p in PAGES if p.feature is None or p.feature in have]
+
+
+def warm(svc: WorkspaceService) -> None:
+    """Fill the cache with the default view of every page (and the period switch)."""
+    for page in pages_for():
+        periods = PERIOD_CHOICES if page.slug in ("overview", "trends") else (page.default_period,)
+        for period in periods:
+            try:
+                page.build(svc, Filters(period=period))
+            except Exception:  # a page without its tables: it will explain itself
+                continue
