@@ -30,9 +30,11 @@ def peak_rss_mb() -> float:
 def run(customers: int, months: int, kind: str, seed: int, write: bool) -> dict[str, object]:
     from retentionkit.generate import generate_tables, write_business
 
-    began = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    began, cpu = time.perf_counter(), time.process_time()
     tables = generate_tables(customers, months, seed, kind)
     generate_seconds = time.perf_counter() - began
+    generate_cpu = time.process_time() - cpu
     generate_rss = peak_rss_mb()
     result: dict[str, object] = {
         "customers": customers,
@@ -41,6 +43,8 @@ def run(customers: int, months: int, kind: str, seed: int, write: bool) -> dict[
         "seed": seed,
         "rows": {name: table.num_rows for name, table in tables.items()},
         "generate_seconds": round(generate_seconds, 2),
+        "generate_cpu_seconds": round(generate_cpu, 2),
+        "load_average_before": round(load_before, 2),
         "peak_rss_mb_after_generate": round(generate_rss, 0),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
@@ -73,7 +77,11 @@ def main() -> None:
     print(f"generator: {args.customers:,} customers x {args.months} months, kind={args.kind}")
     for name, count in rows.items():
         print(f"  {name:<18} {count:>12,} rows")
-    print(f"  generate           {result['generate_seconds']:>10.2f} s")
+    print(
+        f"  generate           {result['generate_seconds']:>10.2f} s wall, "
+        f"{result['generate_cpu_seconds']:.2f} s CPU "
+        f"(load average before: {result['load_average_before']})"
+    )
     if "write_parquet_seconds" in result:
         print(
             f"  write parquet      {result['write_parquet_seconds']:>10.2f} s "
