@@ -413,3 +413,14 @@ def test_debug_shows_the_traceback(tmp_db, tmp_path):
 
     with pytest.raises(MissingFileError):
         main(["--db", str(tmp_db), "--debug", "ingest", "orders", str(tmp_path / "x.csv")])
+
+
+def test_db_that_is_not_a_workspace(tmp_path, capsys):
+    not_db = tmp_path / "notes.duckdb"
+    not_db.write_text("just some text\n" * 100)
+    path = tmp_path / "orders.csv"
+    path.write_text(GOOD_ORDERS)
+    assert ingest(not_db, "orders", str(path)) != 0
+    message = _one_error(capsys)
+    assert "notes.duckdb" in message and "workspace" in message
+    assert not_db.read_text().startswith("just some text")

@@ -30,7 +30,16 @@ def connect(target: str | Path | Any) -> Any:
         return ibis.connect(text)
     if text != ":memory:":
         Path(text).parent.mkdir(parents=True, exist_ok=True)
-    return ibis.duckdb.connect(text)
+    try:
+        return ibis.duckdb.connect(text)
+    except Exception as exc:  # not a DuckDB file, locked by another process, no permission …
+        from retentionkit.errors import InputError
+
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            f"{text}: cannot be opened as a DuckDB workspace ({detail}); give --db a new "
+            "file name or an existing workspace."
+        ) from None
 
 
 def backend_name(con: Any) -> str:
