@@ -37,7 +37,7 @@ from scipy.optimize import minimize
 
 from retentionkit.errors import InputError, ModelFitError, NotFittedError
 
-__all__ = ["BaseFitter", "FitData"]
+__all__ = ["BaseFitter", "FitData", "wdot"]
 
 FloatArray = NDArray[np.float64]
 
@@ -158,6 +158,15 @@ def check_weights(weights: ArrayLike | None, n: int) -> FloatArray:
             "`weights` sum to zero; at least one customer must have a positive weight."
         )
     return w
+
+
+def wdot(w: FloatArray, v: FloatArray) -> float:
+    """Weighted sum ``sum(w * v)`` without BLAS.
+
+    ``np.dot`` on vectors goes to a multithreaded BLAS ``ddot`` whose thread start-up costs more
+    than the sum itself (5-50x slower on a busy machine); pairwise summation is also more accurate.
+    """
+    return float(np.add.reduce(np.multiply(w, v)))
 
 
 def collapse(columns: Mapping[str, FloatArray], weights: FloatArray) -> FitData:
@@ -361,8 +370,9 @@ class BaseFitter(ABC):
     def _standard_errors(self, params: FloatArray, data: FitData) -> dict[str, float]:
         """Standard errors: sqrt of the diagonal of the inverse Hessian of -LL in natural params.
 
-        The Hessian is computed by central differences of the analytic gradient (or, for models
-        without one, of the log-likelihood itself) with relative steps in the natural parameters.
+        The Hessian is computed by forward differences of the analytic gradient (or, for models
+        without one, central differences of the log-likelihood) with relative steps in the
+        natural parameters.
         NaN where the Hessian is not positive definite (a flat direction of the likelihood).
         """
         k = len(params)
@@ -370,13 +380,16 @@ class BaseFitter(ABC):
         steps = 1e-4 * params
         with np.errstate(all="ignore"):
             if self._has_gradient:
+                # forward differences of the analytic gradient (k + 1 passes over the data;
+                # O(1e-5) relative error, far below the sampling error the SEs describe)
+                steps = 1e-5 * params
+                _, g0 = self._nll(params, data, True)
                 for i in range(k):
                     e = np.zeros(k)
                     e[i] = steps[i]
                     _, gp = self._nll(params + e, data, True)
-                    _, gm = self._nll(params - e, data, True)
-                    assert gp is not None and gm is not None
-                    hess[:, i] = (gp - gm) / (2 * steps[i])
+                    assert gp is not None and g0 is not None
+                    hess[:, i] = (gp - g0) / steps[i]
                 hess = (hess + hess.T) / 2
             else:
 

@@ -39,6 +39,7 @@ from retentionkit.clv.models.base import (
     collapse,
     index_of,
     keyed,
+    wdot,
 )
 from retentionkit.errors import InputError, ModelFitError
 
@@ -121,7 +122,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         self, params: FloatArray, data: FitData, grad: bool
     ) -> tuple[float, FloatArray | None]:
         ll = _log_likelihood(tuple(float(v) for v in params), data["x"], data["t_x"], data["n"])
-        return -float(np.dot(data["weights"], ll)), None
+        return -float(wdot(data["weights"], ll)), None
 
     # -- predictions --------------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ from retentionkit.clv.models.base import (
     collapse,
     index_of,
     keyed,
+    wdot,
 )
 from retentionkit.errors import InputError, ModelFitError
 
@@ -50,11 +51,23 @@ _UNIT_HINT = "(e.g. weeks instead of days)"
 
 
 def prepare_rfm(x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) -> FitData:
-    """Collapse (x, t_x, T) rows and add the per-distinct-x bookkeeping the likelihoods use."""
+    """Collapse (x, t_x, T) rows and add the bookkeeping the likelihoods use.
+
+    Besides the collapsed columns ``x, t_x, T, weights`` it stores the distinct ``x`` values and
+    their total weights (``xu``, ``xw``: the Gamma/Beta-function terms depend on ``x`` only), the
+    rows with ``x > 0`` (``px, ptx, pT, pw``) and the ``x == 0`` rows aggregated by ``T``
+    (``zT, zw``), for which the BG/NBD likelihood needs no ``t_x``.
+    """
     data = collapse({"x": x, "t_x": t_x, "T": T}, w)
     xu, inverse = np.unique(data["x"], return_inverse=True)
     data["xu"] = xu
     data["xw"] = np.bincount(inverse, weights=data["weights"], minlength=len(xu))
+    pos = data["x"] > 0
+    for short, name in (("px", "x"), ("ptx", "t_x"), ("pT", "T"), ("pw", "weights")):
+        data[short] = np.ascontiguousarray(data[name][pos])
+    zT, zinv = np.unique(data["T"][~pos], return_inverse=True)
+    data["zT"] = zT
+    data["zw"] = np.bincount(zinv, weights=data["weights"][~pos], minlength=len(zT))
     return data
 
 
@@ -122,7 +135,8 @@ class BetaGeoFitter(BaseFitter):
     ) -> tuple[float, FloatArray | None]:
         r, alpha, a, b = params
         xu, xw = data["xu"], data["xw"]
-        x, t_x, T, w = data["x"], data["t_x"], data["T"], data["weights"]
+        x, t_x, T, w = data["px"], data["ptx"], data["pT"], data["pw"]
+        zT, zw = data["zT"], data["zw"]
         # per distinct x
         a1 = (
             gammaln(r + xu)
@@ -133,34 +147,39 @@ class BetaGeoFitter(BaseFitter):
             - gammaln(b)
             - gammaln(a + b + xu)
         )
-        # per row
+        # customers without repeat purchases: only -r log(alpha + T), per distinct T
+        lz = np.log(alpha + zT)
+        # customers with repeat purchases: -(r+x) log(alpha+T) + log(1 + e^d)
         la = np.log(alpha + T)
         lb = np.log(alpha + t_x)
         rx = r + x
-        pos = x > 0
-        d = np.log(a) - np.log(np.where(pos, b + x - 1, 1.0)) + rx * (la - lb)
-        soft = np.where(pos, np.logaddexp(0.0, d), 0.0)
-        ll = float(np.dot(xw, a1) + np.dot(w, -rx * la + soft))
+        inv_bx = 1.0 / (b + x - 1)
+        d = np.log(a) + np.log(inv_bx) + rx * (la - lb)
+        e = np.exp(-np.abs(d))
+        soft = np.maximum(d, 0.0) + np.log1p(e)
+        ll = float(wdot(xw, a1) - r * wdot(zw, lz) + wdot(w, soft - rx * la))
         if not grad:
             return -ll, None
-        sig = np.where(pos, expit(d), 0.0)
+        sig = np.where(d >= 0, 1.0, e) / (1.0 + e)
         ws = w * sig
+        inv_a = 1.0 / (alpha + T)
+        inv_t = 1.0 / (alpha + t_x)
         dr = (
-            np.dot(xw, digamma(r + xu) - digamma(r) + np.log(alpha))
-            + np.dot(w, -la)
-            + np.dot(ws, la - lb)
+            wdot(xw, digamma(r + xu) - digamma(r) + np.log(alpha))
+            - wdot(zw, lz)
+            - wdot(w, la)
+            + wdot(ws, la - lb)
         )
         dalpha = (
             xw.sum() * r / alpha
-            - np.dot(w, rx / (alpha + T))
-            + np.dot(ws, rx * (1.0 / (alpha + T) - 1.0 / (alpha + t_x)))
+            - r * wdot(zw, 1.0 / (alpha + zT))
+            - wdot(w * rx, inv_a)
+            + wdot(ws * rx, inv_a - inv_t)
         )
         psi_ab = digamma(a + b)
         psi_abx = digamma(a + b + xu)
-        da = np.dot(xw, psi_ab - psi_abx) + ws.sum() / a
-        db = np.dot(xw, psi_ab + digamma(b + xu) - digamma(b) - psi_abx) - np.dot(
-            ws, 1.0 / np.where(pos, b + x - 1, 1.0)
-        )
+        da = wdot(xw, psi_ab - psi_abx) + ws.sum() / a
+        db = wdot(xw, psi_ab + digamma(b + xu) - digamma(b) - psi_abx) - wdot(ws, inv_bx)
         return -ll, -np.array([dr, dalpha, da, db])
 
     # -- predictions --------------------------------------------------------------------------

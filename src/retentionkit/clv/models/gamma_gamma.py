@@ -44,6 +44,7 @@ from retentionkit.clv.models.base import (
     collapse,
     index_of,
     keyed,
+    wdot,
 )
 from retentionkit.clv.value import TransactionModel, customer_lifetime_value
 from retentionkit.errors import InputError, ModelFitError
@@ -120,13 +121,13 @@ class GammaGammaFitter(BaseFitter):
             + px * np.log(x)
             - (px + q) * lxm
         )
-        ll = float(np.dot(w, ll_rows))
+        ll = float(wdot(w, ll_rows))
         if not grad:
             return -ll, None
         psi = digamma(px + q)
-        dp = np.dot(w, x * (psi - digamma(px) + np.log(m) + np.log(x) - lxm))
-        dq = np.dot(w, psi - digamma(q) + np.log(g) - lxm)
-        dg = np.dot(w, q / g - (px + q) / (x * m + g))
+        dp = wdot(w, x * (psi - digamma(px) + np.log(m) + np.log(x) - lxm))
+        dq = wdot(w, psi - digamma(q) + np.log(g) - lxm)
+        dg = wdot(w, q / g - (px + q) / (x * m + g))
         return -ll, -np.array([dp, dq, dg])
 
     def conditional_expected_average_profit(

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from retentionkit.clv.models.base import FitData, FloatArray, check_rfm, index_of, keyed
+from retentionkit.clv.models.base import FitData, FloatArray, check_rfm, index_of, keyed, wdot
 from retentionkit.clv.models.bgnbd import (
     BetaGeoFitter,
     _log_nbd,
@@ -70,26 +70,22 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
         lb = np.log(alpha + t_x)
         rx = r + x
         d = np.log(a) - np.log(b + x) + rx * (la - lb)
-        ll = float(np.dot(xw, a1) + np.dot(w, -rx * la + np.logaddexp(0.0, d)))
+        ll = float(wdot(xw, a1) + wdot(w, -rx * la + np.logaddexp(0.0, d)))
         if not grad:
             return -ll, None
         ws = w * expit(d)
         dr = (
-            np.dot(xw, digamma(r + xu) - digamma(r) + np.log(alpha))
-            - np.dot(w, la)
-            + np.dot(ws, la - lb)
+            wdot(xw, digamma(r + xu) - digamma(r) + np.log(alpha)) - wdot(w, la) + wdot(ws, la - lb)
         )
         dalpha = (
             xw.sum() * r / alpha
-            - np.dot(w, rx / (alpha + T))
-            + np.dot(ws, rx * (1.0 / (alpha + T) - 1.0 / (alpha + t_x)))
+            - wdot(w, rx / (alpha + T))
+            + wdot(ws, rx * (1.0 / (alpha + T) - 1.0 / (alpha + t_x)))
         )
         psi_ab = digamma(a + b)
         psi_abx = digamma(a + b + xu + 1)
-        da = np.dot(xw, psi_ab - psi_abx) + ws.sum() / a
-        db = np.dot(xw, psi_ab + digamma(b + xu + 1) - digamma(b) - psi_abx) - np.dot(
-            ws, 1.0 / (b + x)
-        )
+        da = wdot(xw, psi_ab - psi_abx) + ws.sum() / a
+        db = wdot(xw, psi_ab + digamma(b + xu + 1) - digamma(b) - psi_abx) - wdot(ws, 1.0 / (b + x))
         return -ll, -np.array([dr, dalpha, da, db])
 
     def conditional_expected_number_of_purchases_up_to_time(

@@ -44,6 +44,7 @@ from retentionkit.clv.models.base import (
     check_weights,
     index_of,
     keyed,
+    wdot,
 )
 from retentionkit.clv.models.bgnbd import _t_and_n, check_time, prepare_rfm
 from retentionkit.errors import InputError, ModelFitError
@@ -180,7 +181,7 @@ class ParetoNBDFitter(BaseFitter):
     ) -> tuple[float, FloatArray | None]:
         r, alpha, s, beta = (float(v) for v in params)
         ll = _conditional_log_likelihood((r, alpha, s, beta), data["x"], data["t_x"], data["T"])
-        return -float(np.dot(data["weights"], ll)), None
+        return -float(wdot(data["weights"], ll)), None
 
     # -- predictions --------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ from retentionkit.clv.models.base import (
     collapse,
     index_of,
     keyed,
+    wdot,
 )
 from retentionkit.errors import InputError, ModelFitError
 
@@ -123,7 +124,7 @@ class ShiftedBetaGeometricFitter(BaseFitter):
         c = churned > 0
         base = betaln(a, b)
         ll_rows = np.where(c, betaln(a + 1, b + t - 1), betaln(a, b + t)) - base
-        ll = float(np.dot(w, ll_rows))
+        ll = float(wdot(w, ll_rows))
         if not grad:
             return -ll, None
         psi_ab = digamma(a + b)
@@ -132,7 +133,7 @@ class ShiftedBetaGeometricFitter(BaseFitter):
         psi_abt = digamma(a + b + t)
         da_rows = np.where(c, digamma(a + 1) - psi_abt, digamma(a) - psi_abt) - dbase_a
         db_rows = np.where(c, digamma(b + t - 1), digamma(b + t)) - psi_abt - dbase_b
-        return -ll, -np.array([np.dot(w, da_rows), np.dot(w, db_rows)])
+        return -ll, -np.array([wdot(w, da_rows), wdot(w, db_rows)])
 
     # -- predictions --------------------------------------------------------------------------
 
