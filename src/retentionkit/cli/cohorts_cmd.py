@@ -3,9 +3,7 @@ per-customer RFM summary) and ``retentionkit segments`` (RFM and attribute segme
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -100,17 +98,7 @@ def segments(
         print_frame(frame, fmt, title=f"segments: {scheme}")
 
 
-def _write(text: str, out: Path | None) -> None:
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        out.write_text(text, encoding="utf-8")
-
-
 def register(app: typer.Typer) -> None:
     app.command("cohorts")(cohorts)
     app.command("rfm")(rfm)
     app.command("segments")(segments)
-
-
-__all__: list[Any] = ["register"]
