@@ -122,10 +122,12 @@ def customer_components(q: MetricQuery) -> pd.DataFrame:
 
 
 def lifespan_components(q: MetricQuery) -> pd.DataFrame:
-    """Mean monthly churn rate over the 6 months ending at each period end (ChartMogul's
-    lifespan convention), from the same customer counts at month grain."""
+    """Mean monthly churn rate over the 6 whole calendar months that end at or before each
+    period end (ChartMogul's lifespan convention), from the same customer counts at month
+    grain. A week or day ending mid-month uses the 6 months before that month: never a month
+    that is not over yet at the period end."""
     from retentionkit.metrics import formulas
-    from retentionkit.metrics.periods import make_grid, shift
+    from retentionkit.metrics.periods import floor, make_grid, shift
 
     months = make_grid("month", shift(q.grid.first, "month", -6), q.grid.last)
     monthly = customer_components(q.with_grid(months))
@@ -136,8 +138,9 @@ def lifespan_components(q: MetricQuery) -> pd.DataFrame:
     for seg, part in monthly.groupby("segment"):
         part = part.sort_values("period_start")
         for start, end in zip(q.grid.starts, q.grid.ends, strict=True):
+            last = floor(end, "month")  # months [last − 6 months, last) are over by `end`
             window = part[
-                (part.period_start < end) & (part.period_start >= shift(end, "month", -6))
+                (part.period_start < last) & (part.period_start >= shift(last, "month", -6))
             ]
             valid = window["churn"].dropna()
             rows.append(

@@ -280,6 +280,9 @@ def _evaluate(
         segments = [ALL_SEGMENT]
     full = pd.MultiIndex.from_product([starts, segments], names=KEYS).to_frame(index=False)
     frame = full.merge(frame, on=KEYS, how="left")
+    for col in ("survey", "threshold"):  # one per request: shown on periods without answers too
+        if col in frame and frame[col].notna().any():
+            frame[col] = frame[col].fillna(frame[col].dropna().iloc[0])
     for col in frame.columns:
         if col in KEYS or col in KEEP_MISSING:
             continue

@@ -62,10 +62,33 @@ def custom_survey_name(q: MetricQuery) -> str | None:
     return None if found.empty else str(found["survey"].iloc[0])
 
 
+def _scale_of(q: MetricQuery, survey: str) -> tuple[float, float]:
+    """The survey's scale from all its answers (not just the reported range, so the default
+    threshold does not move with --from/--to): the scale_min/scale_max columns where given,
+    else the lowest and highest score ever answered."""
+    s = q.ws.table("survey_responses")
+    s = s.filter(s.survey == survey)
+    has_scale = "scale_min" in s.columns and "scale_max" in s.columns
+    lo_col = s.scale_min.fill_null(s.score) if has_scale else s.score
+    hi_col = s.scale_max.fill_null(s.score) if has_scale else s.score
+    row = s.aggregate(lo=lo_col.min(), hi=hi_col.max()).execute()
+    lo, hi = row["lo"].iloc[0], row["hi"].iloc[0]
+    if pd.isna(lo) or pd.isna(hi):
+        return 0.0, 1.0
+    return float(lo), float(hi)
+
+
 def survey_rate_components(q: MetricQuery) -> pd.DataFrame:
     survey = custom_survey_name(q)
-    if survey is None:
-        return pd.DataFrame(columns=["period_start", "segment", "at_or_above", "responses"])
+    if survey is None:  # no custom survey: no value, but counts of 0 (not null)
+        return pd.DataFrame(
+            {
+                "period_start": pd.Series(dtype="datetime64[us]"),
+                "segment": pd.Series(dtype=object),
+                "at_or_above": pd.Series(dtype="int64"),
+                "responses": pd.Series(dtype="int64"),
+            }
+        )
     scale = q.settings.survey_scale(survey)
     s = _answers(q, survey)
     threshold = q.options.get("survey_threshold")
@@ -73,9 +96,7 @@ def survey_rate_components(q: MetricQuery) -> pd.DataFrame:
         if scale is not None:
             lo, hi = scale.min, scale.max
         else:
-            bounds = s.aggregate(lo=s.score.min(), hi=s.score.max()).execute()
-            lo = float(bounds["lo"].iloc[0]) if not bounds.empty else 0.0
-            hi = float(bounds["hi"].iloc[0]) if not bounds.empty else 1.0
+            lo, hi = _scale_of(q, survey)
         threshold = hi - 1 if (hi - lo) >= 4 else hi
     agg = s.group_by(["period_start", "segment"]).agg(
         at_or_above=(s.score >= float(threshold)).cast("int64").sum(), responses=s.count()
