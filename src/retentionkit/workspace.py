@@ -294,3 +294,19 @@ class Workspace:
             time_unit=time_unit,
             penalizer=penalizer,
         )
+
+    # -- churn risk ----------------------------------------------------------------------
+    def churn(self, *, as_of: Any = None, horizon: str | int = "90d", top: int | None = None,
+              method: str = "auto") -> pd.DataFrame:
+        """Customers at risk: customer_id, risk, value_at_risk, reasons, segment (see
+        :func:`retentionkit.churn.pipeline.at_risk`)."""
+        from retentionkit.churn.pipeline import at_risk
+
+        return at_risk(self, as_of=as_of, horizon=horizon, top=top, method=method)
+
+    def churn_backtest(self, *, horizon: str | int = "90d", folds: int = 2,
+                       train_cutoffs: int = 4) -> dict[str, Any]:
+        """Time-based backtest report of the churn model."""
+        from retentionkit.churn.pipeline import backtest
+
+        return backtest(self, horizon=horizon, folds=folds, train_cutoffs=train_cutoffs)

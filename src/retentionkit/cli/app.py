@@ -36,6 +36,7 @@ COMMAND_MODULES: list[str] = [
     "retentionkit.cli.metrics_cmd",
     "retentionkit.cli.clv_cmd",
     "retentionkit.cli.churn_cmd",
+    "retentionkit.cli.churn_ws_cmd",
     "retentionkit.cli.cohorts_cmd",
     "retentionkit.cli.web_cmd",
 ]

@@ -1,0 +1,285 @@
+"""Churn risk on the workspace: time-based backtest and the at-risk list.
+
+* **Order businesses** (no subscriptions): risk = 1 − P(alive) from the BG/NBD model fitted on
+  the RFM summary as of the date; value at risk = 12-month CLV (BG/NBD + Gamma-Gamma) × risk.
+* **Subscriptions and everything else**: the supervised :class:`ChurnModel` on the features of
+  :mod:`retentionkit.churn.features`, trained on earlier cutoffs whose label window is fully
+  observed (cutoff + horizon ≤ the scoring date: the future never leaks into training); value
+  at risk = the next 12 months of current MRR × gross margin × risk.
+
+Backtest: evaluation cutoffs e_j = end − H − j·H (j = 0 … folds−1); for each, the model is
+trained on cutoffs e_j − H − i·H (i = 0 … train_cutoffs−1) and scored on the customers at e_j
+against what happened in [e_j, e_j + H): ROC-AUC, PR-AUC, lift in the top 10 %, Brier score and a
+calibration table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from retentionkit.churn import features as feat
+from retentionkit.config import parse_duration_days
+from retentionkit.errors import ConfigError, InputError, ModelFitError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from retentionkit.churn.model import ChurnModel
+    from retentionkit.workspace import Workspace
+
+METHODS = ("auto", "model", "palive")
+
+
+def _horizon(horizon: str | int) -> int:
+    return horizon if isinstance(horizon, int) else parse_duration_days(str(horizon))
+
+
+def _training_rows(
+    ws: Workspace, cutoffs: list[pd.Timestamp], horizon_days: int
+) -> tuple[pd.DataFrame, np.ndarray]:
+    frames, ys = [], []
+    for cutoff in cutoffs:
+        x = feat.build_features(ws, cutoff)
+        y = feat.labels(ws, cutoff, horizon_days)
+        merged = x.merge(y, on="customer_id", how="inner")
+        if len(merged):
+            frames.append(merged)
+            ys.append(merged["churned"].to_numpy())
+    if not frames:
+        raise InputError(
+            "There is not enough history to train a churn model: no customers at "
+            "the training cutoffs; use a shorter --horizon or more data."
+        )
+    data = pd.concat(frames, ignore_index=True)
+    return data[feat.model_columns(data.drop(columns=["churned"]))], np.concatenate(ys)
+
+
+def _new_model() -> ChurnModel:
+    from retentionkit.churn.model import ChurnModel
+
+    # one linear and one tree candidate, 3 folds: the workspace refits on every request
+    return ChurnModel(
+        candidates=("logistic", "hgb"),
+        feature_labels=feat.FEATURE_LABELS,
+        reason_templates=feat.REASON_TEMPLATES,
+        cv_folds=3,
+        id_column="customer_id",
+        label_column="churned",
+    )
+
+
+def _cutoffs_before(
+    anchor: pd.Timestamp, horizon_days: int, count: int, start: pd.Timestamp
+) -> list[pd.Timestamp]:
+    out = []
+    for i in range(count):
+        c = anchor - pd.Timedelta(days=horizon_days * (i + 1))
+        if c - pd.Timedelta(days=horizon_days) < start:
+            break
+        out.append(c.normalize())
+    return sorted(out)
+
+
+def _data_start(ws: Workspace) -> pd.Timestamp:
+    starts = []
+    for table, col in (("orders", "ordered_at"), ("subscriptions", "started_at")):
+        if ws.has_table(table):
+            value = ws.table(table)[col].min().execute()
+            if value is not None and not pd.isna(value):
+                starts.append(pd.Timestamp(value))
+    return min(starts)
+
+
+def backtest(
+    ws: Workspace, *, horizon: str | int = "90d", folds: int = 2, train_cutoffs: int = 4
+) -> dict[str, Any]:
+    """Time-based backtest of the supervised churn model (see the module docstring)."""
+    from retentionkit.churn import metrics as cm
+
+    h = _horizon(horizon)
+    end = feat.data_end(ws).normalize()
+    start = _data_start(ws)
+    results = []
+    for j in range(folds):
+        e = (end - pd.Timedelta(days=h * (j + 1))).normalize()
+        train_at = _cutoffs_before(e, h, train_cutoffs, start)
+        if not train_at:
+            continue
+        x_train, y_train = _training_rows(ws, train_at, h)
+        if y_train.min() == y_train.max():
+            continue
+        model = _new_model().fit(x_train, y_train)
+        x_test = feat.build_features(ws, e)
+        y_test = feat.labels(ws, e, h)
+        test = x_test.merge(y_test, on="customer_id")
+        if len(test) == 0 or test["churned"].nunique() < 2:
+            continue
+        risk = model.predict_risk(test[feat.model_columns(x_test)])
+        scores = cm.evaluate(test["churned"].to_numpy(), risk)
+        results.append(
+            {
+                "cutoff": str(e.date()),
+                "train_cutoffs": [str(c.date()) for c in train_at],
+                "train_rows": len(y_train),
+                "test_rows": len(test),
+                "churn_rate": float(test["churned"].mean()),
+                "model": model.report().get("model"),
+                **{k: v for k, v in scores.items()},
+            }
+        )
+    if not results:
+        raise ModelFitError(
+            f"Not enough history for a backtest with a {h}-day horizon: it needs at least "
+            f"three horizons of data with churned and retained customers; try a shorter "
+            f"--horizon (e.g. 30d)."
+        )
+    summary = {}
+    for key in ("roc_auc", "pr_auc", "lift_top10", "brier"):
+        values = [r[key] for r in results if isinstance(r.get(key), (int, float))]
+        if values:
+            summary[key] = {
+                "mean": float(np.mean(values)),
+                "min": float(np.min(values)),
+                "max": float(np.max(values)),
+            }
+    return {"horizon_days": h, "folds": results, "summary": summary}
+
+
+def at_risk(
+    ws: Workspace,
+    *,
+    as_of: Any = None,
+    horizon: str | int = "90d",
+    top: int | None = None,
+    method: str = "auto",
+) -> pd.DataFrame:
+    """customer_id, risk, value_at_risk, reasons, segment — highest risk first."""
+    if method not in METHODS:
+        raise ConfigError(f"--method {method!r} is not one of: {', '.join(METHODS)}.")
+    if top is not None and top < 1:
+        raise ConfigError("--top must be 1 or more.")
+    h = _horizon(horizon)
+    end = feat.data_end(ws)
+    when = pd.Timestamp(as_of) if as_of is not None else (end + pd.Timedelta(days=1)).normalize()
+    if method == "auto":
+        method = "model" if feat.contractual(ws) else "palive"
+    explain = None
+    if method == "palive":
+        frame = _palive_risk(ws, when)
+    else:
+        frame, explain = _model_risk(ws, when, h)
+    frame["segment"] = _segments(ws, frame["customer_id"])
+    frame = frame.sort_values(["risk", "value_at_risk"], ascending=False, kind="stable")
+    if top is not None:
+        frame = frame.head(top)
+    if explain is not None:  # explaining is the costly part: only for the rows kept
+        frame["reasons"] = explain(frame.index)
+    return frame[["customer_id", "risk", "value_at_risk", "reasons", "segment"]].reset_index(
+        drop=True
+    )
+
+
+def _segments(ws: Workspace, ids: pd.Series) -> list[str]:
+    from retentionkit.errors import RetentionkitError
+    from retentionkit.segments.resolve import segment_table
+
+    try:
+        table = segment_table(ws, "rfm").execute()
+    except RetentionkitError:
+        return ["all"] * len(ids)
+    mapping = dict(
+        zip(table["customer_id"].astype(str), table["segment"].astype(str), strict=False)
+    )
+    return [mapping.get(str(i), "unknown") for i in ids]
+
+
+def _palive_risk(ws: Workspace, when: pd.Timestamp) -> pd.DataFrame:
+    from retentionkit.clv import workflow
+
+    observation_end = (when - pd.Timedelta(days=1)).date()
+    pred = workflow.predict(
+        ws,
+        horizon=52,
+        time_unit="week",
+        observation_end=observation_end,
+        margin=ws.settings.gross_margin,
+    )
+    days_unit = 7.0
+    since = (pred["T"] - pred["recency"]) * days_unit
+    gap = np.where(
+        pred["frequency"] > 0, pred["recency"] * days_unit / pred["frequency"].clip(lower=1), np.nan
+    )
+    reasons = []
+    for s, g, p, n in zip(since, gap, pred["p_alive"], pred["frequency"], strict=True):
+        parts = [
+            f"no order for {s:.0f} days"
+            + (f", {s / g:.1f}× their usual gap" if g == g and g > 0 else "")
+        ]
+        parts.append(f"P(alive) {p:.2f}")
+        parts.append(f"{int(n) + 1} purchase days so far")
+        reasons.append(parts)
+    risk = 1.0 - pred["p_alive"].to_numpy()
+    return pd.DataFrame(
+        {
+            "customer_id": pred["customer_id"].astype(str),
+            "risk": risk,
+            "value_at_risk": pred["clv"].to_numpy() * risk,
+            "reasons": reasons,
+        }
+    )
+
+
+def _model_risk(
+    ws: Workspace, when: pd.Timestamp, h: int
+) -> tuple[pd.DataFrame, Callable[[pd.Index], list[list[str]]] | None]:
+    start = _data_start(ws)
+    train_at = _cutoffs_before(when, h, 4, start)
+    if not train_at:
+        raise ModelFitError(
+            f"Not enough history to train a churn model with a {h}-day horizon before "
+            f"{when.date()}; use a shorter --horizon or a later --as-of."
+        )
+    x_train, y_train = _training_rows(ws, train_at, h)
+    if y_train.min() == y_train.max():
+        raise ModelFitError(
+            "Every training customer has the same outcome; a churn model needs "
+            "churned and retained customers (try a longer --horizon)."
+        )
+    model = _new_model().fit(x_train, y_train)
+    x = feat.build_features(ws, when)
+    if len(x) == 0:
+        return pd.DataFrame(columns=["customer_id", "risk", "value_at_risk", "reasons"]), None
+    cols = feat.model_columns(x)
+    risk = model.predict_risk(x[cols])
+
+    def explain(index: pd.Index) -> list[list[str]]:
+        """Readable reasons for the rows at ``index``."""
+        rows = x.loc[index]
+        reasons = model.explain(rows[cols], top=3)
+        if "latest_nps" in rows:
+            for i, rs in enumerate(reasons):
+                score, at = rows["latest_nps"].iloc[i], rows["latest_nps_at"].iloc[i]
+                for k, text in enumerate(rs):
+                    if text.startswith(feat.FEATURE_LABELS["latest_nps"]) and (
+                        score == score and score <= 6
+                    ):
+                        rs[k] = f"detractor answer on {pd.Timestamp(at).date()} (score {score:g})"
+        return reasons
+
+    margin = ws.settings.gross_margin
+    if "mrr_now" in x:
+        annual = x["mrr_now"].fillna(0.0).to_numpy() * 12.0
+    else:
+        annual = x.get("revenue_90d", pd.Series(0.0, index=x.index)).fillna(0.0).to_numpy() * 4
+    out = pd.DataFrame(
+        {
+            "customer_id": x["customer_id"].astype(str),
+            "risk": risk,
+            "value_at_risk": annual * margin * risk,
+            "reasons": None,
+        },
+        index=x.index,
+    )
+    return out, explain
