@@ -297,12 +297,12 @@ class Workspace:
 
     # -- churn risk ----------------------------------------------------------------------
     def churn(self, *, as_of: Any = None, horizon: str | int = "90d", top: int | None = None,
-              method: str = "auto") -> pd.DataFrame:
+              method: str = "auto", sort: str = "value_at_risk") -> pd.DataFrame:
         """Customers at risk: customer_id, risk, value_at_risk, reasons, segment (see
         :func:`retentionkit.churn.pipeline.at_risk`)."""
         from retentionkit.churn.pipeline import at_risk
 
-        return at_risk(self, as_of=as_of, horizon=horizon, top=top, method=method)
+        return at_risk(self, as_of=as_of, horizon=horizon, top=top, method=method, sort=sort)
 
     def churn_backtest(self, *, horizon: str | int = "90d", folds: int = 2,
                        train_cutoffs: int = 4) -> dict[str, Any]:

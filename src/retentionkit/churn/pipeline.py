@@ -158,6 +158,8 @@ def at_risk(
     """customer_id, risk, value_at_risk, reasons, segment — highest risk first."""
     if method not in METHODS:
         raise ConfigError(f"--method {method!r} is not one of: {', '.join(METHODS)}.")
+    if sort not in ("value_at_risk", "risk"):
+        raise ConfigError(f"--sort {sort!r} is not one of: value_at_risk, risk.")
     if top is not None and top < 1:
         raise ConfigError("--top must be 1 or more.")
     h = _horizon(horizon)
@@ -171,7 +173,8 @@ def at_risk(
     else:
         frame, explain = _model_risk(ws, when, h)
     frame["segment"] = _segments(ws, frame["customer_id"])
-    frame = frame.sort_values(["risk", "value_at_risk"], ascending=False, kind="stable")
+    keys = ["value_at_risk", "risk"] if sort == "value_at_risk" else ["risk", "value_at_risk"]
+    frame = frame.sort_values(keys, ascending=False, kind="stable")
     if top is not None:
         frame = frame.head(top)
     if explain is not None:  # explaining is the costly part: only for the rows kept

@@ -19,6 +19,9 @@ def at_risk(
     method: str = typer.Option(
         "auto", "--method", help="auto (model with subscriptions, else P(alive)), model or palive."
     ),
+    sort: str = typer.Option(
+        "value_at_risk", "--sort", help="value_at_risk (money at stake) or risk."
+    ),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
 ) -> None:
     """The customers most likely to leave: risk, value at risk, reasons, segment."""
@@ -26,7 +29,7 @@ def at_risk(
 
     check_format(fmt)
     ws = open_workspace(ctx)
-    frame = compute(ws, as_of=as_of, horizon=horizon, top=top, method=method)
+    frame = compute(ws, as_of=as_of, horizon=horizon, top=top, method=method, sort=sort)
     if fmt in ("table", "csv"):
         frame = frame.assign(reasons=[" | ".join(r) for r in frame["reasons"]])
     print_frame(frame, fmt, title="customers at risk")
