@@ -154,8 +154,10 @@ def at_risk(
     horizon: str | int = "90d",
     top: int | None = None,
     method: str = "auto",
+    sort: str = "value_at_risk",
 ) -> pd.DataFrame:
-    """customer_id, risk, value_at_risk, reasons, segment — highest risk first."""
+    """customer_id, risk, value_at_risk, reasons, segment — sorted by ``sort`` (value at risk by
+    default: the money a team can still save; ``"risk"`` for the most likely to leave)."""
     if method not in METHODS:
         raise ConfigError(f"--method {method!r} is not one of: {', '.join(METHODS)}.")
     if sort not in ("value_at_risk", "risk"):
