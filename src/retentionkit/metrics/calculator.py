@@ -42,9 +42,17 @@ def calculate(metric: str, given: dict[str, Any]) -> dict[str, Any]:
     for key, value in given.items():
         values = value if isinstance(value, list) else [value]
         for v in values:
-            if not math.isfinite(v) or (v < 0 and key != "new"):
+            if not math.isfinite(v) or v < 0:
                 raise ConfigError(f"--{key.replace('_', '-')} {v} must be a number ≥ 0.")
     g = given
+    if metric == "crr":  # SPEC §3: N ≤ E and 0 ≤ retained = E − N ≤ S
+        if g["new"] > g["end"]:
+            raise ConfigError(f"--new {g['new']:g} cannot exceed --end {g['end']:g}.")
+        if g["end"] - g["new"] > g["start"]:
+            raise ConfigError(
+                f"--end {g['end']:g} minus --new {g['new']:g} is more than --start "
+                f"{g['start']:g}: retained customers cannot outnumber those at the start."
+            )
     if metric == "crr":
         value = f.crr(g["start"], g["end"], g["new"])
     elif metric == "churn_rate":
