@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -545,9 +545,3 @@ class BaseFitter(ABC):
         if not isinstance(payload, dict):
             raise InputError(f"Model file {str(p)!r} does not hold a saved retentionkit model.")
         return cls.from_dict(payload)
-
-
-def param_vector(model: BaseFitter, names: Sequence[str]) -> FloatArray:
-    """The fitted parameters ``names`` as an array (helper for vectorised formulas)."""
-    model._check_fitted()
-    return np.array([model.params_[n] for n in names])
