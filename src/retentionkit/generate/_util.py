@@ -115,26 +115,21 @@ def id_width(n: int, min_width: int) -> int:
     return max(min_width, len(str(max(n, 1))))
 
 
-_DIGITS = np.array(
-    [[48 + (i // 10**k) % 10 for k in (3, 2, 1, 0)] for i in range(10_000)], dtype=np.uint8
-)
-
-
 def format_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
-    """``prefix`` + zero-padded ``numbers``, built as raw Arrow buffers four digits at a time
-    (ten million identifiers in well under a second; no Python string per row)."""
+    """``prefix`` + zero-padded ``numbers``, written digit by digit straight into an Arrow
+    buffer (ten million identifiers in a fraction of a second; no Python string per row)."""
     head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
     row = len(head) + width
+    numbers = np.asarray(numbers)
     n = len(numbers)
     buf = np.empty((n, row), dtype=np.uint8)
     buf[:, : len(head)] = head
-    rest = np.asarray(numbers, dtype=np.int64)
-    col = row
-    while col > len(head):
-        k = min(4, col - len(head))
-        rest, digits = np.divmod(rest, 10**k)
-        buf[:, col - k : col] = _DIGITS[digits][:, 4 - k :]
-        col -= k
+    small = n == 0 or int(numbers.max()) < 2**32
+    rest = numbers.astype(np.uint32 if small else np.uint64)
+    for col in range(row - 1, len(head) - 1, -1):
+        quotient = rest // 10
+        buf[:, col] = (rest - quotient * 10).astype(np.uint8) + 48
+        rest = quotient
     if n * row < 2**31:
         offsets = np.arange(0, n * row + 1, row, dtype=np.int32)
         return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf))
