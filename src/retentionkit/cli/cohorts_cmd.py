@@ -4,6 +4,7 @@ per-customer RFM summary) and ``retentionkit segments`` (RFM and attribute segme
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -94,8 +95,38 @@ def segments(
         from retentionkit.cli._common import frame_records
 
         print_json(frame_records(frame))
+    elif fmt == "csv":
+        print_frame(frame, fmt)
     else:
-        print_frame(frame, fmt, title=f"segments: {scheme}")
+        _print_segments(frame, scheme)
+
+
+def _print_segments(frame: Any, scheme: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=max(Console().width, 140))
+    table = Table(title=f"segments: {scheme}", header_style="bold")
+    formats = {
+        "segment": str,
+        "customers": "{:,.0f}".format,
+        "share": "{:.1f}%".format,
+        "revenue": "{:,.2f}".format,
+        "revenue_share": "{:.1f}%".format,
+        "orders_per_customer": "{:,.2f}".format,
+        "average_order_value": "{:,.2f}".format,
+        "days_since_last_order": "{:,.0f}".format,
+    }
+    for col in frame.columns:
+        table.add_column(col, justify="left" if col == "segment" else "right", no_wrap=True)
+    for rec in frame.to_dict("records"):
+        table.add_row(
+            *(
+                "" if rec[c] is None or rec[c] != rec[c] else formats.get(c, str)(rec[c])
+                for c in frame.columns
+            )
+        )
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -102,7 +102,7 @@ def _activity(ws: Workspace, period: str, hi: Any) -> tuple[Any, Any]:
             ibis.literal(hi, type="timestamp") - ibis.interval(microseconds=1), period
         )
     else:
-        end_idx = period_index(t.ordered_at.max(), period)
+        end_idx = period_index(t.ordered_at.max().as_scalar(), period)
     acts = (
         t.mutate(idx=period_index(t.ordered_at, period), revenue=t.amount.cast("float64"))
         .group_by(["customer_id", "idx"])
@@ -122,7 +122,7 @@ def _contractual(ws: Workspace, period: str, hi: Any) -> tuple[Any, Any]:
         s = s.filter(s.started_at < end_ts)
         end_idx = period_index(end_ts - one_us, period)
     else:
-        end_ts = s.started_at.max()
+        end_ts = s.started_at.max().as_scalar()
         end_idx = period_index(end_ts, period)
     s = s.filter(s.ended_at.isnull() | (s.ended_at > s.started_at))
     last_idx = ibis.least(
