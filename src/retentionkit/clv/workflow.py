@@ -321,3 +321,13 @@ def cumulative_repeat_transactions(
             "predicted": predicted,
         }
     )
+
+
+def tier_segment_table(ws: Workspace) -> Any:
+    """The ``clv_tier`` segment scheme: (customer_id, segment) with the value tier of each
+    customer by 12-month CLV (BG/NBD + Gamma-Gamma, weekly, as of the last order day)."""
+    import ibis
+
+    predictions = predict(ws, horizon=52, time_unit="week", margin=ws.settings.gross_margin)
+    tiers = value_tiers(predictions)
+    return ibis.memtable(tiers[["customer_id", "tier"]].rename(columns={"tier": "segment"}))
