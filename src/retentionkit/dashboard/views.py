@@ -102,6 +102,7 @@ class Filters:
     end: str | None = None
     segment: str | None = None
     metrics: tuple[str, ...] = ()
+    kind: str | None = None
 
     def query(self, **change: Any) -> str:
         """The query string of these filters with ``change`` applied (for links)."""
@@ -112,6 +113,7 @@ class Filters:
             "from": self.start,
             "to": self.end,
             "segment": self.segment,
+            "kind": self.kind,
         }
         values.update(change)
         pairs = [(k, v) for k, v in values.items() if v]
@@ -138,15 +140,31 @@ def metric_call(f: Filters, metric: list[str] | None, **extra: Any) -> dict[str,
     return kwargs
 
 
+#: Workspace method → the module that implements it (both must exist for a page or route).
+FEATURE_MODULES = {
+    "cohorts": "retentionkit.cohorts.table",
+    "rfm": "retentionkit.clv.rfm",
+    "clv": "retentionkit.clv.workflow",
+    "churn": "retentionkit.churn.pipeline",
+    "segments": "retentionkit.segments.summary",
+}
+
+
 def available_features() -> set[str]:
     """Library functions present in this installation (pages and routes are wired to them)."""
+    import importlib.util
+
     from retentionkit.workspace import Workspace
 
-    return {
-        name
-        for name in ("cohorts", "rfm", "clv", "churn", "segments")
-        if callable(getattr(Workspace, name, None))
-    }
+    have = set()
+    for name, module in FEATURE_MODULES.items():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:  # pragma: no cover - parent package missing
+            found = False
+        if found and callable(getattr(Workspace, name, None)):
+            have.add(name)
+    return have
 
 
 def usable_metrics(svc: WorkspaceService, names: list[str]) -> list[str]:
@@ -526,6 +544,167 @@ def feedback(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
     }
 
 
+COHORT_KINDS = ("customers", "unbounded", "revenue", "cumulative_revenue")
+COHORT_TITLES = {
+    "customers": "Customer retention: % of the cohort active k periods after acquisition",
+    "unbounded": "Unbounded retention: % of the cohort active in period k or later",
+    "revenue": "Revenue retention: revenue in period k / revenue in period 0 (%)",
+    "cumulative_revenue": "Cumulative revenue per customer",
+}
+MAX_HEATMAPS = 6
+
+
+def cohorts(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
+    kind = f.kind or "customers"
+    kwargs = {
+        "period": f.period,
+        "kind": kind,
+        "start": f.start,
+        "end": f.end,
+        "segment": f.segment,
+        "customer_definition": None,
+    }
+    frame = svc.cached(("cohorts", kwargs), lambda ws: ws.cohorts(**kwargs))
+    groups: list[tuple[str | None, pd.DataFrame]]
+    if "segment" in frame.columns:
+        groups = [(str(k), g) for k, g in frame.groupby("segment", sort=True)]
+    else:
+        groups = [(None, frame)]
+    figures = []
+    money = kind == "cumulative_revenue"
+    for name, part in groups[:MAX_HEATMAPS]:
+        wide = part.pivot(index="cohort", columns="offset", values="value").sort_index()
+        sizes = part.groupby("cohort")["size"].first()
+        y = [f"{period_label(c, f.period)} (n={int(sizes[c]):,})" for c in wide.index]
+        x = [str(int(c)) for c in wide.columns]
+        title = COHORT_TITLES[kind] + (f" — {f.segment} = {name}" if name is not None else "")
+        figures.append(
+            charts.heatmap(
+                title,
+                x,
+                y,
+                wide.to_numpy().tolist(),
+                text_format=",.0f" if money else ".0f",
+                colorscale="Greens" if money else "Blues",
+                zmin=0,
+                zmax=100 if kind in ("customers", "unbounded") else None,
+                height=max(360, 22 * len(y) + 120),
+            )
+        )
+    return {
+        "figures": figures,
+        "kind": kind,
+        "kinds": COHORT_KINDS,
+        "segments_hidden": max(len(groups) - MAX_HEATMAPS, 0),
+        "segment_options": _segment_options(svc),
+        "cohorts": int(frame["cohort"].nunique()) if len(frame) else 0,
+        "customers": int(frame.groupby("cohort")["size"].first().sum()) if len(frame) else 0,
+    }
+
+
+#: The CLV page uses the defaults of GET /api/clv (one year ahead in weeks, BG/NBD + Gamma-Gamma).
+CLV_DEFAULTS: dict[str, Any] = {
+    "horizon": 52.0,
+    "model": "bgnbd",
+    "spend_model": "gamma-gamma",
+    "time_unit": "week",
+    "observation_end": None,
+    "margin": 1.0,
+    "discount_rate": 0.01,
+    "penalizer": 0.0,
+}
+TOP_CUSTOMERS = 25
+
+
+def clv(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
+    import numpy as np
+
+    kwargs = dict(CLV_DEFAULTS)
+    frame = svc.cached(("clv", kwargs), lambda ws: ws.clv(**kwargs))
+    currency = _currency(svc)
+    values = frame["clv"].astype("float64").dropna()
+    figures = []
+    stats: list[tuple[str, str]] = []
+    if len(values):
+        cap = float(np.quantile(values, 0.99))
+        shown = values.clip(upper=cap)
+        figures.append(
+            charts.histogram(
+                f"CLV over the next 52 weeks ({currency}); values above the 99th percentile "
+                f"({cap:,.0f}) in the last bin",
+                shown.tolist(),
+                nbins=40,
+            )
+        )
+        ordered = np.sort(values.to_numpy())[::-1]
+        top10 = ordered[: max(1, len(ordered) // 10)].sum() / ordered.sum() * 100
+        stats = [
+            ("Customers", f"{len(values):,}"),
+            ("Total CLV", fmt_value(values.sum(), "money", currency)),
+            ("Mean", fmt_value(values.mean(), "money", currency)),
+            ("Median", fmt_value(values.median(), "money", currency)),
+            ("90th percentile", fmt_value(np.quantile(values, 0.9), "money", currency)),
+            ("Share of the top 10 %", f"{top10:.1f}%"),
+        ]
+        if "p_alive" in frame.columns:
+            figures.append(
+                charts.histogram(
+                    "Probability alive", frame["p_alive"].astype("float64").tolist(), nbins=20
+                )
+            )
+    tiers = _clv_tiers(svc, currency)
+    if tiers:
+        figures.append(
+            charts.bars(
+                f"CLV by tier ({currency})",
+                [t["tier"] for t in tiers],
+                {"Customers": [t["customers_n"] for t in tiers]},
+                stacked=False,
+            )
+        )
+    top = frame.sort_values("clv", ascending=False).head(TOP_CUSTOMERS)
+    rows = [
+        {
+            "customer_id": r["customer_id"],
+            "clv": fmt_value(r["clv"], "money"),
+            "expected_purchases": fmt_value(r.get("expected_purchases"), "ratio"),
+            "p_alive": fmt_value(_pct(r.get("p_alive")), "%"),
+            "frequency": r.get("frequency"),
+        }
+        for r in top.to_dict("records")
+    ]
+    return {"figures": figures, "stats": stats, "tiers": tiers, "rows": rows, "currency": currency}
+
+
+def _pct(value: Any) -> float | None:
+    v = _num(value)
+    return None if v is None else v * 100
+
+
+def _clv_tiers(svc: WorkspaceService, currency: str) -> list[dict[str, Any]]:
+    """CLV tiers from the segments library (scheme ``clv_tier``) when it provides them."""
+    from retentionkit.errors import RetentionkitError
+
+    if "segments" not in available_features():
+        return []
+    try:
+        frame = svc.cached(("segments", {"scheme": "clv_tier"}), lambda ws: ws.segments("clv_tier"))
+    except RetentionkitError:
+        return []
+    out = []
+    for rec in frame.to_dict("records"):
+        out.append(
+            {
+                "tier": str(rec.get("segment", "")),
+                "customers": fmt_value(rec.get("customers"), "count"),
+                "customers_n": _num(rec.get("customers")),
+                "share": fmt_value(rec.get("share"), "%"),
+                "revenue": fmt_value(rec.get("revenue"), "money", currency),
+            }
+        )
+    return out
+
+
 # --------------------------------------------------------------------------- registry
 @dataclass(frozen=True)
 class Page:
@@ -535,14 +714,19 @@ class Page:
     build: Callable[[WorkspaceService, Filters], dict[str, Any]]
     feature: str | None = None  # the Workspace method the page needs
     default_period: str = "month"
+    periods: tuple[str, ...] = PERIOD_CHOICES
     options: dict[str, Any] = field(default_factory=dict)
 
 
 PAGES: list[Page] = [
     Page("overview", "/", "Overview", overview),
     Page("trends", "/trends", "Trends", trends),
+    Page(
+        "cohorts", "/cohorts", "Cohorts", cohorts, "cohorts", periods=("week", "month", "quarter")
+    ),
     Page("mrr", "/mrr", "MRR movements", mrr),
     Page("feedback", "/feedback", "NPS & CSAT", feedback, default_period="quarter"),
+    Page("clv", "/clv", "CLV", clv, "clv", periods=()),
 ]
 
 

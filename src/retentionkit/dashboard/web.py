@@ -72,7 +72,6 @@ def _page_view(page: Page, svc: Any, filters: Filters, request: Request) -> HTML
         v=view,
         f=filters,
         current=page.path,
-        periods=("month", "quarter", "year"),
     )
 
 
@@ -83,6 +82,7 @@ def _filters(
     to: dt.date | None,
     segment: str | None,
     metric: list[str] | None = None,
+    kind: str | None = None,
 ) -> Filters:
     return Filters(
         period=period or page.default_period,
@@ -90,6 +90,7 @@ def _filters(
         end=to.isoformat() if to else None,
         segment=segment or None,
         metrics=tuple(m for m in (metric or []) if m),
+        kind=kind or None,
     )
 
 
@@ -108,8 +109,10 @@ def _add_page(page: Page) -> None:
         to: ToQ = None,
         segment: SegmentQ = None,
         metric: Annotated[list[str] | None, Query()] = None,
+        kind: Annotated[str | None, Query(max_length=40)] = None,
     ) -> HTMLResponse:
-        return _page_view(page, svc, _filters(page, period, from_, to, segment, metric), request)
+        filters = _filters(page, period, from_, to, segment, metric, kind)
+        return _page_view(page, svc, filters, request)
 
     handler.__name__ = f"page_{page.slug}"
     router.add_api_route(

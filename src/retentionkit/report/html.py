@@ -61,7 +61,6 @@ def build_report(
             inline=inline,
             sections=sections,
             f=filters,
-            periods=(),
             generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             source=ws.path.name if ws.path else "",
         )

@@ -1,0 +1,102 @@
+"""Fixtures for the web API tests: a small generated business in a DuckDB workspace (built once
+per session, copied per test), an app over it and API keys."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ORDER = (
+    "customers",
+    "orders",
+    "returns",
+    "subscriptions",
+    "survey_responses",
+    "acquisition_costs",
+    "tickets",
+)
+
+
+@pytest.fixture(scope="session")
+def business_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace file holding generate_business(customers=500, months=14, seed=5)."""
+    from retentionkit.generate import generate_business
+    from retentionkit.workspace import Workspace
+
+    path = tmp_path_factory.mktemp("business") / "shop.duckdb"
+    tables = generate_business(customers=500, months=14, seed=5)
+    ws = Workspace(path)
+    for name in ORDER:
+        if len(tables[name]):
+            ws.ingest(name, tables[name])
+    ws.con.disconnect()
+    return path
+
+
+@pytest.fixture
+def db(business_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the business workspace (tests may write to it)."""
+    target = tmp_path / "shop.duckdb"
+    shutil.copy(business_db, target)
+    return target
+
+
+@pytest.fixture
+def make_client(db: Path) -> Iterator:
+    """``make_client(**settings)`` → a TestClient over an app for the copied workspace."""
+    from fastapi.testclient import TestClient
+
+    from retentionkit.api.main import create_app
+    from retentionkit.api.settings import WebSettings
+
+    clients = []
+
+    def make(**overrides: object) -> TestClient:
+        settings = WebSettings(db=db, warm_cache=False, **overrides)  # type: ignore[arg-type]
+        client = TestClient(create_app(settings))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client):  # type: ignore[no-untyped-def]
+    """A client of a server on loopback (reads open, writes need an admin key)."""
+    return make_client()
+
+
+@pytest.fixture
+def keys(db: Path) -> dict[str, str]:
+    """An admin and a read key for the copied workspace."""
+    from retentionkit.api.keys import KeyStore, keys_path_for
+
+    store = KeyStore(keys_path_for(db))
+    return {"admin": store.create("admin", "test admin")[0], "read": store.create("read")[0]}
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def auth() -> object:
+    return bearer
+
+
+def row_counts(client) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Row counts of the client's workspace, read through the app's own service."""
+    services = list(client.app.state.services.values())
+    assert services, "the app has not opened its workspace yet"
+    return services[0].run(lambda ws: ws.row_counts())
+
+
+@pytest.fixture
+def counts() -> object:
+    return row_counts
