@@ -56,3 +56,10 @@ def test_unknown_metric_lists_valid_names(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert rc == 2
     assert "valid metrics: crr, churn_rate" in err
+
+
+def test_unknown_option_is_a_usage_error_not_an_internal_error(capsys) -> None:
+    rc = main(["metrics", "--no-such-flag"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "No such option" in err and "internal error" not in err

@@ -76,7 +76,9 @@ _register_all()
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the process exit code."""
-    import click
+    # typer ships its own copy of click: its exceptions live in typer, not in click
+    from typer._click.exceptions import ClickException
+    from typer.exceptions import Abort, Exit
 
     from retentionkit.errors import RetentionkitError
 
@@ -84,12 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args or os.environ.get("RETENTIONKIT_DEBUG", "") not in ("", "0")
     try:
         app(args=args, prog_name="retentionkit", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except Exit as exc:
         return int(exc.exit_code or 0)
-    except click.exceptions.Abort:
+    except Abort:
         print("Aborted.", file=sys.stderr)
         return 130
-    except click.ClickException as exc:
+    except ClickException as exc:
         exc.show()
         return exc.exit_code
     except RetentionkitError as exc:

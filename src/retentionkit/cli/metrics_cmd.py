@@ -41,6 +41,12 @@ def metrics(
     ),
     churn_basis: str | None = typer.Option(None, "--churn-basis", help="start (L/S) or end (L/E)."),
     compare: str | None = typer.Option(None, "--compare", help="previous or year."),
+    clv_model: str | None = typer.Option(
+        None,
+        "--clv-model",
+        help="Compute the clv metric from a fitted model (bgnbd, mbgnbd, paretonbd) instead "
+        "of the simple formula.",
+    ),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
 ) -> None:
     """Retention KPIs per period and segment, each with its components and health."""
@@ -57,6 +63,7 @@ def metrics(
         active_window=active_window,
         churn_basis=churn_basis,
         compare=compare,
+        **({"clv_model": clv_model} if clv_model else {}),
     )
     if fmt == "json":
         print_json(records(frame))

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 KEYS = ["period_start", "segment"]
 #: Components that stay missing (not zero) when a period has no data.
 KEEP_MISSING = {
+    "model_clv",
     "median_days",
     "mean_days",
     "median_hours",
@@ -82,6 +83,10 @@ def _merge(*frames: pd.DataFrame) -> pd.DataFrame:
 
 def _clv_family(fam: _Families) -> pd.DataFrame:
     parts = [fam.get("lifespan")]
+    if fam.q.options.get("clv_model"):
+        from retentionkit.metrics.model_clv import model_clv_components
+
+        parts.append(model_clv_components(fam.q))
     if fam.q.customer_definition == "contractual":
         parts.append(fam.get("mrr")[KEYS + ["mrr", "paying_customers"]])
     else:
@@ -246,6 +251,7 @@ def compute_metrics(
         "definition": definition,
         "churn_basis": basis,
         "margin": settings.gross_margin,
+        "clv_model": (options or {}).get("clv_model"),
     }
     index_starts = pd.to_datetime(compute_grid.starts).astype("datetime64[us]")
     ends = dict(zip(index_starts, pd.to_datetime(compute_grid.ends), strict=True))
@@ -299,6 +305,8 @@ def _evaluate(
         frame["per_month"] = values / MONTHS_PER_PERIOD[ctx["period"]]
         frame["per_year"] = frame["per_month"] * 12
         comp_cols += ["per_month", "per_year"]
+    if spec.name == "clv" and ctx.get("clv_model"):
+        comp_cols += [c for c in ("model_clv", "model_customers") if c in frame]
     if spec.name in ("crr", "churn_rate"):
         frame["new_and_reactivated"] = frame.get("new_and_reactivated", 0)
     components = [_clean_components(rec) for rec in frame[comp_cols].to_dict("records")]

@@ -59,6 +59,8 @@ def _arpc_monthly(frame: pd.DataFrame, ctx: dict[str, Any]) -> Any:
 
 
 def _clv(frame: pd.DataFrame, ctx: dict[str, Any]) -> Any:
+    if ctx.get("clv_model"):
+        return frame["model_clv"].astype("float64").to_numpy()
     lifespan = f.average_customer_lifespan(frame["mean_monthly_churn_rate"])
     margin = ctx["margin"]
     if ctx["definition"] == "contractual":

@@ -1,0 +1,53 @@
+"""Model-based CLV components for the ``clv`` metric (option ``clv_model``).
+
+With ``clv_model="bgnbd"`` (or mbgnbd, paretonbd) the ``clv`` metric of a period is the mean
+predicted 12-month CLV (the purchase model + Gamma-Gamma, weekly, lifetimes' discounted monthly
+cash flows at ``clv_discount_rate``, default 0.01 a month, times the gross margin) of the
+customers at the period end, with both models fitted on the orders up to the period end. The
+per-customer summary comes from the engine (:mod:`retentionkit.clv.rfm`); the fitting happens
+in memory on it, once per period.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from retentionkit.metrics.customers import customer_flags
+from retentionkit.metrics.query import MetricQuery
+
+
+def model_clv_components(q: MetricQuery) -> pd.DataFrame:
+    from retentionkit.clv import workflow
+    from retentionkit.errors import ModelFitError
+
+    model = str(q.options["clv_model"])
+    flags = q.with_segment(customer_flags(q))
+    members = q.run(flags.filter(flags.in_e == 1).select("customer_id", "period_start", "segment"))
+    members["period_start"] = pd.to_datetime(members["period_start"]).astype("datetime64[us]")
+    rows = []
+    for start, end in zip(q.grid.starts, q.grid.ends, strict=True):
+        observation_end = (pd.Timestamp(end) - pd.Timedelta(days=1)).date()
+        try:
+            pred = workflow.predict(
+                q.ws,
+                model=model,
+                horizon=52,
+                time_unit="week",
+                observation_end=observation_end,
+                margin=q.settings.gross_margin,
+                discount_rate=float(q.options.get("clv_discount_rate", 0.01)),
+            )
+        except ModelFitError:
+            continue  # too little history at this period end: the value stays undefined
+        active = members[members["period_start"] == pd.Timestamp(start)]
+        merged = active.merge(pred[["customer_id", "clv"]], on="customer_id", how="inner")
+        for segment, part in merged.groupby("segment"):
+            rows.append(
+                {
+                    "period_start": pd.Timestamp(start),
+                    "segment": segment,
+                    "model_clv": float(part["clv"].mean()),
+                    "model_customers": len(part),
+                }
+            )
+    return pd.DataFrame(rows, columns=["period_start", "segment", "model_clv", "model_customers"])
