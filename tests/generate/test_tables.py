@@ -148,11 +148,14 @@ def test_single_customer() -> None:
 
 
 def test_id_width_grows_with_the_count() -> None:
-    from retentionkit.generate._util import make_ids
+    from retentionkit.generate._util import format_ids, id_width, make_ids
 
     assert make_ids("C", 3, 6).to_pylist() == ["C000001", "C000002", "C000003"]
-    wide = make_ids("O", 12_345_678, 7)
-    assert wide[0].as_py() == "O00000001" and wide[-1].as_py() == "O12345678"
+    width = id_width(12_345_678, 7)
+    assert width == 8
+    wide = format_ids("O", np.array([1, 12_345_678]), width).to_pylist()
+    assert wide == ["O00000001", "O12345678"]
+    assert format_ids("X", np.array([2**33]), 10).to_pylist() == ["X8589934592"]
 
 
 @pytest.mark.parametrize(
