@@ -140,6 +140,27 @@ class Workspace:
             progress=progress,
         )
 
+    def load_dir(self, directory: Path | str, *, progress: bool = False) -> list[IngestReport]:
+        """Load every file of ``directory`` named after a canonical table (``orders.parquet``,
+        ``customers.csv`` …, as ``retentionkit generate`` writes them). Every file is validated
+        before anything is written, and all are written in one transaction."""
+        from retentionkit.errors import InputError
+        from retentionkit.schema.ingest import ingest_many
+
+        folder = Path(directory)
+        if not folder.is_dir():
+            raise InputError(f"{folder}: not a directory.")
+        items = []
+        for name in TABLE_NAMES:
+            files = sorted(p for p in folder.glob(f"{name}.*") if p.is_file())
+            if files:
+                items.append((name, files[0]))
+        if not items:
+            raise InputError(
+                f"{folder}: no file named after a table ({', '.join(TABLE_NAMES)})."
+            )
+        return ingest_many(self.con, items, self.settings, progress=progress)
+
     # -- metrics ------------------------------------------------------------------------
     def metrics(
         self,

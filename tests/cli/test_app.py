@@ -63,3 +63,21 @@ def test_unknown_option_is_a_usage_error_not_an_internal_error(capsys) -> None:
     err = capsys.readouterr().err
     assert rc == 2
     assert "No such option" in err and "internal error" not in err
+
+
+def test_load_dir_is_all_or_nothing(tmp_path, capsys) -> None:
+    from retentionkit.generate import generate_business, write_business
+
+    folder = tmp_path / "data"
+    write_business(generate_business(customers=60, months=4, seed=2), folder)
+    db = tmp_path / "w.duckdb"
+    (folder / "tickets.parquet").unlink()
+    (folder / "tickets.csv").write_text("ticket_id,customer_id,opened_at\nT1,,2024-01-01\n")
+    rc = main(["--db", str(db), "load-dir", str(folder)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "tickets.csv, line 2, column customer_id" in err
+    assert not db.exists()  # nothing was written, not even the orders validated before
+    (folder / "tickets.csv").write_text("ticket_id,customer_id,opened_at\nT1,C1,2024-01-01\n")
+    assert main(["--db", str(db), "load-dir", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "orders" in out and "tickets: 1 inserted" in out

@@ -126,23 +126,19 @@ def load_dir(
         "(orders.parquet, customers.csv …), e.g. from generate.",
     ),
 ) -> None:
-    """Load every file of DIRECTORY whose name is a canonical table (all in one go)."""
-    from retentionkit.errors import InputError
-    from retentionkit.schema.contracts import TABLE_NAMES
-
-    if not directory.is_dir():
-        raise InputError(f"{directory}: not a directory.")
-    found = []
-    for name in TABLE_NAMES:
-        files = sorted(p for p in directory.glob(f"{name}.*") if p.is_file())
-        if files:
-            found.append((name, files[0]))
-    if not found:
-        raise InputError(f"{directory}: no file named after a table ({', '.join(TABLE_NAMES)}).")
+    """Load every file of DIRECTORY named after a canonical table: all are validated first,
+    then written in one transaction (all or nothing)."""
+    db = state(ctx).db
+    existed = db.exists()
     ws = open_workspace(ctx, create=True)
-    for name, path in found:
-        report = ws.ingest(name, path, progress=sys.stderr.isatty())
-        typer.echo(f"{path.name} → {report.summary()}")
+    try:
+        reports = ws.load_dir(directory, progress=sys.stderr.isatty())
+    except BaseException:
+        if not existed:  # a refused first load leaves no empty workspace file behind
+            _discard(ws, db)
+        raise
+    for report in reports:
+        typer.echo(f"{report.source} → {report.summary()}")
 
 
 def register(app: typer.Typer) -> None:

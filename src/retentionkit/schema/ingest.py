@@ -416,3 +416,26 @@ def ingest_source(
             schema = ensure_table(con, tab, extras)
             report.tables.append(upsert_frame(con, tab, frame, schema))
     return report
+
+
+def ingest_many(
+    con: Any,
+    items: list[tuple[str, Any]],
+    settings: Settings,
+    options: IngestOptions | None = None,
+    **read_kwargs: Any,
+) -> list[IngestReport]:
+    """Validate every ``(table, source)`` first, then write them all in one transaction: if
+    any file is refused, nothing of any of them is written."""
+    from retentionkit.backends import transaction
+
+    prepared = [
+        prepare(table, source, options or IngestOptions(), settings, **read_kwargs)
+        for table, source in items
+    ]
+    with transaction(con):
+        for report, batches in prepared:
+            for tab, frame, extras in batches:
+                schema = ensure_table(con, tab, extras)
+                report.tables.append(upsert_frame(con, tab, frame, schema))
+    return [report for report, _ in prepared]
