@@ -33,6 +33,7 @@ def generate(
     import time
 
     from rich.console import Console
+    from rich.markup import escape
 
     from retentionkit.errors import ConfigError, InputError
     from retentionkit.generate import FORMATS, generate_tables, validate_options, write_business
@@ -55,7 +56,7 @@ def generate(
         paths = write_business(tables, out, fmt)
     counts = {name: table.num_rows for name, table in tables.items()}
     for name, path in paths.items():
-        line = f"[bold]{name:<17}[/bold] {counts[name]:>12,} rows  → {path}"
+        line = f"[bold]{name:<17}[/bold] {counts[name]:>12,} rows  → {escape(str(path))}"
         console.print(line, highlight=False, soft_wrap=True)
     console.print(
         f"[green]Done[/green] in {time.perf_counter() - began:.1f} s "
