@@ -102,8 +102,13 @@ class FeaturesTable:
         needs a line number.
         """
         positions = list(positions)
-        if self.file_format in ("csv", "tsv") and self._lines is None:
-            self._lines = _csv_record_lines(self.path, "\t" if self.file_format == "tsv" else ",")
+        plain = self.path.suffix.lower() not in _COMPRESSION
+        if self.file_format in ("csv", "tsv") and plain and self._lines is None:
+            try:
+                sep = "\t" if self.file_format == "tsv" else ","
+                self._lines = _csv_record_lines(self.path, sep)
+            except (csv.Error, OSError):
+                self._lines = []
         if self._lines is not None and len(self._lines) == len(self.frame):
             return [self._lines[p] for p in positions]
         offset = 2 if self.file_format in ("csv", "tsv") else 1

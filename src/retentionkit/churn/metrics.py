@@ -139,12 +139,12 @@ def calibration_table(y: ArrayLike, p: ArrayLike, bins: int = 10) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def evaluate(y: ArrayLike, p: ArrayLike, *, top_fraction: float = 0.10) -> dict[str, Any]:
+def evaluate(y: ArrayLike, p: ArrayLike) -> dict[str, Any]:
     """All churn measures at once, as plain (JSON-compatible) Python values.
 
-    Keys: ``n``, ``positive_rate``, ``roc_auc``, ``pr_auc``, ``lift_top`` (at ``top_fraction``),
-    ``top_fraction``, ``brier``, ``brier_base_rate`` (Brier score of always predicting the base
-    rate, for comparison) and ``calibration`` (the decile table as a list of records).
+    Keys: ``n``, ``positive_rate``, ``roc_auc``, ``pr_auc``, ``lift_top10`` (lift in the top
+    10 %), ``brier``, ``brier_base_rate`` (Brier score of always predicting the base rate, for
+    comparison) and ``calibration`` (the decile table as a list of records).
     """
     y_arr, p_arr = _as_arrays(y, p)
     rate = float(y_arr.mean())
@@ -153,8 +153,7 @@ def evaluate(y: ArrayLike, p: ArrayLike, *, top_fraction: float = 0.10) -> dict[
         "positive_rate": rate,
         "roc_auc": roc_auc(y_arr, p_arr),
         "pr_auc": pr_auc(y_arr, p_arr),
-        "lift_top": lift_at(y_arr, p_arr, top_fraction),
-        "top_fraction": top_fraction,
+        "lift_top10": lift_at(y_arr, p_arr, 0.10),
         "brier": brier_score(y_arr, p_arr),
         "brier_base_rate": rate * (1 - rate),
         "calibration": calibration_table(y_arr, p_arr).to_dict(orient="records"),

@@ -318,7 +318,7 @@ class ChurnModel:
                 "roc_auc": validation["roc_auc"],
                 "roc_auc_fold_std": best["roc_auc_std"],
                 "pr_auc": validation["pr_auc"],
-                "lift_top10": validation["lift_top"],
+                "lift_top10": validation["lift_top10"],
                 "brier": validation["brier"],
                 "brier_base_rate": validation["brier_base_rate"],
                 "calibration": validation["calibration"],
