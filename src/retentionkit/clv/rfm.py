@@ -79,7 +79,7 @@ def _daily(orders: Any) -> Any:
     )
 
 
-def _summary(orders: Any, end: dt.date, unit_days: float) -> Any:
+def _summary(orders: Any, end: Any, unit_days: float) -> Any:
     """frequency, recency, T, monetary_value of ``orders`` (already cut at ``end``)."""
     import ibis
 
@@ -91,13 +91,12 @@ def _summary(orders: Any, end: dt.date, unit_days: float) -> Any:
         total=daily.value.sum(),
         first_value=daily.value.argmin(daily.day),
     )
-    end_lit = ibis.date(end)
     repeats = per.n_days - 1
     return per.select(
         "customer_id",
         frequency=repeats.cast("int64"),
         recency=per.last_day.delta(per.first_day, unit="day").cast("float64") / unit_days,
-        T=end_lit.delta(per.first_day, unit="day").cast("float64") / unit_days,
+        T=end.delta(per.first_day, unit="day").cast("float64") / unit_days,
         monetary_value=ibis.ifelse(
             repeats > 0, (per.total - per.first_value) / repeats.cast("float64"), 0.0
         ),
@@ -110,37 +109,36 @@ def rfm_expr(
     observation_end: Any = None,
     calibration_end: Any = None,
 ) -> Any:
-    """The Ibis expression of :func:`rfm_summary` (nothing is executed except, when
-    ``observation_end`` is not given, one query for the last order day)."""
+    """The Ibis expression of :func:`rfm_summary`. Nothing is executed, except one query for
+    the last order day when ``calibration_end`` is given without ``observation_end`` (to
+    check that the calibration end comes first)."""
     import ibis
 
     unit_days = check_time_unit(time_unit)
     orders = ws.table("orders")
     obs = _as_day(observation_end, "--observation-end")
     cal = _as_day(calibration_end, "--calibration-end")
-    if obs is None:
-        last = orders.ordered_at.max().execute()
-        if last is None or last != last:  # empty table (None or NaT)
-            raise ConfigError("The orders table is empty; ingest orders first.")
-        obs = _as_day(last, "--observation-end")
-        assert obs is not None
-    if cal is not None and cal >= obs:
-        raise ConfigError(f"--calibration-end {cal} must be before --observation-end {obs}.")
     day = orders.ordered_at.cast("date")
+    if obs is None and cal is not None:  # the check below needs the last order day now
+        last = orders.ordered_at.max().execute()
+        if last is not None and last == last:  # not an empty table (None or NaT)
+            obs = _as_day(last, "--observation-end")
+    if cal is not None and obs is not None and cal >= obs:
+        raise ConfigError(f"--calibration-end {cal} must be before --observation-end {obs}.")
+    # without an observation end: the last order day, as a scalar subquery (stays lazy)
+    end: Any = ibis.date(obs) if obs is not None else day.max().as_scalar()
     if cal is None:
-        return _summary(orders.filter(day <= ibis.date(obs)), obs, unit_days).order_by(
-            "customer_id"
-        )
+        return _summary(orders.filter(day <= end), end, unit_days).order_by("customer_id")
 
-    calib = _summary(orders.filter(day <= ibis.date(cal)), cal, unit_days)
-    held = orders.filter((day > ibis.date(cal)) & (day <= ibis.date(obs)))
+    calib = _summary(orders.filter(day <= ibis.date(cal)), ibis.date(cal), unit_days)
+    held = orders.filter((day > ibis.date(cal)) & (day <= end))
     held = held.mutate(day=held.ordered_at.cast("date"), value=held.amount.cast("float64"))
     hold = held.group_by("customer_id").agg(
         frequency_holdout=held.day.nunique(),
         monetary_value_holdout=held.value.mean(),
     )
     joined = calib.left_join(hold, "customer_id")
-    duration = (obs - cal).days / unit_days
+    duration = end.delta(ibis.date(cal), unit="day").cast("float64") / unit_days
     return joined.select(
         calib.customer_id,
         calib.frequency,
@@ -149,7 +147,7 @@ def rfm_expr(
         calib.monetary_value,
         frequency_holdout=joined.frequency_holdout.fill_null(0).cast("int64"),
         monetary_value_holdout=joined.monetary_value_holdout.fill_null(0.0),
-        duration_holdout=ibis.literal(duration, type="float64"),
+        duration_holdout=duration,
     ).order_by("customer_id")
 
 
