@@ -202,13 +202,8 @@ def test_bad_calc_options(capsys, args, fragment):
     assert fragment in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/app.py catches click.ClickException, but typer 0.29 raises its vendored "
-    "typer._click exceptions, so a non-number becomes 'internal error' (exit 70)",
-)
 def test_calc_non_number_is_a_usage_error(capsys):
     rc = main(["calc", "crr", "--start", "ten", "--end", "1", "--new", "0"])
     err = capsys.readouterr().err
-    assert rc != 0 and "Traceback" not in err  # holds today
+    assert rc == 2 and "Traceback" not in err  # a usage error
     assert "internal error" not in err and "--start" in err
