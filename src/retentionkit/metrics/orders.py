@@ -17,10 +17,13 @@ import pandas as pd
 from retentionkit.metrics.query import MetricQuery
 
 SECONDS_PER_DAY = 86400.0
+MICROSECONDS_PER_DAY = 86_400_000_000
 
 
 def _days_between(later: Any, earlier: Any) -> Any:
-    return (later.epoch_seconds() - earlier.epoch_seconds()) / SECONDS_PER_DAY
+    """Exact days between two timestamps: an integer count of microseconds, divided once
+    (``epoch_seconds`` truncates to whole seconds on Spark, so it is not used)."""
+    return later.delta(earlier, unit="microsecond") / MICROSECONDS_PER_DAY
 
 
 def _merge(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -8,12 +8,14 @@ import pandas as pd
 from retentionkit.metrics.query import MetricQuery
 
 SECONDS_PER_HOUR = 3600.0
+MICROSECONDS_PER_HOUR = 3_600_000_000
 
 
 def resolution_components(q: MetricQuery) -> pd.DataFrame:
     t = q.ws.table("tickets")
     r = t.filter(t.resolved_at.notnull() & q.in_range(t.resolved_at))
-    hours = (r.resolved_at.epoch_seconds() - r.opened_at.epoch_seconds()) / SECONDS_PER_HOUR
+    # exact on every backend (epoch_seconds truncates to whole seconds on Spark)
+    hours = r.resolved_at.delta(r.opened_at, unit="microsecond") / MICROSECONDS_PER_HOUR
     r = q.with_segment(r.mutate(period_start=q.period_of(r.resolved_at), hours=hours))
     agg = r.group_by(["period_start", "segment"]).agg(
         resolved=r.count(), median_hours=r.hours.median(), mean_hours=r.hours.mean()

@@ -1,0 +1,148 @@
+"""Backend fixtures: one local Spark session per test session, and the same generated business
+in a DuckDB workspace and in a Spark workspace (loaded through Parquet, like a user would).
+
+Spark tests are marked ``spark`` and ``slow`` and share the xdist group ``spark`` so that one
+worker owns the JVM (``make test`` runs ``pytest -n 2 --dist loadgroup``). Without Java they
+skip, saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+TABLE_ORDER = (
+    "customers",
+    "orders",
+    "returns",
+    "subscriptions",
+    "survey_responses",
+    "acquisition_costs",
+    "tickets",
+)
+
+#: The conformance data: small, both kinds (orders, returns, subscriptions, surveys, costs,
+#: tickets, customers).
+CONFORMANCE_BUSINESS = {"customers": 500, "months": 12, "seed": 5, "kind": "both"}
+
+
+def java_missing_reason() -> str | None:
+    """Why Spark cannot start here, or None when a Java runtime is found."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").exists():
+        return None
+    if shutil.which("java"):
+        return None
+    return "Spark tests need a Java runtime (Java 17): no JAVA_HOME and no `java` on PATH"
+
+
+def start_spark(tmp_dir: Path) -> Any:
+    """A small local[2] session: 4 shuffle partitions, no UI, UTC everywhere, modest memory."""
+    from pyspark.sql import SparkSession
+
+    utc = "-Duser.timezone=UTC"
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("retentionkit-tests")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.default.parallelism", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.extraJavaOptions", utc)
+        .config("spark.executor.extraJavaOptions", utc)
+        # Spark 4's default (ANSI SQL): overflows and bad casts fail instead of giving null.
+        .config("spark.sql.ansi.enabled", "true")
+        # Tiny test data: compiling generated Java for every stage costs more than running
+        # it, so expressions are interpreted (same semantics, about half the wall time).
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.warehouse.dir", str(tmp_dir / "warehouse"))
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def load_duckdb(data: dict[str, pd.DataFrame]) -> Any:
+    """An in-memory DuckDB workspace with every non-empty table of ``data`` ingested."""
+    from retentionkit.config import Settings
+    from retentionkit.workspace import Workspace
+
+    ws = Workspace(":memory:", settings=Settings())
+    for name in TABLE_ORDER:
+        frame = data.get(name)
+        if frame is not None and len(frame):
+            ws.ingest(name, frame)
+    return ws
+
+
+def load_spark_from_duckdb(session: Any, duck_ws: Any, parquet_dir: Path) -> Any:
+    """A Spark workspace holding the same canonical tables as ``duck_ws``, loaded through
+    Parquet: each DuckDB table is written to a Parquet file, read with ``spark.read.parquet``
+    and registered as a temporary view of the canonical name.
+
+    Types: DuckDB writes ``TIMESTAMP`` as Parquet timestamps that are not UTC-adjusted, which
+    Spark reads as ``TIMESTAMP_NTZ``. Ibis maps its naive ``timestamp`` to Spark's
+    ``TIMESTAMP`` (the session-zone type) in literals, casts and in-memory tables, so the
+    loader casts every NTZ column to ``TIMESTAMP``: with the session zone at UTC the values are
+    unchanged (still naive UTC instants) and joins with the period tables compare like with
+    like. Money stays ``decimal(18,4)``.
+    """
+    import ibis
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from retentionkit.workspace import Workspace
+
+    parquet_dir.mkdir(parents=True, exist_ok=True)
+    for name in duck_ws.tables():
+        path = parquet_dir / f"{name}.parquet"
+        duck_ws.con.to_parquet(duck_ws.con.table(name), path)
+        df = session.read.parquet(str(path))
+        casts = [
+            F.col(f.name).cast(T.TimestampType()).alias(f.name)
+            if isinstance(f.dataType, T.TimestampNTZType)
+            else F.col(f.name)
+            for f in df.schema.fields
+        ]
+        df.select(*casts).createOrReplaceTempView(name)
+    con = ibis.pyspark.connect(session)
+    return Workspace(con, settings=duck_ws.settings)
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One local Spark session for the whole test session (skips without Java)."""
+    reason = java_missing_reason()
+    if reason:
+        pytest.skip(reason)
+    session = start_spark(tmp_path_factory.mktemp("spark"))
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def conformance_data() -> dict[str, pd.DataFrame]:
+    from retentionkit.generate import generate_business
+
+    return generate_business(**CONFORMANCE_BUSINESS)
+
+
+@pytest.fixture(scope="session")
+def duck_ws(conformance_data: dict[str, pd.DataFrame]) -> Any:
+    return load_duckdb(conformance_data)
+
+
+@pytest.fixture(scope="session")
+def spark_ws(spark_session: Any, duck_ws: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return load_spark_from_duckdb(spark_session, duck_ws, tmp_path_factory.mktemp("parquet"))
