@@ -43,7 +43,7 @@ def business_ws():
     """Orders, returns, subscriptions, surveys, costs, tickets and customers (kind=both)."""
     from retentionkit.generate import generate_business
 
-    ws = load_workspace(generate_business(customers=600, months=24, seed=7, kind="both"))
+    ws = load_workspace(generate_business(customers=400, months=24, seed=7, kind="both"))
     return ws, read_back(ws)
 
 
