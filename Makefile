@@ -37,6 +37,7 @@ demo: $(STAMP)
 	$(BIN)/retentionkit generate --out $(DEMO_DIR)/data --customers 5000 --months 30 --seed 7 --kind both
 	$(BIN)/retentionkit --db $(DEMO_DB) load-dir $(DEMO_DIR)/data
 	$(BIN)/retentionkit --db $(DEMO_DB) metrics --period month --last 6
+	$(BIN)/retentionkit --db $(DEMO_DB) serve
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from retentionkit.errors import AuthError, RetentionkitError
 
 __all__ = ["create_app", "plotly_js_path"]
 
-log = logging.getLogger("retentionkit.api")
+log = logging.getLogger("uvicorn.error")  # shown by uvicorn's default log config
 STATIC_DIR = Path(__file__).resolve().parents[1] / "dashboard" / "static"
 
 
@@ -90,7 +91,7 @@ def _plain(errors: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _warm(app: FastAPI, settings: WebSettings) -> None:
+def _warm(app: FastAPI, settings: WebSettings, lane: str) -> None:
     """Compute the default dashboard pages once, so the first visitor does not wait."""
     from retentionkit.api.deps import _registry_lock
     from retentionkit.api.service import WorkspaceService
@@ -102,10 +103,14 @@ def _warm(app: FastAPI, settings: WebSettings) -> None:
             svc = app.state.services[settings] = WorkspaceService(
                 settings.db, config=settings.config_path
             )
+    started = time.perf_counter()
     try:
-        warm(svc)
+        warm(svc, lane)
     except Exception as exc:  # no data yet, a broken file …: pages will say so themselves
-        log.info("cache warm-up stopped: %s", exc)
+        log.info("dashboard cache warm-up (%s lane) stopped: %s", lane, exc)
+    else:
+        took = time.perf_counter() - started
+        log.info("dashboard cache warmed (%s lane) in %.1f s", lane, took)
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
@@ -116,7 +121,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         current = app.dependency_overrides.get(get_settings, get_settings)()
         if current.warm_cache and Path(current.db).exists():
-            threading.Thread(target=_warm, args=(app, current), daemon=True).start()
+            for lane in ("main", "slow"):
+                threading.Thread(target=_warm, args=(app, current, lane), daemon=True).start()
         yield
         for svc in list(app.state.services.values()):
             svc.close()

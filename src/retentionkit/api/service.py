@@ -1,10 +1,11 @@
-"""One workspace shared by the API and the dashboard: a lock and a result cache.
+"""One workspace shared by the API and the dashboard: locks, lanes and a result cache.
 
 A DuckDB connection must not be used by two threads at once, and the request handlers run in a
-thread pool, so every library call goes through :meth:`WorkspaceService.run` under one lock.
-Read results are cached per (data version, call, arguments); an ingest through the API bumps
-the version. Another process cannot write the DuckDB file while the server holds it, so the
-cache cannot go stale behind the server's back.
+thread pool, so every library call goes through :meth:`WorkspaceService.run` or
+:meth:`WorkspaceService.cached`, holding its lane's lock. Read results are cached per (data
+version, call, arguments); an ingest through the API bumps the version. Slow model calls (CLV,
+churn) run in a second lane with its own connection. Another process cannot write the DuckDB
+file while the server holds it, so the cache cannot go stale behind the server's back.
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ def _freeze(value: Any) -> Hashable:
 
 
 class WorkspaceService:
-    """Serialised, cached access to one :class:`~retentionkit.workspace.Workspace`."""
+    """Serialised, cached access to one workspace.
+
+    Calls run in a *lane*: ``"main"`` for the quick engine queries, ``"slow"`` for model fitting
+    (CLV, churn risk) that can take tens of seconds. Each lane has its own connection to the same
+    DuckDB database and its own lock, so a churn computation does not hold up the KPI pages.
+    A write takes every lane's lock, then clears the cache.
+    """
+
+    LANES = ("main", "slow")
 
     def __init__(
         self,
@@ -47,36 +56,56 @@ class WorkspaceService:
     ) -> None:
         self.db = db
         self.config = config
-        self._ws = workspace
-        self._lock = threading.RLock()
+        self._given = workspace  # one workspace for every lane (the report, tests)
+        self._lanes: dict[str, Workspace] = {}
+        self._locks = {lane: threading.RLock() for lane in self.LANES}
+        self._cache_lock = threading.Lock()
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self.version = 0
 
+    def _lock(self, lane: str) -> threading.RLock:
+        # with a single given workspace every lane shares one connection, hence one lock
+        return self._locks["main" if self._given is not None else lane]
+
+    def workspace(self, lane: str = "main") -> Workspace:
+        """The lane's workspace (opened on first use); call with the lane's lock held."""
+        if self._given is not None:
+            return self._given
+        ws = self._lanes.get(lane)
+        if ws is None:
+            from retentionkit.workspace import Workspace
+
+            ws = self._lanes[lane] = Workspace(self.db, config=self.config)
+        return ws
+
     @property
     def ws(self) -> Workspace:
-        with self._lock:
-            if self._ws is None:
-                from retentionkit.workspace import Workspace
+        with self._lock("main"):
+            return self.workspace("main")
 
-                self._ws = Workspace(self.db, config=self.config)
-            return self._ws
+    def run(self, fn: Callable[[Workspace], T], lane: str = "main") -> T:
+        """Call ``fn(workspace)`` holding the lane's lock (no caching)."""
+        with self._lock(lane):
+            return fn(self.workspace(lane))
 
-    def run(self, fn: Callable[[Workspace], T]) -> T:
-        """Call ``fn(workspace)`` holding the workspace lock (no caching)."""
-        with self._lock:
-            return fn(self.ws)
-
-    def cached(self, key: Hashable, fn: Callable[[Workspace], T]) -> T:
+    def cached(self, key: Hashable, fn: Callable[[Workspace], T], lane: str = "main") -> T:
         """``fn(workspace)``, computed once per data version and ``key``."""
-        with self._lock:
-            full = (self.version, _freeze(key))
+        frozen = _freeze(key)
+        with self._cache_lock:
+            full = (self.version, frozen)
             if full in self._cache:
                 self._cache.move_to_end(full)
                 return self._copy(self._cache[full])
-            value = fn(self.ws)
-            self._cache[full] = value
-            while len(self._cache) > MAX_ENTRIES:
-                self._cache.popitem(last=False)
+        with self._lock(lane):
+            with self._cache_lock:  # computed by another thread meanwhile?
+                full = (self.version, frozen)
+                if full in self._cache:
+                    return self._copy(self._cache[full])
+            value = fn(self.workspace(lane))
+            with self._cache_lock:
+                self._cache[full] = value
+                while len(self._cache) > MAX_ENTRIES:
+                    self._cache.popitem(last=False)
             return self._copy(value)
 
     @staticmethod
@@ -85,15 +114,17 @@ class WorkspaceService:
 
     def invalidate(self) -> None:
         """Forget every cached result (after a write)."""
-        with self._lock:
+        with self._cache_lock:
             self.version += 1
             self._cache.clear()
 
     def write(self, fn: Callable[[Workspace], T]) -> T:
-        """Run a writing call and invalidate the cache afterwards (even when it fails)."""
-        with self._lock:
+        """Run a writing call with every lane stopped, then invalidate the cache."""
+        with contextlib.ExitStack() as stack:
+            for lane in self.LANES:
+                stack.enter_context(self._locks[lane])
             try:
-                return fn(self.ws)
+                return fn(self.workspace("main"))
             finally:
                 self.invalidate()
 
@@ -106,9 +137,13 @@ class WorkspaceService:
         return self.cached(("tables",), lambda ws: ws.tables())
 
     def close(self) -> None:
-        with self._lock:
-            if self._ws is not None:
-                with contextlib.suppress(Exception):  # best effort on shutdown
-                    self._ws.con.disconnect()
-                self._ws = None
-            self._cache.clear()
+        with contextlib.ExitStack() as stack:
+            for lane in self.LANES:
+                stack.enter_context(self._locks[lane])
+            if self._given is None:
+                for ws in self._lanes.values():
+                    with contextlib.suppress(Exception):  # best effort on shutdown
+                        ws.con.disconnect()
+            self._lanes.clear()
+            with self._cache_lock:
+                self._cache.clear()

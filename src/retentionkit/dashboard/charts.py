@@ -27,6 +27,11 @@ PALETTE = [
     "#4b5563",
     "#65a30d",
 ]
+#: Light (low) to dark (high) colour scales for heatmaps.
+SCALES: dict[str, list[list[Any]]] = {
+    "blue": [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]],
+    "green": [[0, "#f7fcf5"], [0.5, "#74c476"], [1, "#00441b"]],
+}
 UNIT_FORMAT = {"%": ".1f", "count": ",.0f", "money": ",.2f", "ratio": ".2f"}
 
 
@@ -140,7 +145,7 @@ def heatmap(
     z: Sequence[Sequence[Any]],
     *,
     text_format: str = ".0f",
-    colorscale: str = "Blues",
+    colorscale: str | list[list[Any]] = "blue",
     height: int = 480,
     zmin: float | None = None,
     zmax: float | None = None,
@@ -150,7 +155,9 @@ def heatmap(
         "x": [label(v) for v in x],
         "y": [label(v) for v in y],
         "z": [_clean(row) for row in z],
-        "colorscale": colorscale,
+        "colorscale": SCALES.get(colorscale, colorscale)
+        if isinstance(colorscale, str)
+        else colorscale,
         "texttemplate": f"%{{z:{text_format}}}",
         "hoverongaps": False,
     }
@@ -159,10 +166,10 @@ def heatmap(
     if zmax is not None:
         trace["zmax"] = zmax
     layout = _layout(title, height, hovermode="closest")
-    layout["yaxis"] = {"autorange": "reversed", "type": "category"}
-    layout["xaxis"] = {"type": "category", "side": "top"}
-    layout["margin"] = {"l": 80, "r": 16, "t": 60, "b": 20}
-    return {"data": [trace], "layout": layout}
+    layout["yaxis"] = {"autorange": "reversed", "type": "category", "automargin": True}
+    layout["xaxis"] = {"type": "category", "side": "top", "automargin": True}
+    layout["margin"] = {"l": 16, "r": 16, "t": 70, "b": 20}
+    return {"data": [trace], "layout": layout, "wide": True}
 
 
 def histogram(title: str, values: Sequence[Any], *, nbins: int = 40, unit: str = "") -> dict:

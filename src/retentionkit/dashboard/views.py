@@ -195,12 +195,18 @@ def fmt_value(value: Any, unit: str, currency: str = "") -> str:
     if unit == "%":
         return f"{v:.1f}%"
     if unit == "money":
-        return f"{v:,.2f} {currency}".strip()
+        return (f"{v:,.0f}" if abs(v) >= 10000 else f"{v:,.2f}") + (
+            f" {currency}" if currency else ""
+        )
     if unit == "score":
         return f"{v:.1f}"
     if unit in ("days", "hours", "months"):
         return f"{v:,.1f} {unit}"
     return f"{v:,.2f}"
+
+
+def _health(value: Any) -> str:
+    return value if isinstance(value, str) and value else "none"
 
 
 def fmt_delta(delta: Any, base: Any, unit: str) -> str:
@@ -289,7 +295,7 @@ def overview(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                 "label": LABELS.get(name, name),
                 "description": spec.description,
                 "value": fmt_value(row["value"], spec.unit, currency),
-                "health": row["health"] or "none",
+                "health": _health(row["health"]),
                 "prev": fmt_delta(row.get("delta"), row.get("compare_value"), spec.unit),
                 "prev_class": delta_class(row.get("delta"), spec.higher_is_better),
                 "year": fmt_delta(
@@ -355,24 +361,22 @@ def trends(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
     currency = _currency(svc)
     segments = sorted(frame["segment"].dropna().unique().tolist())
     shown = segments[:MAX_SEGMENTS]
+    groups = {key: g.sort_values("period_start") for key, g in frame.groupby(["metric", "segment"])}
     figures, rows = [], []
     for name in chosen:
         spec = _spec(name)
-        part = frame[frame["metric"] == name]
-        if part.empty:
+        parts = {seg: groups[(name, seg)] for seg in segments if (name, seg) in groups}
+        if not parts:
             continue
-        x = sorted({ts.strftime("%Y-%m-%d") for ts in part["period_start"]})
+        x = sorted({d for s in parts.values() for d in _x(s)})
         series = {}
         for seg in shown:
-            s = _series(part, name, seg)
-            by = dict(zip(_x(s), s["value"].tolist(), strict=True))
+            s = parts.get(seg)
+            by = {} if s is None else dict(zip(_x(s), s["value"].tolist(), strict=True))
             series[str(seg)] = [by.get(d) for d in x]
         title = LABELS.get(name, name) + (f" ({currency})" if spec.unit == "money" else "")
         figures.append(charts.line(title, x, series, spec.unit, height=260))
-        for seg in segments:
-            s = _series(part, name, seg)
-            if s.empty:
-                continue
+        for seg, s in parts.items():
             last = s.iloc[-1]
             rows.append(
                 {
@@ -380,7 +384,7 @@ def trends(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                     "segment": seg,
                     "period": period_label(last["period_start"], f.period),
                     "value": fmt_value(last["value"], spec.unit, currency),
-                    "health": last["health"] or "none",
+                    "health": _health(last["health"]),
                     "delta": fmt_delta(last.get("delta"), last.get("compare_value"), spec.unit),
                     "delta_class": delta_class(last.get("delta"), spec.higher_is_better),
                 }
@@ -443,15 +447,17 @@ def mrr(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                 "Net and gross revenue retention (%)", x, {LABELS[m]: vals(m) for m in rr}, "%"
             )
         )
+    mrr_values = vals("mrr")
+    nrr_values = vals("nrr") if "nrr" in names else [None] * len(x)
     rows = []
     for i, start in enumerate(x):
         rows.append(
             {
                 "period": period_label(start, f.period),
-                "mrr": fmt_value(vals("mrr")[i], "money"),
+                "mrr": fmt_value(mrr_values[i], "money"),
                 **{k.lower(): fmt_value(v[i], "money") for k, v in moves.items()},
                 "net": fmt_value(net[i], "money"),
-                "nrr": fmt_value(vals("nrr")[i], "%") if "nrr" in names else "–",
+                "nrr": fmt_value(nrr_values[i], "%"),
             }
         )
     return {"figures": figures, "rows": rows[::-1], "currency": currency}
@@ -533,7 +539,7 @@ def feedback(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                         "segment": rec["segment"],
                         "value": fmt_value(rec["value"], "score" if name == "nps" else "%"),
                         "responses": (rec["components"] or {}).get("responses", 0),
-                        "health": rec["health"] or "none",
+                        "health": _health(rec["health"]),
                     }
                 )
     return {
@@ -585,7 +591,7 @@ def cohorts(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                 y,
                 wide.to_numpy().tolist(),
                 text_format=",.0f" if money else ".0f",
-                colorscale="Greens" if money else "Blues",
+                colorscale="green" if money else "blue",
                 zmin=0,
                 zmax=100 if kind in ("customers", "unbounded") else None,
                 height=max(360, 22 * len(y) + 120),
@@ -620,7 +626,7 @@ def clv(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
     import numpy as np
 
     kwargs = dict(CLV_DEFAULTS)
-    frame = svc.cached(("clv", kwargs), lambda ws: ws.clv(**kwargs))
+    frame = svc.cached(("clv", kwargs), lambda ws: ws.clv(**kwargs), lane="slow")
     currency = _currency(svc)
     values = frame["clv"].astype("float64").dropna()
     figures = []
@@ -705,6 +711,121 @@ def _clv_tiers(svc: WorkspaceService, currency: str) -> list[dict[str, Any]]:
     return out
 
 
+#: The at-risk page uses the defaults of GET /api/churn/at-risk (the 100 customers with the most
+#: value at risk over a 90-day horizon).
+AT_RISK_DEFAULTS: dict[str, Any] = {
+    "as_of": None,
+    "horizon": "90d",
+    "top": 100,
+    "method": "auto",
+    "sort": "value_at_risk",
+}
+
+
+def at_risk(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
+    kwargs = dict(AT_RISK_DEFAULTS)
+    frame = svc.cached(("churn", kwargs), lambda ws: ws.churn(**kwargs), lane="slow")
+    currency = _currency(svc)
+    rows = []
+    for rec in frame.to_dict("records"):
+        reasons = rec.get("reasons")
+        if isinstance(reasons, str):
+            reasons = [reasons]
+        risk = _num(rec.get("risk"))
+        var = _num(rec.get("value_at_risk"))
+        rows.append(
+            {
+                "customer_id": rec["customer_id"],
+                "risk": fmt_value(_pct(risk), "%"),
+                "risk_raw": "" if risk is None else f"{risk:.6f}",
+                "value_at_risk": fmt_value(var, "money"),
+                "var_raw": "" if var is None else f"{var:.4f}",
+                "reasons": [str(r) for r in (reasons or [])],
+                "segment": rec.get("segment") or "",
+            }
+        )
+    figures = []
+    if len(frame):
+        by = (
+            frame.groupby("segment", dropna=False)["value_at_risk"]
+            .agg(["sum", "count"])
+            .sort_values("sum", ascending=False)
+        )
+        figures.append(
+            charts.bars(
+                f"Value at risk by segment, top {len(frame)} customers ({currency})",
+                [str(i) for i in by.index],
+                {"Value at risk": by["sum"].tolist()},
+                horizontal=True,
+                height=max(240, 30 * len(by) + 90),
+            )
+        )
+        figures.append(
+            charts.histogram(
+                "Risk of these customers (%)",
+                [None if v is None else v * 100 for v in map(_num, frame["risk"])],
+                nbins=20,
+            )
+        )
+    total = _num(frame["value_at_risk"].sum()) if len(frame) else 0.0
+    return {
+        "rows": rows,
+        "figures": figures,
+        "total": fmt_value(total, "money", currency),
+        "count": len(rows),
+        "currency": currency,
+        "horizon": kwargs["horizon"],
+    }
+
+
+SEGMENT_SCHEMES = ("rfm", "rfm_score", "clv_tier")
+
+
+def segments(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
+    scheme = f.segment or "rfm"
+    key = {"scheme": scheme, "as_of": None, "per_customer": False}
+    lane = "slow" if scheme == "clv_tier" else "main"
+    frame = svc.cached(("segments", key), lambda ws: ws.segments(scheme), lane=lane)
+    currency = _currency(svc)
+    labels = frame["segment"].astype(str).tolist()
+    figures = [
+        charts.bars(
+            f"Customers and revenue by {scheme} segment (% of total)",
+            labels,
+            {
+                "Customers": frame["share"].tolist(),
+                "Revenue": frame["revenue_share"].tolist(),
+            },
+            stacked=False,
+            horizontal=True,
+            height=max(260, 40 * len(labels) + 90),
+        )
+    ]
+    rows = []
+    for rec in frame.to_dict("records"):
+        rows.append(
+            {
+                "segment": rec["segment"],
+                "customers": fmt_value(rec.get("customers"), "count"),
+                "share": fmt_value(rec.get("share"), "%"),
+                "revenue": fmt_value(rec.get("revenue"), "money"),
+                "revenue_share": fmt_value(rec.get("revenue_share"), "%"),
+                "orders": fmt_value(rec.get("orders_per_customer"), "ratio"),
+                "aov": fmt_value(rec.get("average_order_value"), "money"),
+                "recency": fmt_value(rec.get("days_since_last_order"), "ratio"),
+            }
+        )
+    options = list(SEGMENT_SCHEMES) + [o for o in _segment_options(svc) if o not in SEGMENT_SCHEMES]
+    return {
+        "figures": figures,
+        "rows": rows,
+        "scheme": scheme,
+        "segment": scheme,
+        "segment_options": options,
+        "currency": currency,
+    }
+
+
 # --------------------------------------------------------------------------- registry
 @dataclass(frozen=True)
 class Page:
@@ -715,6 +836,7 @@ class Page:
     feature: str | None = None  # the Workspace method the page needs
     default_period: str = "month"
     periods: tuple[str, ...] = PERIOD_CHOICES
+    lane: str = "main"  # where its slowest call runs (warm-up order)
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -726,7 +848,9 @@ PAGES: list[Page] = [
     ),
     Page("mrr", "/mrr", "MRR movements", mrr),
     Page("feedback", "/feedback", "NPS & CSAT", feedback, default_period="quarter"),
-    Page("clv", "/clv", "CLV", clv, "clv", periods=()),
+    Page("clv", "/clv", "CLV", clv, "clv", periods=(), lane="slow"),
+    Page("at-risk", "/at-risk", "At risk", at_risk, "churn", periods=(), lane="slow"),
+    Page("segments", "/segments", "Segments", segments, "segments", periods=()),
 ]
 
 
@@ -736,9 +860,12 @@ def pages_for(features: set[str] | None = None) -> list[Page]:
     return [p for p in PAGES if p.feature is None or p.feature in have]
 
 
-def warm(svc: WorkspaceService) -> None:
-    """Fill the cache with the default view of every page (and the period switch)."""
+def warm(svc: WorkspaceService, lane: str | None = None) -> None:
+    """Fill the cache with the default view of every page (and the period switch); with
+    ``lane``, only the pages whose slow call runs there."""
     for page in pages_for():
+        if lane is not None and page.lane != lane:
+            continue
         periods = PERIOD_CHOICES if page.slug in ("overview", "trends") else (page.default_period,)
         for period in periods:
             try:

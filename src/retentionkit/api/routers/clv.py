@@ -36,5 +36,5 @@ def get_clv(
         "discount_rate": discount_rate,
         "penalizer": penalizer,
     }
-    frame = svc.cached(("clv", kwargs), lambda ws: ws.clv(**kwargs))
+    frame = svc.cached(("clv", kwargs), lambda ws: ws.clv(**kwargs), lane="slow")
     return Response(dump_json(frame_records(frame)), media_type="application/json")

@@ -3,10 +3,16 @@
   "use strict";
   function drawCharts() {
     if (typeof Plotly === "undefined") { return; }
-    document.querySelectorAll(".chart[data-figure]").forEach(function (el) {
+    /* one chart per animation frame: the first charts appear at once on long pages */
+    var queue = Array.prototype.slice.call(document.querySelectorAll(".chart[data-figure]"));
+    function next() {
+      var el = queue.shift();
+      if (!el) { return; }
       var fig = JSON.parse(el.getAttribute("data-figure"));
-      Plotly.newPlot(el, fig.data, fig.layout, { displaylogo: false, responsive: true });
-    });
+      Plotly.newPlot(el, fig.data, fig.layout, { displaylogo: false, responsive: true })
+        .then(function () { window.requestAnimationFrame(next); });
+    }
+    next();
   }
   function cellValue(td, kind) {
     var text = (td.getAttribute("data-value") || td.textContent).trim();
