@@ -10,7 +10,7 @@ sentence. The CLI prints that sentence and exits with :attr:`RetentionkitError.e
     ├── InputError                    (exit 2, HTTP 422)  bad file, row, column or value
     │   └── MissingFileError          (exit 2, HTTP 422)  file not found / unreadable
     ├── ConfigError                   (exit 2, HTTP 422)  bad retentionkit.toml or option
-    ├── UnknownNameError              (exit 2, HTTP 422)  unknown metric/model/segment; lists valid ones
+    ├── UnknownNameError              (exit 2, HTTP 422)  unknown name; lists the valid ones
     ├── MissingTableError             (exit 3, HTTP 409)  a table that must be ingested first
     ├── NotFittedError                (exit 4, HTTP 409)  predict before fit
     ├── ModelFitError                 (exit 5, HTTP 422)  non-convergence or a degenerate fit

@@ -156,9 +156,7 @@ class Workspace:
             if files:
                 items.append((name, files[0]))
         if not items:
-            raise InputError(
-                f"{folder}: no file named after a table ({', '.join(TABLE_NAMES)})."
-            )
+            raise InputError(f"{folder}: no file named after a table ({', '.join(TABLE_NAMES)}).")
         return ingest_many(self.con, items, self.settings, progress=progress)
 
     # -- metrics ------------------------------------------------------------------------
@@ -317,16 +315,24 @@ class Workspace:
         )
 
     # -- churn risk ----------------------------------------------------------------------
-    def churn(self, *, as_of: Any = None, horizon: str | int = "90d", top: int | None = None,
-              method: str = "auto", sort: str = "value_at_risk") -> pd.DataFrame:
+    def churn(
+        self,
+        *,
+        as_of: Any = None,
+        horizon: str | int = "90d",
+        top: int | None = None,
+        method: str = "auto",
+        sort: str = "value_at_risk",
+    ) -> pd.DataFrame:
         """Customers at risk: customer_id, risk, value_at_risk, reasons, segment (see
         :func:`retentionkit.churn.pipeline.at_risk`)."""
         from retentionkit.churn.pipeline import at_risk
 
         return at_risk(self, as_of=as_of, horizon=horizon, top=top, method=method, sort=sort)
 
-    def churn_backtest(self, *, horizon: str | int = "90d", folds: int = 2,
-                       train_cutoffs: int = 4) -> dict[str, Any]:
+    def churn_backtest(
+        self, *, horizon: str | int = "90d", folds: int = 2, train_cutoffs: int = 4
+    ) -> dict[str, Any]:
         """Time-based backtest report of the churn model."""
         from retentionkit.churn.pipeline import backtest
 

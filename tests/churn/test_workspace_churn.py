@@ -20,8 +20,7 @@ pytestmark = pytest.mark.slow
 def saas_db(tmp_path_factory: pytest.TempPathFactory):
     db = tmp_path_factory.mktemp("churn") / "saas.duckdb"
     ws = Workspace(db)
-    for table, frame in generate_business(customers=400, months=18, seed=11,
-                                          kind="both").items():
+    for table, frame in generate_business(customers=400, months=18, seed=11, kind="both").items():
         ws.ingest(table, frame)
     return db
 
@@ -48,8 +47,14 @@ def test_features_use_only_the_past(saas_db) -> None:
     assert (x["days_since_last_order"].dropna() > 0).all()
     assert x["customer_id"].is_unique
     # adding an order after the cutoff changes nothing
-    late = pd.DataFrame({"order_id": ["LATE-1"], "customer_id": [x["customer_id"].iloc[0]],
-                         "ordered_at": [cutoff + pd.Timedelta(hours=1)], "amount": [999.0]})
+    late = pd.DataFrame(
+        {
+            "order_id": ["LATE-1"],
+            "customer_id": [x["customer_id"].iloc[0]],
+            "ordered_at": [cutoff + pd.Timedelta(hours=1)],
+            "amount": [999.0],
+        }
+    )
     ws.ingest("orders", late)
     again = feat.build_features(ws, cutoff)
     pd.testing.assert_frame_equal(x, again)
@@ -74,8 +79,7 @@ def test_labels_follow_the_contractual_definition(saas_db) -> None:
 
 def test_at_risk_with_model(saas_db, capsys) -> None:
     capsys.readouterr()
-    assert main(["--db", str(saas_db), "churn", "at-risk", "--top", "5", "--format",
-                 "json"]) == 0
+    assert main(["--db", str(saas_db), "churn", "at-risk", "--top", "5", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 5
     assert list(rows[0]) == ["customer_id", "risk", "value_at_risk", "reasons", "segment"]
@@ -95,8 +99,10 @@ def test_at_risk_order_business_uses_p_alive(shop_db) -> None:
 
 def test_backtest_reports_auc(saas_db, capsys) -> None:
     capsys.readouterr()
-    assert main(["--db", str(saas_db), "churn", "evaluate", "--horizon", "60d", "--format",
-                 "json"]) == 0
+    assert (
+        main(["--db", str(saas_db), "churn", "evaluate", "--horizon", "60d", "--format", "json"])
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["horizon_days"] == 60
     for fold in report["folds"]:

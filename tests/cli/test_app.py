@@ -28,8 +28,9 @@ def test_cli_import_does_not_load_heavy_libraries() -> None:
         "heavy = [m for m in ('pandas', 'ibis', 'duckdb', 'numpy', 'scipy', 'sklearn', "
         "'fastapi', 'plotly') if m in sys.modules]; print(','.join(heavy))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "", f"imported at CLI start-up: {out}"
 
 
@@ -49,8 +50,17 @@ def test_unknown_metric_lists_valid_names(tmp_path, capsys) -> None:
 
     db = tmp_path / "w.duckdb"
     ws = Workspace(db)
-    ws.ingest("orders", pd.DataFrame({"order_id": ["1"], "customer_id": ["a"],
-                                      "ordered_at": ["2024-01-05"], "amount": [10.0]}))
+    ws.ingest(
+        "orders",
+        pd.DataFrame(
+            {
+                "order_id": ["1"],
+                "customer_id": ["a"],
+                "ordered_at": ["2024-01-05"],
+                "amount": [10.0],
+            }
+        ),
+    )
     del ws
     rc = main(["--db", str(db), "metrics", "--metric", "nope"])
     err = capsys.readouterr().err

@@ -17,9 +17,21 @@ CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow" / "CDNOW_sample.t
 @pytest.fixture(scope="module")
 def cdnow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("cdnow") / "cdnow.duckdb"
-    rc = main(["--db", str(db), "ingest", "orders", str(CDNOW), "--delimiter", "whitespace",
-               "--no-header", "--columns", "customer_id,customer_index,ordered_at,quantity,amount",
-               "--generate-id"])
+    rc = main(
+        [
+            "--db",
+            str(db),
+            "ingest",
+            "orders",
+            str(CDNOW),
+            "--delimiter",
+            "whitespace",
+            "--no-header",
+            "--columns",
+            "customer_id,customer_index,ordered_at,quantity,amount",
+            "--generate-id",
+        ]
+    )
     assert rc == 0
     return db
 
@@ -31,11 +43,31 @@ def _json(capsys: pytest.CaptureFixture[str], args: list[str]) -> object:
 
 
 def test_bgnbd_fit_from_raw_transactions_matches_fader_hardie_lee(cdnow_db, capsys) -> None:
-    out = _json(capsys, ["--db", str(cdnow_db), "clv", "fit", "--model", "bgnbd",
-                         "--time-unit", "week", "--observation-end", "1997-09-30",
-                         "--format", "json"])
-    assert set(out) == {"model", "params", "standard_errors", "log_likelihood", "n_customers",
-                        "converged"}
+    out = _json(
+        capsys,
+        [
+            "--db",
+            str(cdnow_db),
+            "clv",
+            "fit",
+            "--model",
+            "bgnbd",
+            "--time-unit",
+            "week",
+            "--observation-end",
+            "1997-09-30",
+            "--format",
+            "json",
+        ],
+    )
+    assert set(out) == {
+        "model",
+        "params",
+        "standard_errors",
+        "log_likelihood",
+        "n_customers",
+        "converged",
+    }
     p = out["params"]
     assert p["r"] == pytest.approx(0.243, abs=1e-3)
     assert p["alpha"] == pytest.approx(4.414, abs=1e-3)
@@ -46,24 +78,72 @@ def test_bgnbd_fit_from_raw_transactions_matches_fader_hardie_lee(cdnow_db, caps
 
 
 def test_paretonbd_and_gamma_gamma_from_raw_transactions(cdnow_db, capsys) -> None:
-    pnbd = _json(capsys, ["--db", str(cdnow_db), "clv", "fit", "--model", "paretonbd",
-                          "--observation-end", "1997-09-30", "--format", "json"])
+    pnbd = _json(
+        capsys,
+        [
+            "--db",
+            str(cdnow_db),
+            "clv",
+            "fit",
+            "--model",
+            "paretonbd",
+            "--observation-end",
+            "1997-09-30",
+            "--format",
+            "json",
+        ],
+    )
     assert pnbd["params"]["r"] == pytest.approx(0.553, abs=2e-3)
     assert pnbd["params"]["s"] == pytest.approx(0.606, abs=2e-3)
     assert pnbd["log_likelihood"] == pytest.approx(-9595.0, abs=0.1)
-    gg = _json(capsys, ["--db", str(cdnow_db), "clv", "fit", "--model", "gamma-gamma",
-                        "--observation-end", "1997-09-30", "--format", "json"])
+    gg = _json(
+        capsys,
+        [
+            "--db",
+            str(cdnow_db),
+            "clv",
+            "fit",
+            "--model",
+            "gamma-gamma",
+            "--observation-end",
+            "1997-09-30",
+            "--format",
+            "json",
+        ],
+    )
     assert gg["params"]["p"] == pytest.approx(6.25, abs=0.01)
     assert gg["params"]["q"] == pytest.approx(3.74, abs=0.01)
     assert gg["params"]["gamma"] == pytest.approx(15.44, abs=0.01)
 
 
 def test_predict_columns_and_published_conditional_expectation(cdnow_db, capsys) -> None:
-    rows = _json(capsys, ["--db", str(cdnow_db), "clv", "predict", "--horizon", "39",
-                          "--observation-end", "1997-09-30", "--format", "json"])
+    rows = _json(
+        capsys,
+        [
+            "--db",
+            str(cdnow_db),
+            "clv",
+            "predict",
+            "--horizon",
+            "39",
+            "--observation-end",
+            "1997-09-30",
+            "--format",
+            "json",
+        ],
+    )
     assert len(rows) == 2357
-    assert list(rows[0]) == ["customer_id", "frequency", "recency", "T", "monetary_value",
-                             "expected_purchases", "p_alive", "expected_avg_spend", "clv"]
+    assert list(rows[0]) == [
+        "customer_id",
+        "frequency",
+        "recency",
+        "T",
+        "monetary_value",
+        "expected_purchases",
+        "p_alive",
+        "expected_avg_spend",
+        "clv",
+    ]
     # customer 00004: x=2, t_x=30.43, T=38.86 → E[Y(39)] = 1.226 (FHL 2005)
     first = next(r for r in rows if r["customer_id"] == "00004")
     assert first["frequency"] == 2
@@ -73,23 +153,79 @@ def test_predict_columns_and_published_conditional_expectation(cdnow_db, capsys)
 
 def test_saved_model_predicts_the_same(cdnow_db, tmp_path, capsys) -> None:
     model = tmp_path / "bgnbd.json"
-    assert main(["--db", str(cdnow_db), "clv", "fit", "--observation-end", "1997-09-30",
-                 "--model-out", str(model), "--format", "json"]) == 0
-    a = _json(capsys, ["--db", str(cdnow_db), "clv", "predict", "--horizon", "10",
-                       "--observation-end", "1997-09-30", "--format", "json"])
-    b = _json(capsys, ["--db", str(cdnow_db), "clv", "predict", "--horizon", "10",
-                       "--observation-end", "1997-09-30", "--model-file", str(model),
-                       "--format", "json"])
+    assert (
+        main(
+            [
+                "--db",
+                str(cdnow_db),
+                "clv",
+                "fit",
+                "--observation-end",
+                "1997-09-30",
+                "--model-out",
+                str(model),
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    a = _json(
+        capsys,
+        [
+            "--db",
+            str(cdnow_db),
+            "clv",
+            "predict",
+            "--horizon",
+            "10",
+            "--observation-end",
+            "1997-09-30",
+            "--format",
+            "json",
+        ],
+    )
+    b = _json(
+        capsys,
+        [
+            "--db",
+            str(cdnow_db),
+            "clv",
+            "predict",
+            "--horizon",
+            "10",
+            "--observation-end",
+            "1997-09-30",
+            "--model-file",
+            str(model),
+            "--format",
+            "json",
+        ],
+    )
     assert [r["clv"] for r in a] == pytest.approx([r["clv"] for r in b], rel=1e-9)
 
 
 def test_evaluate_chooses_a_model_by_holdout_error(cdnow_db, capsys) -> None:
-    out = _json(capsys, ["--db", str(cdnow_db), "clv", "evaluate", "--calibration-end",
-                         "1997-09-30", "--observation-end", "1998-06-30", "--format", "json"])
+    out = _json(
+        capsys,
+        [
+            "--db",
+            str(cdnow_db),
+            "clv",
+            "evaluate",
+            "--calibration-end",
+            "1997-09-30",
+            "--observation-end",
+            "1998-06-30",
+            "--format",
+            "json",
+        ],
+    )
     maes = {c["model"]: c["mae"] for c in out["candidates"]}
     assert out["model"] == min(maes, key=maes.get)
-    assert out["total_actual"] == sum(b["actual_mean"] * b["n_customers"]
-                                      for b in out["by_frequency"])
+    assert out["total_actual"] == sum(
+        b["actual_mean"] * b["n_customers"] for b in out["by_frequency"]
+    )
     cumulative = out["cumulative"]
     assert cumulative[-1]["actual"] >= cumulative[0]["actual"]
     assert cumulative[-1]["predicted"] == pytest.approx(cumulative[-1]["actual"], rel=0.15)
@@ -110,8 +246,17 @@ def test_python_api(cdnow_db) -> None:
         (["clv", "fit", "--time-unit", "year"], "year"),
         (["clv", "predict", "--horizon", "0"], "--horizon"),
         (["clv", "predict", "--horizon", "5", "--margin", "2"], "--margin"),
-        (["clv", "evaluate", "--calibration-end", "1998-07-01", "--observation-end",
-          "1998-06-30"], "must be before"),
+        (
+            [
+                "clv",
+                "evaluate",
+                "--calibration-end",
+                "1998-07-01",
+                "--observation-end",
+                "1998-06-30",
+            ],
+            "must be before",
+        ),
         (["clv", "predict", "--horizon", "5", "--model-file", "/no/such.json"], "not found"),
     ],
 )

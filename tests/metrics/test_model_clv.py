@@ -13,15 +13,23 @@ CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow" / "CDNOW_sample.t
 
 def test_model_clv_is_mean_predicted_clv_of_customers_at_the_end(tmp_path) -> None:
     ws = Workspace(tmp_path / "c.duckdb")
-    ws.ingest("orders", CDNOW, delimiter="whitespace", header=False,
-              columns=["customer_id", "customer_index", "ordered_at", "quantity", "amount"],
-              generate_id=True)
-    frame = ws.metrics("clv", period="quarter", start="1997-07-01", end="1997-10-01",
-                       clv_model="bgnbd")
+    ws.ingest(
+        "orders",
+        CDNOW,
+        delimiter="whitespace",
+        header=False,
+        columns=["customer_id", "customer_index", "ordered_at", "quantity", "amount"],
+        generate_id=True,
+    )
+    frame = ws.metrics(
+        "clv", period="quarter", start="1997-07-01", end="1997-10-01", clv_model="bgnbd"
+    )
     row = frame.iloc[0]
     pred = ws.clv(52, observation_end="1997-09-30")
-    buyers = ws.sql("select distinct customer_id from orders where ordered_at >= "
-                    "'1997-07-01' and ordered_at < '1997-10-01'")["customer_id"]
+    buyers = ws.sql(
+        "select distinct customer_id from orders where ordered_at >= "
+        "'1997-07-01' and ordered_at < '1997-10-01'"
+    )["customer_id"]
     expected = pred[pred["customer_id"].isin(set(buyers))]["clv"].mean()
     assert row["value"] == pytest.approx(expected, rel=1e-9)
     assert row["components"]["model_customers"] == len(buyers)

@@ -83,8 +83,9 @@ def clean_json(value: Any) -> Any:
 
 
 def dump_json(value: Any) -> str:
-    return json.dumps(clean_json(value), default=_json_default, indent=2, allow_nan=False,
-                      ensure_ascii=False)
+    return json.dumps(
+        clean_json(value), default=_json_default, indent=2, allow_nan=False, ensure_ascii=False
+    )
 
 
 def print_json(value: Any) -> None:

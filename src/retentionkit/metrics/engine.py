@@ -88,15 +88,15 @@ def _clv_family(fam: _Families) -> pd.DataFrame:
 
         parts.append(model_clv_components(fam.q))
     if fam.q.customer_definition == "contractual":
-        parts.append(fam.get("mrr")[KEYS + ["mrr", "paying_customers"]])
+        parts.append(fam.get("mrr")[[*KEYS, "mrr", "paying_customers"]])
     else:
-        parts.append(fam.get("orders")[KEYS + ["orders", "buyers", "order_amount"]])
+        parts.append(fam.get("orders")[[*KEYS, "orders", "buyers", "order_amount"]])
     return _merge(*parts)
 
 
 def _cac_family(fam: _Families) -> pd.DataFrame:
     costs = fam.get("costs")
-    acquired = fam.get("customers")[KEYS + ["acquired"]]
+    acquired = fam.get("customers")[[*KEYS, "acquired"]]
     return _merge(acquired, costs, _clv_family(fam))
 
 
