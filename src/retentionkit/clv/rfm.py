@@ -128,7 +128,8 @@ def rfm_expr(
     # without an observation end: the last order day, as a scalar subquery (stays lazy)
     end: Any = ibis.date(obs) if obs is not None else day.max().as_scalar()
     if cal is None:
-        return _summary(orders.filter(day <= end), end, unit_days).order_by("customer_id")
+        kept = orders if obs is None else orders.filter(day <= end)  # no order is later
+        return _summary(kept, end, unit_days).order_by("customer_id")
 
     calib = _summary(orders.filter(day <= ibis.date(cal)), ibis.date(cal), unit_days)
     held = orders.filter((day > ibis.date(cal)) & (day <= end))
