@@ -433,7 +433,7 @@ class ChurnModel:
                 fields["level"] = (
                     "low" if value < median else "high" if value > median else "typical"
                 )
-        if name in templates:
+        if name in templates and not is_missing:  # a template reads badly with "missing"
             try:
                 return templates[name].format(**fields)
             except (KeyError, IndexError, ValueError) as exc:
