@@ -51,6 +51,11 @@ CASES = [
     ("segments", ["segments", "--scheme", "rfm"], "/api/segments?scheme=rfm"),
     ("segments", ["segments", "--scheme", "country"], "/api/segments?scheme=country"),
     ("clv", ["clv", "predict", "--horizon", "26"], "/api/clv?horizon=26"),
+    (
+        "churn",
+        ["churn", "at-risk", "--top", "15", "--method", "palive"],
+        "/api/churn/at-risk?top=15&method=palive",
+    ),
 ]
 
 

@@ -662,9 +662,12 @@ def clv(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
     if tiers:
         figures.append(
             charts.bars(
-                f"CLV by tier ({currency})",
+                "Customers and revenue by CLV tier (% of total)",
                 [t["tier"] for t in tiers],
-                {"Customers": [t["customers_n"] for t in tiers]},
+                {
+                    "Customers": [t["share_n"] for t in tiers],
+                    "Revenue": [t["revenue_share_n"] for t in tiers],
+                },
                 stacked=False,
             )
         )
@@ -703,7 +706,8 @@ def _clv_tiers(svc: WorkspaceService, currency: str) -> list[dict[str, Any]]:
             {
                 "tier": str(rec.get("segment", "")),
                 "customers": fmt_value(rec.get("customers"), "count"),
-                "customers_n": _num(rec.get("customers")),
+                "share_n": _num(rec.get("share")),
+                "revenue_share_n": _num(rec.get("revenue_share")),
                 "share": fmt_value(rec.get("share"), "%"),
                 "revenue": fmt_value(rec.get("revenue"), "money", currency),
             }
