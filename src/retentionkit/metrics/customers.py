@@ -85,8 +85,67 @@ def customer_flags(q: MetricQuery) -> Any:
     return j.select("customer_id", "period_start", "in_s", "in_e", is_new=is_new.cast("int64"))
 
 
+def _activity_period_components(q: MetricQuery) -> pd.DataFrame:
+    """S, E, N … for activity customers whose window is the reporting period (the default):
+    the customers at a period's end are its buyers, at its start the buyers of the period
+    before. One query: the distinct (customer, period) pairs of the orders up to the report
+    end, with one window per customer giving the previous period with an order and the first
+    one. Per period and segment: E = buyers, retained = buyers who also bought in the period
+    before, new = buyers whose first order is in the period (= acquired); then S is E of the
+    period before, lost = S − retained, N = E − retained."""
+    import ibis
+
+    from retentionkit.metrics.periods import shift
+
+    grid = q.grid.extended(1)
+    orders = q.ws.table("orders")
+    hi = ibis.literal(grid.last.to_pydatetime(), type="timestamp")
+    o = orders.filter(orders.ordered_at < hi)
+    per = o.select(o.customer_id, p=q.period_of(o.ordered_at)).distinct()
+    w = ibis.window(group_by="customer_id", order_by="p")
+    per = per.mutate(previous_p=per.p.lag().over(w), first_p=per.p.min().over(w))
+    frame = grid.frame()[["period_start"]]
+    frame["previous_start"] = pd.to_datetime(
+        [shift(t, grid.period, -1) for t in grid.starts]
+    ).astype("datetime64[us]")
+    periods = ibis.memtable(frame)
+    per = q.with_segment(per)
+    j = per.join(periods, per.p == periods.period_start)
+    agg = j.group_by(["period_start", "segment"]).agg(
+        end=j.count(),
+        retained=(j.previous_p == j.previous_start).fill_null(False).cast("int64").sum(),
+        new=(j.first_p == j.period_start).fill_null(False).cast("int64").sum(),
+    )
+    got = q.run(agg)
+    got["period_start"] = pd.to_datetime(got["period_start"]).astype("datetime64[us]")
+    reported = pd.to_datetime(list(q.grid.starts)).astype("datetime64[us]")
+    before = pd.to_datetime(list(grid.starts[:-1])).astype("datetime64[us]")
+    segments = sorted(got["segment"].dropna().unique().tolist())
+    index = pd.MultiIndex.from_product([reported, segments], names=["period_start", "segment"])
+    by_key = got.set_index(["period_start", "segment"])
+    cur = by_key.reindex(index).fillna(0).astype("int64")
+    prev_index = pd.MultiIndex.from_product([before, segments])
+    start = by_key["end"].reindex(prev_index).fillna(0).astype("int64").to_numpy()
+    out = pd.DataFrame(
+        {
+            "start": start,
+            "end": cur["end"].to_numpy(),
+            "new_and_reactivated": (cur["end"] - cur["retained"]).to_numpy(),
+            "new": cur["new"].to_numpy(),
+            "retained": cur["retained"].to_numpy(),
+            "lost": start - cur["retained"].to_numpy(),
+            "acquired": cur["new"].to_numpy(),
+        },
+        index=index,
+    ).reset_index()
+    out["reactivated"] = out["new_and_reactivated"] - out["new"]
+    return out
+
+
 def customer_components(q: MetricQuery) -> pd.DataFrame:
     """S, E, N, new, reactivated, retained, lost, acquired per period and segment."""
+    if q.customer_definition == "activity" and q.window_days is None:
+        return _activity_period_components(q)
     flags = q.with_segment(customer_flags(q))
     n_flag = (flags.in_e == 1) & (flags.in_s == 0)
     counts = flags.group_by(["period_start", "segment"]).agg(

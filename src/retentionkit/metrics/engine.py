@@ -104,10 +104,16 @@ _FAMILY_FUNCS: dict[str, Callable[[_Families], pd.DataFrame]] = {
     "customers": lambda fam: customers.customer_components(fam.q),
     "lifespan": lambda fam: customers.lifespan_components(fam.q),
     "orders": lambda fam: orders.order_components(fam.q),
-    "revenue": lambda fam: orders.revenue_components(fam.q),
-    "return_rate": lambda fam: orders.return_rate_components(fam.q),
-    "second_purchase": lambda fam: orders.second_purchase_components(fam.q),
-    "gaps": lambda fam: orders.gap_components(fam.q),
+    # families that share a query: orders feeds revenue and return_rate, one window over
+    # consecutive orders feeds second_purchase and gaps
+    "returns": lambda fam: orders.returns_components(fam.q),
+    "pairs": lambda fam: orders.pair_components(fam.q),
+    "revenue": lambda fam: orders.revenue_components(fam.q, fam.get("orders"), fam.get("returns")),
+    "return_rate": lambda fam: orders.return_rate_components(
+        fam.q, fam.get("orders"), fam.get("returns")
+    ),
+    "second_purchase": lambda fam: orders.second_purchase_components(fam.q, fam.get("pairs")),
+    "gaps": lambda fam: orders.gap_components(fam.q, fam.get("pairs")),
     "processing": lambda fam: orders.processing_components(fam.q),
     "nps": lambda fam: feedback.nps_components(fam.q),
     "csat": lambda fam: feedback.csat_components(fam.q),

@@ -37,38 +37,50 @@ def _merge(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return out if out is not None else pd.DataFrame(columns=["period_start", "segment"])
 
 
-def order_components(q: MetricQuery) -> pd.DataFrame:
-    """orders, buyers, order_amount, repeat_buyers per period and segment."""
+def _until_report_end(q: MetricQuery) -> Any:
+    """Orders before the end of the reported range: the whole history a window needs (first
+    orders, earlier orders) and nothing after, so the range filter runs before any window."""
     import ibis
 
     orders = q.ws.table("orders")
-    ranked = orders.mutate(
-        rn=ibis.row_number().over(
-            group_by="customer_id", order_by=[orders.ordered_at, orders.order_id]
-        )
-    )
-    second = ranked.filter(ranked.rn == 1).select(
-        second_customer=ranked.customer_id, second_at=ranked.ordered_at
-    )
-    in_range = orders.filter(q.in_range(orders.ordered_at))
-    joined = in_range.left_join(second, in_range.customer_id == second.second_customer)
-    ranked = joined.select(*in_range.columns, "second_at")
-    o = ranked.filter(q.in_range(ranked.ordered_at))
-    o = q.with_segment(o.mutate(period_start=q.period_of(o.ordered_at)))
-    p = q.periods
-    o = o.join(p, "period_start")
-    per_buyer = o.group_by(["period_start", "segment", "customer_id"]).agg(
+    hi = ibis.literal(q.grid.last.to_pydatetime(), type="timestamp")
+    return orders.filter(orders.ordered_at < hi)
+
+
+def order_components(q: MetricQuery) -> pd.DataFrame:
+    """orders, buyers, order_amount, repeat_buyers (plus sold_quantity and
+    orders_with_quantity for the return rate) per period and segment.
+
+    One pass: orders grouped per customer and period; a buyer is a repeat buyer when the
+    running count of their orders up to that period is ≥ 2, i.e. their second-ever order was
+    placed before the period end."""
+    import ibis
+
+    o = _until_report_end(q)
+    o = o.mutate(period_start=q.period_of(o.ordered_at))
+    per = o.group_by(["customer_id", "period_start"]).agg(
         n=o.count(),
         amount=o.amount.sum(),
-        repeat=(o.second_at.notnull() & (o.second_at < o.period_end)).max(),
+        quantity=o.quantity.sum(),
+        with_quantity=o.quantity.count(),
     )
-    agg = per_buyer.group_by(["period_start", "segment"]).agg(
-        orders=per_buyer.n.sum(),
-        buyers=per_buyer.count(),
-        order_amount=per_buyer.amount.sum().cast("float64"),
-        repeat_buyers=per_buyer.repeat.cast("int64").sum(),
+    so_far = per.n.sum().over(
+        ibis.cumulative_window(group_by="customer_id", order_by="period_start")
+    )
+    per = per.mutate(repeat=(so_far >= 2).cast("int64"))
+    lo = ibis.literal(q.grid.first.to_pydatetime(), type="timestamp")
+    per = q.with_segment(per.filter(per.period_start >= lo))
+    agg = per.group_by(["period_start", "segment"]).agg(
+        orders=per.n.sum(),
+        buyers=per.count(),
+        order_amount=per.amount.sum().cast("float64"),
+        repeat_buyers=per.repeat.sum(),
+        sold_quantity=per.quantity.sum().cast("float64"),
+        orders_with_quantity=per.with_quantity.sum(),
     )
     frame = q.run(agg)
+    frame["repeat_buyers"] = frame["repeat_buyers"].fillna(0).astype("int64")
+    frame["orders_with_quantity"] = frame["orders_with_quantity"].fillna(0).astype("int64")
     return frame
 
 
@@ -101,9 +113,14 @@ def sold_quantity_components(q: MetricQuery) -> pd.DataFrame:
     return q.run(agg)
 
 
-def revenue_components(q: MetricQuery) -> pd.DataFrame:
-    base = order_components(q)[["period_start", "segment", "orders", "order_amount"]]
-    ret = returns_components(q)
+def revenue_components(
+    q: MetricQuery, base: pd.DataFrame | None = None, ret: Any = False
+) -> pd.DataFrame:
+    """Order amounts and returned amounts; ``base`` (the order components) and ``ret`` (the
+    returns components, None without returns) are reused when the engine already has them."""
+    base = order_components(q) if base is None else base
+    base = base[["period_start", "segment", "orders", "order_amount"]]
+    ret = returns_components(q) if ret is False else ret
     frame = _merge(
         [base, ret[["period_start", "segment", "returned_amount"]] if ret is not None else None]
     )
@@ -115,10 +132,19 @@ def revenue_components(q: MetricQuery) -> pd.DataFrame:
     return frame
 
 
-def return_rate_components(q: MetricQuery) -> pd.DataFrame:
-    """Returned / sold by quantity; by amount when quantities are missing (``basis`` says)."""
-    sold = sold_quantity_components(q)
-    ret = returns_components(q)
+def return_rate_components(
+    q: MetricQuery, base: pd.DataFrame | None = None, ret: Any = False
+) -> pd.DataFrame:
+    """Returned / sold by quantity; by amount when quantities are missing (``basis`` says).
+    ``base`` (the order components) and ``ret`` (the returns components) are reused when
+    given."""
+    if base is None:
+        sold = sold_quantity_components(q)
+    else:
+        sold = base[
+            ["period_start", "segment", "sold_quantity", "orders_with_quantity", "orders"]
+        ].assign(sold_amount=base["order_amount"])
+    ret = returns_components(q) if ret is False else ret
     frame = _merge([sold, ret])
     for col in ("returned_quantity", "returned_amount", "returns", "returns_with_quantity"):
         if col not in frame:
@@ -135,52 +161,55 @@ def return_rate_components(q: MetricQuery) -> pd.DataFrame:
     return frame[["period_start", "segment", "returned", "sold", "basis"]]
 
 
-def second_purchase_components(q: MetricQuery) -> pd.DataFrame:
-    """Days from first to second order, over customers whose second order is in the period."""
+def pair_components(q: MetricQuery) -> pd.DataFrame:
+    """Consecutive orders of each customer, in one window: over pairs whose later order is in
+    the period, ``pairs`` with their median and mean days (time between purchases), and over
+    the customers whose second order is in the period, ``customers`` with the median and mean
+    days from the first to the second order (time to second purchase)."""
     import ibis
 
-    orders = q.ws.table("orders")
-    ranked = orders.mutate(
-        rn=ibis.row_number().over(
-            group_by="customer_id", order_by=[orders.ordered_at, orders.order_id]
-        )
-    )
-    two = ranked.filter(ranked.rn <= 1)
-    pairs = two.group_by("customer_id").agg(
-        first_at=two.ordered_at.min(), second_at=two.ordered_at.max(), n=two.count()
-    )
-    pairs = pairs.filter((pairs.n == 2) & q.in_range(pairs.second_at))
-    pairs = q.with_segment(
-        pairs.mutate(
-            period_start=q.period_of(pairs.second_at),
-            days=_days_between(pairs.second_at, pairs.first_at),
-        )
-    )
-    agg = pairs.group_by(["period_start", "segment"]).agg(
-        customers=pairs.count(), median_days=pairs.days.median(), mean_days=pairs.days.mean()
-    )
-    return q.run(agg)
-
-
-def gap_components(q: MetricQuery) -> pd.DataFrame:
-    """Days between consecutive orders, over pairs whose later order is in the period."""
-    orders = q.ws.table("orders")
-    lagged = orders.mutate(
-        previous_at=orders.ordered_at.lag().over(
-            group_by="customer_id", order_by=[orders.ordered_at, orders.order_id]
-        )
-    )
-    pairs = lagged.filter(lagged.previous_at.notnull() & q.in_range(lagged.ordered_at))
+    o = _until_report_end(q)
+    w = ibis.window(group_by="customer_id", order_by=[o.ordered_at, o.order_id])
+    o = o.mutate(previous_at=o.ordered_at.lag().over(w), rn=ibis.row_number().over(w))
+    pairs = o.filter(o.previous_at.notnull() & q.in_range(o.ordered_at))
+    days = _days_between(pairs.ordered_at, pairs.previous_at)
+    second = pairs.rn == 1  # row_number counts from 0: the customer's second order
     pairs = q.with_segment(
         pairs.mutate(
             period_start=q.period_of(pairs.ordered_at),
-            days=_days_between(pairs.ordered_at, pairs.previous_at),
+            days=days,
+            second=second.cast("int64"),
+            # null unless the second order: median/mean skip nulls (Ibis's median(where=…)
+            # does not compile on Spark: percentile's percentage becomes non-constant)
+            second_days=ibis.ifelse(second, days, ibis.null("float64")),
         )
     )
     agg = pairs.group_by(["period_start", "segment"]).agg(
-        pairs=pairs.count(), median_days=pairs.days.median(), mean_days=pairs.days.mean()
+        pairs=pairs.count(),
+        median_days=pairs.days.median(),
+        mean_days=pairs.days.mean(),
+        customers=pairs.second.sum(),
+        second_median_days=pairs.second_days.median(),
+        second_mean_days=pairs.second_days.mean(),
     )
-    return q.run(agg)
+    frame = q.run(agg)
+    frame["customers"] = frame["customers"].fillna(0).astype("int64")
+    return frame
+
+
+def second_purchase_components(q: MetricQuery, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Days from first to second order, over customers whose second order is in the period."""
+    pairs = pair_components(q) if pairs is None else pairs
+    frame = pairs[pairs["customers"] > 0]
+    return frame[
+        ["period_start", "segment", "customers", "second_median_days", "second_mean_days"]
+    ].rename(columns={"second_median_days": "median_days", "second_mean_days": "mean_days"})
+
+
+def gap_components(q: MetricQuery, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Days between consecutive orders, over pairs whose later order is in the period."""
+    pairs = pair_components(q) if pairs is None else pairs
+    return pairs[["period_start", "segment", "pairs", "median_days", "mean_days"]]
 
 
 def processing_components(q: MetricQuery) -> pd.DataFrame:
