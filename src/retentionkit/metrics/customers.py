@@ -89,10 +89,14 @@ def _activity_period_components(q: MetricQuery) -> pd.DataFrame:
     """S, E, N … for activity customers whose window is the reporting period (the default):
     the customers at a period's end are its buyers, at its start the buyers of the period
     before. One query: the distinct (customer, period) pairs of the orders up to the report
-    end, with one window per customer giving the previous period with an order and the first
-    one. Per period and segment: E = buyers, retained = buyers who also bought in the period
-    before, new = buyers whose first order is in the period (= acquired); then S is E of the
-    period before, lost = S − retained, N = E − retained."""
+    end, with one window per customer giving the previous period with an order, the first
+    one and the running order count. Per period and segment: E = buyers, retained = buyers who
+    also bought in the period before, new = buyers whose first order is in the period
+    (= acquired); then S is E of the period before, lost = S − retained, N = E − retained.
+
+    The same pass gives the order components (orders, order_amount, repeat_buyers,
+    sold_quantity, orders_with_quantity; see :func:`order_columns`), so a report of customer
+    and order KPIs groups the orders per customer and period once."""
     import ibis
 
     from retentionkit.metrics.periods import shift
@@ -101,9 +105,20 @@ def _activity_period_components(q: MetricQuery) -> pd.DataFrame:
     orders = q.ws.table("orders")
     hi = ibis.literal(grid.last.to_pydatetime(), type="timestamp")
     o = orders.filter(orders.ordered_at < hi)
-    per = o.select(o.customer_id, p=q.period_of(o.ordered_at)).distinct()
+    o = o.mutate(p=q.period_of(o.ordered_at))
+    per = o.group_by(["customer_id", "p"]).agg(
+        n=o.count(),
+        amount=o.amount.sum(),
+        quantity=o.quantity.sum(),
+        with_quantity=o.quantity.count(),
+    )
     w = ibis.window(group_by="customer_id", order_by="p")
-    per = per.mutate(previous_p=per.p.lag().over(w), first_p=per.p.min().over(w))
+    so_far = per.n.sum().over(ibis.cumulative_window(group_by="customer_id", order_by="p"))
+    per = per.mutate(
+        previous_p=per.p.lag().over(w),
+        first_p=per.p.min().over(w),
+        repeat=(so_far >= 2).cast("int64"),
+    )
     frame = grid.frame()[["period_start"]]
     frame["previous_start"] = pd.to_datetime(
         [shift(t, grid.period, -1) for t in grid.starts]
@@ -115,6 +130,11 @@ def _activity_period_components(q: MetricQuery) -> pd.DataFrame:
         end=j.count(),
         retained=(j.previous_p == j.previous_start).fill_null(False).cast("int64").sum(),
         new=(j.first_p == j.period_start).fill_null(False).cast("int64").sum(),
+        orders=j.n.sum(),
+        order_amount=j.amount.sum().cast("float64"),
+        repeat_buyers=j.repeat.sum(),
+        sold_quantity=j.quantity.sum().cast("float64"),
+        orders_with_quantity=j.with_quantity.sum(),
     )
     got = q.run(agg)
     got["period_start"] = pd.to_datetime(got["period_start"]).astype("datetime64[us]")
@@ -123,7 +143,9 @@ def _activity_period_components(q: MetricQuery) -> pd.DataFrame:
     segments = sorted(got["segment"].dropna().unique().tolist())
     index = pd.MultiIndex.from_product([reported, segments], names=["period_start", "segment"])
     by_key = got.set_index(["period_start", "segment"])
-    cur = by_key.reindex(index).fillna(0).astype("int64")
+    counts = ["end", "retained", "new", "orders", "repeat_buyers", "orders_with_quantity"]
+    cur = by_key.reindex(index)
+    cur[counts] = cur[counts].fillna(0).astype("int64")
     prev_index = pd.MultiIndex.from_product([before, segments])
     start = by_key["end"].reindex(prev_index).fillna(0).astype("int64").to_numpy()
     out = pd.DataFrame(
@@ -135,6 +157,12 @@ def _activity_period_components(q: MetricQuery) -> pd.DataFrame:
             "retained": cur["retained"].to_numpy(),
             "lost": start - cur["retained"].to_numpy(),
             "acquired": cur["new"].to_numpy(),
+            "orders": cur["orders"].to_numpy(),
+            "buyers": cur["end"].to_numpy(),
+            "order_amount": cur["order_amount"].to_numpy(),
+            "repeat_buyers": cur["repeat_buyers"].to_numpy(),
+            "sold_quantity": cur["sold_quantity"].to_numpy(),
+            "orders_with_quantity": cur["orders_with_quantity"].to_numpy(),
         },
         index=index,
     ).reset_index()
@@ -142,9 +170,35 @@ def _activity_period_components(q: MetricQuery) -> pd.DataFrame:
     return out
 
 
+#: Columns of the order components (metrics.orders.order_components).
+ORDER_COLUMNS = [
+    "period_start",
+    "segment",
+    "orders",
+    "buyers",
+    "order_amount",
+    "repeat_buyers",
+    "sold_quantity",
+    "orders_with_quantity",
+]
+
+
+def shares_order_pass(q: MetricQuery) -> bool:
+    """Whether the customer components carry the order components (activity customers with
+    the reporting period as window)."""
+    return q.customer_definition == "activity" and q.window_days is None
+
+
+def order_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The order components out of the customer components of :func:`shares_order_pass`
+    requests: the periods and segments with buyers, like ``order_components``."""
+    part = frame.loc[frame["buyers"] > 0, ORDER_COLUMNS]
+    return part.reset_index(drop=True)
+
+
 def customer_components(q: MetricQuery) -> pd.DataFrame:
     """S, E, N, new, reactivated, retained, lost, acquired per period and segment."""
-    if q.customer_definition == "activity" and q.window_days is None:
+    if shares_order_pass(q):
         return _activity_period_components(q)
     flags = q.with_segment(customer_flags(q))
     n_flag = (flags.in_e == 1) & (flags.in_s == 0)

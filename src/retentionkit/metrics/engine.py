@@ -103,7 +103,11 @@ def _cac_family(fam: _Families) -> pd.DataFrame:
 _FAMILY_FUNCS: dict[str, Callable[[_Families], pd.DataFrame]] = {
     "customers": lambda fam: customers.customer_components(fam.q),
     "lifespan": lambda fam: customers.lifespan_components(fam.q),
-    "orders": lambda fam: orders.order_components(fam.q),
+    "orders": lambda fam: (
+        customers.order_columns(fam.get("customers"))
+        if customers.shares_order_pass(fam.q)
+        else orders.order_components(fam.q)
+    ),
     # families that share a query: orders feeds revenue and return_rate, one window over
     # consecutive orders feeds second_purchase and gaps
     "returns": lambda fam: orders.returns_components(fam.q),
