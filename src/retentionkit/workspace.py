@@ -145,19 +145,37 @@ class Workspace:
         ``customers.csv`` …, as ``retentionkit generate`` writes them). Every file is validated
         before anything is written, and all are written in one transaction."""
         from retentionkit.errors import InputError
-        from retentionkit.schema.ingest import ingest_many
+        from retentionkit.schema.ingest import IngestReport, ingest_many
+        from retentionkit.schema.readers import is_empty_table_file
 
         folder = Path(directory)
         if not folder.is_dir():
             raise InputError(f"{folder}: not a directory.")
-        items = []
+        items, skipped, used = [], [], set()
         for name in TABLE_NAMES:
             files = sorted(p for p in folder.glob(f"{name}.*") if p.is_file())
-            if files:
+            if not files:
+                continue
+            used.add(files[0])
+            if is_empty_table_file(files[0]):
+                skipped.append(IngestReport(files[0].name, notes=["no rows, skipped"]))
+            else:
                 items.append((name, files[0]))
-        if not items:
+        if not items and not skipped:
             raise InputError(f"{folder}: no file named after a table ({', '.join(TABLE_NAMES)}).")
-        return ingest_many(self.con, items, self.settings, progress=progress)
+        reports = ingest_many(self.con, items, self.settings, progress=progress) if items else []
+        ignored = sorted(
+            p.name
+            for p in folder.iterdir()
+            if p.is_file() and p not in used and not p.name.startswith(".")
+        )
+        if ignored:
+            skipped.append(
+                IngestReport(
+                    "other files", notes=["not named after a table, ignored: " + ", ".join(ignored)]
+                )
+            )
+        return reports + skipped
 
     # -- metrics ------------------------------------------------------------------------
     def metrics(

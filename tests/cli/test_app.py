@@ -91,3 +91,64 @@ def test_load_dir_is_all_or_nothing(tmp_path, capsys) -> None:
     assert main(["--db", str(db), "load-dir", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "orders" in out and "tickets: 1 inserted" in out
+
+
+def _one_line_error(capsys, args: list[str], needle: str) -> None:
+    capsys.readouterr()
+    rc = main(args)
+    err = capsys.readouterr().err
+    assert rc not in (0, 70), err
+    assert needle in err and "internal error" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_user_mistakes_found_by_qa_are_one_sentence(tmp_path, capsys) -> None:
+    db = str(tmp_path / "q.duckdb")
+    orders = tmp_path / "o.csv"
+    orders.write_text("order_id,customer_id,ordered_at,amount\n1,a,2024-01-01,5\n")
+    _one_line_error(
+        capsys,
+        ["--db", db, "ingest", "orders", str(orders), "--date-format", "%Q"],
+        "--date-format '%Q' is not a valid strftime format",
+    )
+    assert main(["--db", db, "ingest", "orders", str(orders)]) == 0
+    _one_line_error(
+        capsys,
+        ["--db", db, "churn", "at-risk", "--as-of", "2024-13-01"],
+        "--as-of '2024-13-01' is not a date",
+    )
+    answers = tmp_path / "n.csv"
+    answers.write_text(
+        "response_id,survey,score,responded_at\nr1,nps,9,2024-01-01\nr2,nps,7.5,2024-01-02\n"
+    )
+    _one_line_error(
+        capsys,
+        ["--db", db, "ingest", "survey_responses", str(answers)],
+        "line 3, column score: '7.5' is not a whole number",
+    )
+    _one_line_error(
+        capsys,
+        ["calc", "csat", "--satisfied", "600", "--responses", "500"],
+        "--satisfied 600 cannot exceed --responses 500",
+    )
+    surveys_only = str(tmp_path / "s.duckdb")
+    answers.write_text("response_id,survey,score,responded_at\nr1,csat,4,2024-01-01\n")
+    assert main(["--db", surveys_only, "ingest", "survey_responses", str(answers)]) == 0
+    _one_line_error(
+        capsys,
+        ["--db", surveys_only, "churn", "evaluate"],
+        "needs the orders or subscriptions table",
+    )
+
+
+def test_load_dir_skips_empty_tables_and_names_ignored_files(tmp_path, capsys) -> None:
+    from retentionkit.generate import generate_business, write_business
+
+    folder = tmp_path / "shop"
+    write_business(generate_business(customers=50, months=4, seed=3, kind="ecommerce"), folder)
+    (folder / "widgets.csv").write_text("a\n1\n")
+    capsys.readouterr()
+    assert main(["--db", str(tmp_path / "e.duckdb"), "load-dir", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "subscriptions.parquet → no rows, skipped" in out
+    assert "ignored: widgets.csv" in out

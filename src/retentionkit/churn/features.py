@@ -283,6 +283,13 @@ def model_columns(frame: pd.DataFrame) -> list[str]:
 
 def data_end(ws: Workspace) -> pd.Timestamp:
     """The latest event time in the workspace (orders, terms, answers, tickets)."""
+    if not (ws.has_table("orders") or ws.has_table("subscriptions")):
+        from retentionkit.errors import MissingTableError
+
+        raise MissingTableError(
+            "Churn risk needs the orders or subscriptions table, and neither is loaded; "
+            "ingest one first with 'retentionkit ingest orders FILE'."
+        )
     ends = []
     for table, cols in (
         ("orders", ("ordered_at",)),

@@ -24,6 +24,7 @@ import pandas as pd
 from retentionkit.churn import features as feat
 from retentionkit.config import parse_duration_days
 from retentionkit.errors import ConfigError, InputError, ModelFitError
+from retentionkit.metrics.periods import parse_date
 
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.churn.model import ChurnModel
@@ -166,7 +167,8 @@ def at_risk(
         raise ConfigError("--top must be 1 or more.")
     h = _horizon(horizon)
     end = feat.data_end(ws)
-    when = pd.Timestamp(as_of) if as_of is not None else (end + pd.Timedelta(days=1)).normalize()
+    given = parse_date(as_of, "--as-of")
+    when = given if given is not None else (end + pd.Timedelta(days=1)).normalize()
     if method == "auto":
         method = "model" if feat.contractual(ws) else "palive"
     explain = None

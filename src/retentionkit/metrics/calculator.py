@@ -53,6 +53,12 @@ def calculate(metric: str, given: dict[str, Any]) -> dict[str, Any]:
                 f"--end {g['end']:g} minus --new {g['new']:g} is more than --start "
                 f"{g['start']:g}: retained customers cannot outnumber those at the start."
             )
+    # a part cannot exceed its whole
+    for part, whole in (("satisfied", "responses"), ("returning", "customers"), ("renewed", "due")):
+        if part in g and whole in g and g[part] > g[whole]:
+            raise ConfigError(f"--{part} {g[part]:g} cannot exceed --{whole} {g[whole]:g}.")
+    if metric == "churn_rate" and "start" in g and g["lost"] > g["start"]:
+        raise ConfigError(f"--lost {g['lost']:g} cannot exceed --start {g['start']:g}.")
     if metric == "crr":
         value = f.crr(g["start"], g["end"], g["new"])
     elif metric == "churn_rate":

@@ -193,6 +193,16 @@ def _check_scores(
             f"outside the {survey} scale; expected a score from {lo.iloc[pos]:g} to "
             f"{hi.iloc[pos]:g}."
         )
+    # NPS answers are whole points 0-10 (the promoter/passive/detractor cut-offs assume it)
+    fractional = (frame["survey"] == "nps") & (frame["score"] != np.floor(frame["score"]))
+    hits = np.flatnonzero(fractional.fillna(False).to_numpy(dtype=bool))
+    if hits.size:
+        pos = int(hits[0])
+        value = raw["score"].iloc[pos] if "score" in raw else frame["score"].iloc[pos]
+        raise InputError(
+            f"{src.label}, {src.where(pos)}, column {src.column('score')}: {show_value(value)} is "
+            "not a whole number; expected an NPS answer from 0 to 10."
+        )
 
 
 def dedupe_keys(

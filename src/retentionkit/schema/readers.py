@@ -412,3 +412,23 @@ class _LineMapper:
         if len(starts) != self._rows:
             return []
         return starts
+
+
+def is_empty_table_file(path: Path) -> bool:
+    """True for a file holding no data rows: a Parquet file with 0 rows, a text file with at
+    most a header line, or an empty JSON array (``retentionkit generate`` writes such files for
+    the tables a kind of business does not have)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in PARQUET_SUFFIXES or _is_parquet(path):
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows == 0
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+    except Exception:  # unreadable: let the ingest say why
+        return False
+    if suffix in JSON_SUFFIXES:
+        return head.strip() in (b"", b"[]")
+    lines = [line for line in head.splitlines() if line.strip()]
+    return len(lines) <= 1 and len(head) < 65536

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from retentionkit.config import Settings
-from retentionkit.errors import InputError
+from retentionkit.errors import ConfigError, InputError
 from retentionkit.schema.contracts import Column, ColumnKind, TableContract
 from retentionkit.schema.readers import NA_STRINGS, SourceFrame
 
@@ -248,7 +248,13 @@ def _parse_timestamp(
 
 def _to_datetime(text: pd.Series, fmt: str | None, aware: bool) -> pd.Series:
     if fmt:
-        return pd.to_datetime(text, format=fmt, errors="coerce", utc=aware)
+        try:
+            return pd.to_datetime(text, format=fmt, errors="coerce", utc=aware)
+        except ValueError as exc:  # a bad directive such as %Q
+            raise ConfigError(
+                f"--date-format {fmt!r} is not a valid strftime format ({exc}); e.g. %Y%m%d "
+                "or %d/%m/%Y %H:%M."
+            ) from None
     parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=aware)
     if parsed.isna().any():
         # YYYYMMDD (as in CDNOW) and other unambiguous forms pandas can infer
