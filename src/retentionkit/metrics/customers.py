@@ -234,16 +234,38 @@ def customer_components(q: MetricQuery) -> pd.DataFrame:
     return frame
 
 
-def lifespan_components(q: MetricQuery) -> pd.DataFrame:
+def lifespan_grid(q: MetricQuery) -> Any:
+    """The months whose customer counts the lifespan needs: 6 before the report to its end."""
+    from retentionkit.metrics.periods import make_grid, shift
+
+    return make_grid("month", shift(q.grid.first, "month", -6), q.grid.last)
+
+
+def monthly_customer_components(q: MetricQuery) -> pd.DataFrame:
+    """Customer components over :func:`lifespan_grid` (one query)."""
+    return customer_components(q.with_grid(lifespan_grid(q)))
+
+
+def report_rows(q: MetricQuery, monthly: pd.DataFrame) -> pd.DataFrame:
+    """The customer components of a monthly report cut out of
+    :func:`monthly_customer_components` (which covers its months and 6 more): its periods,
+    and the period/segment rows with any customer, as ``customer_components`` gives them."""
+    starts = pd.to_datetime(list(q.grid.starts)).astype("datetime64[us]")
+    part = monthly[pd.to_datetime(monthly["period_start"]).astype("datetime64[us]").isin(starts)]
+    counts = ["start", "end", "acquired"]
+    return part[(part[counts] != 0).any(axis=1)].reset_index(drop=True)
+
+
+def lifespan_components(q: MetricQuery, monthly: pd.DataFrame | None = None) -> pd.DataFrame:
     """Mean monthly churn rate over the 6 whole calendar months that end at or before each
     period end (ChartMogul's lifespan convention), from the same customer counts at month
     grain. A week or day ending mid-month uses the 6 months before that month: never a month
-    that is not over yet at the period end."""
+    that is not over yet at the period end. ``monthly``: the counts of
+    :func:`monthly_customer_components` when the engine already has them."""
     from retentionkit.metrics import formulas
-    from retentionkit.metrics.periods import floor, make_grid, shift
+    from retentionkit.metrics.periods import floor, shift
 
-    months = make_grid("month", shift(q.grid.first, "month", -6), q.grid.last)
-    monthly = customer_components(q.with_grid(months))
+    monthly = monthly_customer_components(q) if monthly is None else monthly
     monthly = monthly.assign(
         churn=formulas.churn_rate(monthly["lost"], monthly["start"], monthly["end"], q.churn_basis)
     )

@@ -73,7 +73,16 @@ class _Families:
         return self._cache[name]
 
 
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Same key dtypes on every component frame (an empty frame has object columns)."""
+    frame = frame.copy()
+    frame["period_start"] = pd.to_datetime(frame["period_start"]).astype("datetime64[us]")
+    frame["segment"] = frame["segment"].astype(object)
+    return frame
+
+
 def _merge(*frames: pd.DataFrame) -> pd.DataFrame:
+    frames = tuple(_keyed(frame) for frame in frames)
     out = frames[0]
     for frame in frames[1:]:
         dup = [c for c in frame.columns if c in out.columns and c not in KEYS]
@@ -101,8 +110,14 @@ def _cac_family(fam: _Families) -> pd.DataFrame:
 
 
 _FAMILY_FUNCS: dict[str, Callable[[_Families], pd.DataFrame]] = {
-    "customers": lambda fam: customers.customer_components(fam.q),
-    "lifespan": lambda fam: customers.lifespan_components(fam.q),
+    # a monthly report takes its customer counts from the lifespan's months (one query)
+    "monthly_customers": lambda fam: customers.monthly_customer_components(fam.q),
+    "customers": lambda fam: (
+        customers.report_rows(fam.q, fam.get("monthly_customers"))
+        if fam.q.period == "month"
+        else customers.customer_components(fam.q)
+    ),
+    "lifespan": lambda fam: customers.lifespan_components(fam.q, fam.get("monthly_customers")),
     "orders": lambda fam: (
         customers.order_columns(fam.get("customers"))
         if customers.shares_order_pass(fam.q)
@@ -130,6 +145,15 @@ _FAMILY_FUNCS: dict[str, Callable[[_Families], pd.DataFrame]] = {
     "resolution": lambda fam: support.resolution_components(fam.q),
     "open_tickets": lambda fam: support.open_ticket_components(fam.q),
 }
+
+
+def default_definition(ws: Workspace) -> str:
+    """The configured customer definition — except that a workspace with subscriptions but no
+    orders counts customers contractually (the activity definition needs orders)."""
+    configured = ws.settings.customer_definition
+    if configured == "activity" and not ws.has_table("orders") and ws.has_table("subscriptions"):
+        return "contractual"
+    return configured
 
 
 def resolve_metrics(
@@ -226,7 +250,7 @@ def compute_metrics(
 ) -> pd.DataFrame:
     """Every requested metric per period and segment, as a DataFrame of records."""
     settings = ws.settings
-    definition = customer_definition or settings.customer_definition
+    definition = customer_definition or default_definition(ws)
     if definition not in ("activity", "contractual"):
         raise ConfigError(
             f"--customer-definition {definition!r} is not one of: activity, contractual."
@@ -315,6 +339,9 @@ def _evaluate(
         frame["per_month"] = values / MONTHS_PER_PERIOD[ctx["period"]]
         frame["per_year"] = frame["per_month"] * 12
         comp_cols += ["per_month", "per_year"]
+    for name, formula in spec.derived:
+        frame[name] = np.broadcast_to(np.asarray(formula(frame, ctx), dtype="float64"), len(frame))
+        comp_cols.append(name)
     if spec.name == "clv" and ctx.get("clv_model"):
         comp_cols += [c for c in ("model_clv", "model_customers") if c in frame]
     if spec.name in ("crr", "churn_rate"):
@@ -325,10 +352,16 @@ def _evaluate(
             "metric": spec.name,
             "period_start": frame["period_start"],
             "segment": frame["segment"],
-            "value": [None if not math.isfinite(v) else float(v) for v in values],
+            "value": [None if not math.isfinite(v) else _tidy(v) for v in values],
             "components": components,
         }
     )
+
+
+def _tidy(value: float) -> float:
+    """Drop binary floating-point noise (22048.470000000012 → 22048.47): 12 significant
+    digits, far below a cent on any amount and 1e-12 relative on any rate."""
+    return float(f"{value:.12g}")
 
 
 def _clean_components(rec: dict[str, Any]) -> dict[str, Any]:
@@ -341,7 +374,7 @@ def _clean_components(rec: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, (np.integer,)):
             out[key] = int(value)
         elif isinstance(value, (np.floating, float)):
-            fv = float(value)
+            fv = _tidy(float(value))
             out[key] = (
                 int(fv)
                 if fv.is_integer()
