@@ -384,10 +384,19 @@ class Reference:
                             "costs_by_category": None if cost is None else cost[1],
                         },
                     )
-                    r["ltv_cac"] = (div(clv, cac), {"costs": total, "acquired": acquired})
+                    r["ltv_cac"] = (
+                        div(clv, cac),
+                        {"costs": total, "acquired": acquired, "clv": clv, "cac": cac},
+                    )
                     r["cac_payback_months"] = (
                         div(cac, arpc_month * self.margin),
-                        {"costs": total, "acquired": acquired},
+                        {
+                            "costs": total,
+                            "acquired": acquired,
+                            "cac": cac,
+                            "arpc": arpc_month,
+                            "margin": self.margin,
+                        },
                     )
         self.add_event_metrics(res, t0, t1, has)
         return res

@@ -71,7 +71,9 @@ def _same(key: str, got: Any, want: Any) -> bool:
 def _trivial(comps: dict[str, Any]) -> bool:
     """A reference record with no data behind it (the engine may leave such a segment out)."""
     return all(
-        _missing(v) or v == 0 for k, v in comps.items() if k not in ("survey", "threshold", "basis")
+        _missing(v) or v == 0
+        for k, v in comps.items()
+        if k not in ("survey", "threshold", "basis", "margin")
     )
 
 

@@ -36,6 +36,8 @@ class MetricSpec:
     tables: tuple[str, ...]
     higher_is_better: bool | None = True
     source: str = "SPEC §4"
+    #: Components computed from other components (shown so a user can redo the formula).
+    derived: tuple[tuple[str, Formula], ...] = ()
 
     def source_tables(self, definition: str) -> tuple[str, ...]:
         sub = "subscriptions" if definition == "contractual" else "orders"
@@ -329,6 +331,7 @@ _SPECS = [
         ("costs", "acquired"),
         _ltv_cac,
         ("acquisition_costs", CUSTOMER_SOURCE),
+        derived=(("clv", _clv), ("cac", _cac)),
     ),
     MetricSpec(
         "cac_payback_months",
@@ -339,6 +342,7 @@ _SPECS = [
         _payback,
         ("acquisition_costs", CUSTOMER_SOURCE),
         higher_is_better=False,
+        derived=(("cac", _cac), ("arpc", _arpc_monthly), ("margin", lambda d, c: c["margin"])),
     ),
     MetricSpec(
         "renewal_rate",
