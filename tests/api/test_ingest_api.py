@@ -58,6 +58,7 @@ def test_mapping_and_constants_like_the_cli(client, keys, auth) -> None:  # type
         ("orders", "orders.csv", b"order_id,customer_id\n1,C1\n", "ordered_at"),
         ("pets", "pets.csv", b"id\n1\n", "orders"),
         ("customers", "c.csv", b"", "c.csv"),
+        ("orders", "binary.csv", b"\x00\x01\x02PK\x03\x04", "binary.csv: looks like a binary"),
     ],
 )
 def test_bad_input_is_422_and_writes_nothing(
@@ -77,6 +78,7 @@ def test_bad_input_is_422_and_writes_nothing(
     detail = r.json()["detail"]
     assert isinstance(detail, str) and needle in detail
     assert "\n" not in detail.strip()
+    assert "retentionkit-upload-" not in detail  # never the server's temporary folder
     assert counts(client) == before
 
 

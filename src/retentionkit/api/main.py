@@ -131,6 +131,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         title="retentionkit",
         description="Customer-retention analytics: KPIs, cohorts, CLV, churn risk, segments.",
         lifespan=lifespan,
+        docs_url=None,  # served below from the installed swagger-ui-bundle: no CDN, offline
     )
     app.state.services = {}
     app.state.keystores = {}
@@ -152,6 +153,23 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             plotly_js_path(),
             media_type="text/javascript",
             headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    app.mount(
+        "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_docs() -> Any:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="retentionkit API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
         )
 
     @app.get("/api/health", tags=["meta"], summary="Liveness check")

@@ -47,6 +47,7 @@ def ingest(
     """Validate the whole file, then upsert it on the primary key — or write nothing and answer
     422 with the one-sentence reason (which line, column, value and what was expected)."""
     from retentionkit.cli.ingest_cmd import _parse_pairs
+    from retentionkit.errors import RetentionkitError
     from retentionkit.schema.contracts import contract
 
     contract(table)  # an unknown table is a 422 listing the valid ones
@@ -79,6 +80,10 @@ def ingest(
                 encoding=encoding,
             )
         )
+    except RetentionkitError as exc:
+        # messages name the user's file, never the server's temporary folder
+        exc.args = (str(exc).replace(folder + os.sep, ""),)
+        raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     result = report.as_dict()
