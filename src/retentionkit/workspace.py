@@ -341,12 +341,15 @@ class Workspace:
         top: int | None = None,
         method: str = "auto",
         sort: str = "value_at_risk",
+        min_risk: float | str = "average",
     ) -> pd.DataFrame:
         """Customers at risk: customer_id, risk, value_at_risk, reasons, segment (see
         :func:`retentionkit.churn.pipeline.at_risk`)."""
         from retentionkit.churn.pipeline import at_risk
 
-        return at_risk(self, as_of=as_of, horizon=horizon, top=top, method=method, sort=sort)
+        return at_risk(
+            self, as_of=as_of, horizon=horizon, top=top, method=method, sort=sort, min_risk=min_risk
+        )
 
     def churn_backtest(
         self, *, horizon: str | int = "90d", folds: int = 2, train_cutoffs: int = 4

@@ -127,3 +127,17 @@ def test_bad_input(saas_db, capsys, args, needle) -> None:
     err = capsys.readouterr().err
     assert rc != 0 and needle in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_at_risk_lists_customers_riskier_than_average_and_caches_the_model(saas_db) -> None:
+    ws = Workspace(saas_db)
+    everyone = ws.churn(min_risk=0)
+    listed = ws.churn()
+    assert 0 < len(listed) < len(everyone)
+    assert listed["risk"].min() > everyone["risk"].mean()
+    cache = saas_db.parent / f".{saas_db.name}.cache"
+    assert len(list(cache.glob("churn-*.rkmodel"))) == 1
+    again = ws.churn()
+    pd.testing.assert_frame_equal(listed, again)
+    with pytest.raises(Exception, match="--min-risk"):
+        ws.churn(min_risk=1.5)

@@ -272,6 +272,18 @@ def build_features(ws: Workspace, cutoff: Any) -> pd.DataFrame:
             }
         )
         result = result.merge(attrs, on="customer_id", how="left")
+    # whole days and one decimal read better in reasons ("no order for 94 days") and lose
+    # nothing a model needs
+    for col, digits in (
+        ("days_since_last_order", 0),
+        ("tenure_days", 0),
+        ("days_to_renewal", 0),
+        ("avg_gap_days", 1),
+        ("gap_ratio", 1),
+        ("median_resolution_hours", 1),
+    ):
+        if col in result:
+            result[col] = result[col].astype("float64").round(digits)
     result["customer_id"] = result["customer_id"].astype(str)
     return result.sort_values("customer_id").reset_index(drop=True)
 

@@ -156,15 +156,20 @@ def at_risk(
     top: int | None = None,
     method: str = "auto",
     sort: str = "value_at_risk",
+    min_risk: float | str = "average",
 ) -> pd.DataFrame:
     """customer_id, risk, value_at_risk, reasons, segment — sorted by ``sort`` (value at risk by
-    default: the money a team can still save; ``"risk"`` for the most likely to leave)."""
+    default: the money a team can still save; ``"risk"`` for the most likely to leave).
+
+    Only customers at risk are listed: ``min_risk="average"`` (default) keeps those riskier than
+    the average scored customer; a number in [0, 1] is a fixed threshold (0 lists everyone)."""
     if method not in METHODS:
         raise ConfigError(f"--method {method!r} is not one of: {', '.join(METHODS)}.")
     if sort not in ("value_at_risk", "risk"):
         raise ConfigError(f"--sort {sort!r} is not one of: value_at_risk, risk.")
     if top is not None and top < 1:
         raise ConfigError("--top must be 1 or more.")
+    threshold = _min_risk(min_risk)
     h = _horizon(horizon)
     end = feat.data_end(ws)
     given = parse_date(as_of, "--as-of")
@@ -176,6 +181,9 @@ def at_risk(
         frame = _palive_risk(ws, when)
     else:
         frame, explain = _model_risk(ws, when, h)
+    if len(frame):
+        cut = float(frame["risk"].mean()) if threshold is None else threshold
+        frame = frame[frame["risk"] >= cut] if threshold is not None else frame[frame["risk"] > cut]
     frame["segment"] = _segments(ws, frame["customer_id"])
     keys = ["value_at_risk", "risk"] if sort == "value_at_risk" else ["risk", "value_at_risk"]
     frame = frame.sort_values(keys, ascending=False, kind="stable")
@@ -186,6 +194,22 @@ def at_risk(
     return frame[["customer_id", "risk", "value_at_risk", "reasons", "segment"]].reset_index(
         drop=True
     )
+
+
+def _min_risk(value: float | str) -> float | None:
+    """None for "average", else a threshold in [0, 1]."""
+    if isinstance(value, str):
+        if value.strip().lower() == "average":
+            return None
+        try:
+            value = float(value)
+        except ValueError:
+            raise ConfigError(
+                f"--min-risk {value!r} must be 'average' or a number from 0 to 1."
+            ) from None
+    if not 0.0 <= float(value) <= 1.0:
+        raise ConfigError(f"--min-risk {value} must be 'average' or a number from 0 to 1.")
+    return float(value)
 
 
 def _segments(ws: Workspace, ids: pd.Series) -> list[str]:
@@ -248,13 +272,7 @@ def _model_risk(
             f"Not enough history to train a churn model with a {h}-day horizon before "
             f"{when.date()}; use a shorter --horizon or a later --as-of."
         )
-    x_train, y_train = _training_rows(ws, train_at, h)
-    if y_train.min() == y_train.max():
-        raise ModelFitError(
-            "Every training customer has the same outcome; a churn model needs "
-            "churned and retained customers (try a longer --horizon)."
-        )
-    model = _new_model().fit(x_train, y_train)
+    model = _trained_model(ws, when, h, train_at, body=lambda: _fit_on(ws, train_at, h))
     x = feat.build_features(ws, when)
     if len(x) == 0:
         return pd.DataFrame(columns=["customer_id", "risk", "value_at_risk", "reasons"]), None
@@ -290,3 +308,66 @@ def _model_risk(
         index=x.index,
     )
     return out, explain
+
+
+def _fit_on(ws: Workspace, train_at: list[pd.Timestamp], h: int) -> ChurnModel:
+    x_train, y_train = _training_rows(ws, train_at, h)
+    if y_train.min() == y_train.max():
+        raise ModelFitError(
+            "Every training customer has the same outcome; a churn model needs churned and "
+            "retained customers (try a longer --horizon)."
+        )
+    return _new_model().fit(x_train, y_train)
+
+
+def _fingerprint(ws: Workspace) -> str:
+    """What the trained model depends on: row counts and latest times of every table."""
+    import hashlib
+
+    from retentionkit import __version__
+    from retentionkit.churn.model import FORMAT_VERSION
+    from retentionkit.metrics.engine import TIME_COLUMNS
+
+    parts = [__version__, str(FORMAT_VERSION)]
+    for name in ws.tables():
+        t = ws.table(name)
+        column = TIME_COLUMNS.get(name)
+        agg = {"n": t.count()}
+        if column is not None:
+            agg["hi"] = t[column].max()
+        row = t.aggregate(**agg).execute().iloc[0].to_dict()
+        parts.append(f"{name}:{row}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
+def _trained_model(
+    ws: Workspace,
+    when: pd.Timestamp,
+    h: int,
+    train_at: list[pd.Timestamp],
+    body: Callable[[], ChurnModel],
+) -> ChurnModel:
+    """Train (``body``) or reuse the model trained on the same data, date and horizon: kept in
+    ``.<workspace>.cache/`` next to a workspace file (training is the slow part of at-risk)."""
+    from retentionkit.churn.model import ChurnModel
+    from retentionkit.errors import RetentionkitError
+
+    if ws.path is None:
+        return body()
+    folder = ws.path.resolve().parent / f".{ws.path.name}.cache"
+    key = f"{_fingerprint(ws)}-{when.date()}-{h}-{len(train_at)}"
+    path = folder / f"churn-{key}.rkmodel"
+    if path.exists():
+        try:
+            return ChurnModel.load(path)
+        except RetentionkitError:
+            path.unlink(missing_ok=True)
+    model = body()
+    try:
+        folder.mkdir(exist_ok=True)
+        for old in folder.glob("churn-*.rkmodel"):  # one cached model per workspace
+            old.unlink(missing_ok=True)
+        model.save(path)  # writes a temporary file and renames it
+    except OSError:
+        pass  # a read-only folder only costs the next run the training time
+    return model

@@ -22,6 +22,12 @@ def at_risk(
     sort: str = typer.Option(
         "value_at_risk", "--sort", help="value_at_risk (money at stake) or risk."
     ),
+    min_risk: str = typer.Option(
+        "average",
+        "--min-risk",
+        help="List customers riskier than the average ('average') or with risk ≥ a number "
+        "from 0 to 1 (0 lists everyone).",
+    ),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
 ) -> None:
     """The customers most likely to leave: risk, value at risk, reasons, segment."""
@@ -29,7 +35,9 @@ def at_risk(
 
     check_format(fmt)
     ws = open_workspace(ctx)
-    frame = compute(ws, as_of=as_of, horizon=horizon, top=top, method=method, sort=sort)
+    frame = compute(
+        ws, as_of=as_of, horizon=horizon, top=top, method=method, sort=sort, min_risk=min_risk
+    )
     if fmt in ("table", "csv"):
         frame = frame.assign(reasons=[" | ".join(r) for r in frame["reasons"]])
     print_frame(frame, fmt, title="customers at risk")

@@ -22,6 +22,14 @@ def get_at_risk(
     top: Annotated[int | None, Query(ge=1, le=1_000_000)] = 100,
     method: Annotated[Literal["auto", "model", "palive"], Query()] = "auto",
     sort: Annotated[Literal["value_at_risk", "risk"], Query()] = "value_at_risk",
+    min_risk: Annotated[
+        str,
+        Query(
+            max_length=12,
+            pattern=r"^(average|0(\.\d+)?|1(\.0+)?)$",
+            description="'average' (riskier than the average customer) or a number from 0 to 1",
+        ),
+    ] = "average",
 ) -> Response:
     """``Workspace.churn``: for order data risk = 1 − P(alive); for subscriptions a supervised
     model; value at risk = CLV × risk; the main reasons per customer."""
@@ -33,6 +41,7 @@ def get_at_risk(
         "top": top,
         "method": method,
         "sort": sort,
+        "min_risk": min_risk,
     }
     frame = svc.cached(("churn", kwargs), lambda ws: ws.churn(**kwargs), lane="slow")
     return Response(dump_json(frame_records(frame)), media_type="application/json")
