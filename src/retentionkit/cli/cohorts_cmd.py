@@ -105,7 +105,7 @@ def _print_segments(frame: Any, scheme: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=max(Console().width, 140))
+    console = Console()
     table = Table(title=f"segments: {scheme}", header_style="bold")
     formats = {
         "segment": str,

@@ -129,9 +129,12 @@ def _print_table(frame: Any, compare: str | None, period: str) -> None:
 
     from retentionkit.metrics.registry import get_metric
 
-    console = Console(width=max(Console().width, 160))
+    console = Console()
     starts = sorted(frame["period_start"].unique())
-    shown = starts[-MAX_TABLE_PERIODS:]
+    # as many of the latest periods as the terminal fits (metric, segment and Δ columns first)
+    label_width = 26 + (14 if frame["segment"].nunique() > 1 else 0) + 13
+    fits = max(1, (console.width - label_width) // 13)
+    shown = starts[-min(MAX_TABLE_PERIODS, fits):]
     table = Table(title="retention KPIs", header_style="bold")
     table.add_column("metric", no_wrap=True)
     if frame["segment"].nunique() > 1 or frame["segment"].iloc[0] != "all":
