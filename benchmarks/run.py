@@ -23,7 +23,8 @@ Environment knobs (a quick run: ``BENCH_CUSTOMERS=100000 make bench``):
     BENCH_MEMORY=0       skip the per-variant subprocesses
     BENCH_CLI_CUSTOMERS  customers of the CLI workspace (default BENCH_CUSTOMERS / 2 → ~5 M
                          orders); BENCH_CLI=0 skips the CLI timings
-    BENCH_JSON           where to write the results (default benchmarks/data/kpi_results.json)
+    BENCH_JSON           where to write the results (default
+                         benchmarks/data/kpi_results_<customers>c.json)
 
 Internal: ``run.py --variant NAME --db PATH --data DIR`` runs one variant and prints JSON.
 """
@@ -378,7 +379,7 @@ def main() -> None:
         )
 
     results["load_average_after"] = os.getloadavg()[0]
-    out = Path(os.environ.get("BENCH_JSON") or DATA / "kpi_results.json")
+    out = Path(os.environ.get("BENCH_JSON") or DATA / f"kpi_results_{customers}c.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str))
     print(json.dumps({k: v for k, v in results.items() if k != "problems"}, indent=2, default=str))
