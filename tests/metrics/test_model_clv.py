@@ -33,3 +33,16 @@ def test_model_clv_is_mean_predicted_clv_of_customers_at_the_end(tmp_path) -> No
     expected = pred[pred["customer_id"].isin(set(buyers))]["clv"].mean()
     assert row["value"] == pytest.approx(expected, rel=1e-9)
     assert row["components"]["model_customers"] == len(buyers)
+
+
+def test_explain_returns_sql_for_every_metric(tmp_path) -> None:
+    from retentionkit.generate import generate_business
+    from retentionkit.metrics.registry import METRIC_NAMES
+
+    ws = Workspace(tmp_path / "e.duckdb")
+    for table, frame in generate_business(customers=80, months=6, seed=4).items():
+        if len(frame):
+            ws.ingest(table, frame)
+    for name in METRIC_NAMES:
+        sql = ws.explain(name, period="month")
+        assert "SELECT" in sql.upper(), name

@@ -109,24 +109,12 @@ def pd_isna(value: Any) -> bool:
     return bool(pd.isna(value))
 
 
-def _label(start: Any, period: str) -> str:
-    import pandas as pd
-
-    ts = pd.Timestamp(start)
-    if period == "month":
-        return ts.strftime("%Y-%m")
-    if period == "quarter":
-        return f"{ts.year}-Q{(ts.month - 1) // 3 + 1}"
-    if period == "year":
-        return str(ts.year)
-    return ts.strftime("%Y-%m-%d")
-
-
 def _print_table(frame: Any, compare: str | None, period: str) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from retentionkit.metrics.periods import period_label
     from retentionkit.metrics.registry import get_metric
 
     console = Console()
@@ -134,7 +122,7 @@ def _print_table(frame: Any, compare: str | None, period: str) -> None:
     # as many of the latest periods as the terminal fits (metric, segment and Δ columns first)
     label_width = 26 + (14 if frame["segment"].nunique() > 1 else 0) + 13
     fits = max(1, (console.width - label_width) // 13)
-    shown = starts[-min(MAX_TABLE_PERIODS, fits):]
+    shown = starts[-min(MAX_TABLE_PERIODS, fits) :]
     table = Table(title="retention KPIs", header_style="bold")
     table.add_column("metric", no_wrap=True)
     if frame["segment"].nunique() > 1 or frame["segment"].iloc[0] != "all":
@@ -143,7 +131,7 @@ def _print_table(frame: Any, compare: str | None, period: str) -> None:
     else:
         with_segment = False
     for start in shown:
-        table.add_column(_label(start, period), justify="right")
+        table.add_column(period_label(start, period), justify="right")
     table.add_column("Δ " + ("vs " + compare if compare else "last"), justify="right")
     for (name, seg), part in frame.groupby(["metric", "segment"], sort=False):
         spec = get_metric(name)

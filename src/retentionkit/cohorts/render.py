@@ -21,17 +21,6 @@ TITLES = {
 }
 
 
-def _label(ts: Any, period: str) -> str:
-    import pandas as pd
-
-    ts = pd.Timestamp(ts)
-    if period == "month":
-        return ts.strftime("%Y-%m")
-    if period == "quarter":
-        return f"{ts.year}-Q{(ts.month - 1) // 3 + 1}"
-    return ts.strftime("%Y-%m-%d")
-
-
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out["cohort"] = out["cohort"].dt.strftime("%Y-%m-%d")
@@ -51,7 +40,9 @@ def triangle(frame: pd.DataFrame, period: str = "month") -> pd.DataFrame:
     wide = frame.pivot(index="cohort", columns="offset", values="value")
     sizes = frame.groupby("cohort")["size"].first()
     wide.insert(0, "size", sizes)
-    wide.index = [_label(c, period) for c in wide.index]
+    from retentionkit.metrics.periods import period_label
+
+    wide.index = [period_label(c, period) for c in wide.index]
     return wide
 
 

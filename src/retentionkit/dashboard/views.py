@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from retentionkit.dashboard import charts
+from retentionkit.metrics.periods import period_label
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -225,19 +226,6 @@ def delta_class(delta: Any, higher_is_better: bool | None) -> str:
     if d is None or d == 0 or higher_is_better is None:
         return "neutral"
     return "better" if (d > 0) == higher_is_better else "worse"
-
-
-def period_label(start: Any, period: str) -> str:
-    import pandas as pd
-
-    ts = pd.Timestamp(start)
-    if period == "month":
-        return ts.strftime("%Y-%m")
-    if period == "quarter":
-        return f"{ts.year}-Q{(ts.month - 1) // 3 + 1}"
-    if period == "year":
-        return str(ts.year)
-    return ts.strftime("%Y-%m-%d")
 
 
 def _x(frame: pd.DataFrame) -> list[str]:

@@ -137,3 +137,16 @@ def make_grid(period: str, start: pd.Timestamp, end: pd.Timestamp) -> PeriodGrid
         if len(bounds) > 200_000:
             raise ConfigError("The range holds too many periods; choose a longer --period.")
     return PeriodGrid(period, tuple(bounds))
+
+
+def period_label(start: object, period: str) -> str:
+    """A short label for the period starting at ``start``: 2024-03, 2024-Q1, 2024, or the
+    day for weeks and days."""
+    ts = pd.Timestamp(start)
+    if period == "month":
+        return ts.strftime("%Y-%m")
+    if period == "quarter":
+        return f"{ts.year}-Q{(ts.month - 1) // 3 + 1}"
+    if period == "year":
+        return str(ts.year)
+    return ts.strftime("%Y-%m-%d")
