@@ -114,6 +114,7 @@ def _activity(ws: Workspace, period: str, hi: Any) -> tuple[Any, Any]:
 def _contractual(ws: Workspace, period: str, hi: Any) -> tuple[Any, Any]:
     """(customer_id, idx, revenue) per customer and period with a running term; the last index."""
     import ibis
+    import pandas as pd
 
     s = ws.table("subscriptions")
     one_us = ibis.interval(microseconds=1)
@@ -128,10 +129,16 @@ def _contractual(ws: Workspace, period: str, hi: Any) -> tuple[Any, Any]:
     last_idx = ibis.least(
         ibis.coalesce(period_index(s.ended_at - one_us, period), end_idx), end_idx
     )
-    terms = s.mutate(
-        idx=ibis.range(period_index(s.started_at, period), last_idx + 1).unnest(),
-        stop=ibis.least(ibis.coalesce(s.ended_at, end_ts), end_ts),
-    )
+    # one row per term and period it runs in: a range join with the (few) period indices,
+    # which every backend runs the same (Spark's explode of ibis.range lost rows)
+    s = s.mutate(first_idx=period_index(s.started_at, period), last_idx=last_idx)
+    bounds = s.aggregate(lo=s.first_idx.min(), hi=s.last_idx.max()).execute()
+    lo, hi_idx = bounds["lo"].iloc[0], bounds["hi"].iloc[0]
+    if pd.isna(lo) or pd.isna(hi_idx):
+        lo, hi_idx = 0, -1
+    indices = ibis.memtable({"idx": list(range(int(lo), int(hi_idx) + 1))}, schema={"idx": "int64"})
+    terms = s.join(indices, (indices.idx >= s.first_idx) & (indices.idx <= s.last_idx))
+    terms = terms.mutate(stop=ibis.least(ibis.coalesce(terms.ended_at, end_ts), end_ts))
     p_start = period_start(terms.idx, period).cast("timestamp")
     p_end = period_start(terms.idx + 1, period).cast("timestamp")
     seconds = (
