@@ -117,7 +117,6 @@ def print_frame(frame: pd.DataFrame, fmt: str, *, title: str | None = None) -> N
     elif fmt == "json":
         print_json(frame_records(frame))
     else:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(title=title, show_lines=False)
@@ -125,7 +124,16 @@ def print_frame(frame: pd.DataFrame, fmt: str, *, title: str | None = None) -> N
             table.add_column(str(col), overflow="fold")
         for rec in frame_records(frame):
             table.add_row(*("" if v is None else _fmt_cell(v) for v in rec.values()))
-        Console().print(table)
+        console().print(table)
+
+
+def console() -> Any:
+    """A Rich console as wide as the terminal; when the output is not a terminal (a file, a
+    pipe) wide enough not to wrap tables, since nothing will reflow them."""
+    from rich.console import Console
+
+    plain = Console()
+    return plain if plain.is_terminal else Console(width=max(plain.width, 200))
 
 
 def _fmt_cell(value: Any) -> str:

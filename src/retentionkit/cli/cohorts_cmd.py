@@ -102,10 +102,11 @@ def segments(
 
 
 def _print_segments(frame: Any, scheme: str) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from retentionkit.cli._common import console as make_console
+
+    console = make_console()
     table = Table(title=f"segments: {scheme}", header_style="bold")
     formats = {
         "segment": str,

@@ -110,14 +110,14 @@ def pd_isna(value: Any) -> bool:
 
 
 def _print_table(frame: Any, compare: str | None, period: str) -> None:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from retentionkit.cli._common import console as make_console
     from retentionkit.metrics.periods import period_label
     from retentionkit.metrics.registry import get_metric
 
-    console = Console()
+    console = make_console()
     starts = sorted(frame["period_start"].unique())
     # as many of the latest periods as the terminal fits (metric, segment and Δ columns first)
     label_width = 26 + (14 if frame["segment"].nunique() > 1 else 0) + 13
