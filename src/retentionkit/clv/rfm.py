@@ -127,12 +127,19 @@ def rfm_expr(
         raise ConfigError(f"--calibration-end {cal} must be before --observation-end {obs}.")
     # without an observation end: the last order day, as a scalar subquery (stays lazy)
     end: Any = ibis.date(obs) if obs is not None else day.max().as_scalar()
+
+    def before_day_after(d: dt.date) -> Any:
+        """ordered_at on or before day d, compared on the raw timestamp (no per-row cast)."""
+        return orders.ordered_at < ibis.timestamp(
+            dt.datetime.combine(d + dt.timedelta(1), dt.time())
+        )
+
     if cal is None:
-        kept = orders if obs is None else orders.filter(day <= end)  # no order is later
+        kept = orders if obs is None else orders.filter(before_day_after(obs))  # none later
         return _summary(kept, end, unit_days).order_by("customer_id")
 
-    calib = _summary(orders.filter(day <= ibis.date(cal)), ibis.date(cal), unit_days)
-    held = orders.filter((day > ibis.date(cal)) & (day <= end))
+    calib = _summary(orders.filter(before_day_after(cal)), ibis.date(cal), unit_days)
+    held = orders.filter(~before_day_after(cal) & (day <= end))
     held = held.mutate(day=held.ordered_at.cast("date"), value=held.amount.cast("float64"))
     hold = held.group_by("customer_id").agg(
         frequency_holdout=held.day.nunique(),
