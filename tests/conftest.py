@@ -22,3 +22,62 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data folder {SHARED_DATA} not found")
     return SHARED_DATA.resolve()
+
+
+#: Canonical tables in load order (customers first, as a user would).
+TABLE_ORDER = (
+    "customers",
+    "orders",
+    "returns",
+    "subscriptions",
+    "survey_responses",
+    "acquisition_costs",
+    "tickets",
+)
+
+
+def _business_db(
+    path: Path, *, customers: int, months: int, seed: int, tables: tuple[str, ...] = TABLE_ORDER
+) -> Path:
+    """Write generate_business(...) into a workspace file at ``path`` (non-empty tables)."""
+    from retentionkit.generate import generate_business
+    from retentionkit.workspace import Workspace
+
+    frames = generate_business(customers=customers, months=months, seed=seed)
+    ws = Workspace(path)
+    for name in tables:
+        if len(frames[name]):
+            ws.ingest(name, frames[name])
+    ws.con.disconnect()
+    return path
+
+
+@pytest.fixture(scope="session")
+def business() -> dict:
+    """generate_business(customers=1000, months=18, seed=3) as DataFrames (cohort and segment
+    tests)."""
+    from retentionkit.generate import generate_business
+
+    return generate_business(customers=1000, months=18, seed=3)
+
+
+@pytest.fixture(scope="session")
+def gen_db(tmp_path_factory: pytest.TempPathFactory, business: dict) -> Path:
+    """``business``'s customers, orders and subscriptions in a workspace file."""
+    from retentionkit.workspace import Workspace
+
+    db = tmp_path_factory.mktemp("gen") / "gen.duckdb"
+    ws = Workspace(db)
+    for table in ("customers", "orders", "subscriptions"):
+        ws.ingest(table, business[table])
+    ws.con.disconnect()
+    return db
+
+
+@pytest.fixture(scope="session")
+def shop_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """generate_business(customers=500, months=14, seed=5), every table, in a workspace file
+    (web API and dashboard tests; copy it before writing)."""
+    return _business_db(
+        tmp_path_factory.mktemp("shop") / "shop.duckdb", customers=500, months=14, seed=5
+    )

@@ -9,31 +9,11 @@ from pathlib import Path
 
 import pytest
 
-ORDER = (
-    "customers",
-    "orders",
-    "returns",
-    "subscriptions",
-    "survey_responses",
-    "acquisition_costs",
-    "tickets",
-)
-
 
 @pytest.fixture(scope="session")
-def business_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace file holding generate_business(customers=500, months=14, seed=5)."""
-    from retentionkit.generate import generate_business
-    from retentionkit.workspace import Workspace
-
-    path = tmp_path_factory.mktemp("business") / "shop.duckdb"
-    tables = generate_business(customers=500, months=14, seed=5)
-    ws = Workspace(path)
-    for name in ORDER:
-        if len(tables[name]):
-            ws.ingest(name, tables[name])
-    ws.con.disconnect()
-    return path
+def business_db(shop_db: Path) -> Path:
+    """The shared small business of tests/conftest.py (``shop_db``)."""
+    return shop_db
 
 
 @pytest.fixture

@@ -15,31 +15,12 @@ import pytest
 HOSTILE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 CHROMIUM = Path("/usr/bin/chromium")
-ORDER = (
-    "customers",
-    "orders",
-    "returns",
-    "subscriptions",
-    "survey_responses",
-    "acquisition_costs",
-    "tickets",
-)
 
 
 @pytest.fixture(scope="session")
-def web_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """generate_business(customers=500, months=14, seed=5) in a workspace file."""
-    from retentionkit.generate import generate_business
-    from retentionkit.workspace import Workspace
-
-    path = tmp_path_factory.mktemp("web") / "shop.duckdb"
-    tables = generate_business(customers=500, months=14, seed=5)
-    ws = Workspace(path)
-    for name in ORDER:
-        if len(tables[name]):
-            ws.ingest(name, tables[name])
-    ws.con.disconnect()
-    return path
+def web_db(shop_db: Path) -> Path:
+    """The shared small business of tests/conftest.py (``shop_db``)."""
+    return shop_db
 
 
 @pytest.fixture
