@@ -24,7 +24,6 @@ Population and label (``horizon`` H):
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -293,8 +292,10 @@ def model_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in ("customer_id", "latest_nps_at")]
 
 
-def data_end(ws: Workspace) -> pd.Timestamp:
-    """The latest event time in the workspace (orders, terms, answers, tickets)."""
+def data_span(ws: Workspace) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First order or term start, and the latest event (orders, terms, answers, tickets)."""
+    from retentionkit.metrics.engine import data_extent
+
     if not (ws.has_table("orders") or ws.has_table("subscriptions")):
         from retentionkit.errors import MissingTableError
 
@@ -302,25 +303,11 @@ def data_end(ws: Workspace) -> pd.Timestamp:
             "Churn risk needs the orders or subscriptions table, and neither is loaded; "
             "ingest one first with 'retentionkit ingest orders FILE'."
         )
-    ends = []
-    for table, cols in (
-        ("orders", ("ordered_at",)),
-        ("subscriptions", ("started_at",)),
-        ("tickets", ("opened_at",)),
-        ("survey_responses", ("responded_at",)),
-    ):
-        if ws.has_table(table):
-            t = ws.table(table)
-            for col in cols:
-                value = t[col].max().execute()
-                if value is not None and not pd.isna(value):
-                    ends.append(pd.Timestamp(value))
-    if not ends:
-        from retentionkit.errors import MissingTableError
-
-        raise MissingTableError("Churn risk needs orders or subscriptions; ingest them first.")
-    return max(ends)
+    start, _ = data_extent(ws, {"orders", "subscriptions"})
+    _, end = data_extent(ws, {"orders", "subscriptions", "tickets", "survey_responses"})
+    return start, end
 
 
-def as_date(value: Any) -> dt.date:
-    return pd.Timestamp(value).date()
+def data_end(ws: Workspace) -> pd.Timestamp:
+    """The latest event time in the workspace (orders, terms, answers, tickets)."""
+    return data_span(ws)[1]

@@ -83,16 +83,6 @@ def _cutoffs_before(
     return sorted(out)
 
 
-def _data_start(ws: Workspace) -> pd.Timestamp:
-    starts = []
-    for table, col in (("orders", "ordered_at"), ("subscriptions", "started_at")):
-        if ws.has_table(table):
-            value = ws.table(table)[col].min().execute()
-            if value is not None and not pd.isna(value):
-                starts.append(pd.Timestamp(value))
-    return min(starts)
-
-
 def backtest(
     ws: Workspace, *, horizon: str | int = "90d", folds: int = 2, train_cutoffs: int = 4
 ) -> dict[str, Any]:
@@ -100,8 +90,8 @@ def backtest(
     from retentionkit.churn import metrics as cm
 
     h = _horizon(horizon)
-    end = feat.data_end(ws).normalize()
-    start = _data_start(ws)
+    start, end = feat.data_span(ws)
+    end = end.normalize()
     results = []
     for j in range(folds):
         e = (end - pd.Timedelta(days=h * (j + 1))).normalize()
@@ -265,7 +255,7 @@ def _palive_risk(ws: Workspace, when: pd.Timestamp) -> pd.DataFrame:
 def _model_risk(
     ws: Workspace, when: pd.Timestamp, h: int
 ) -> tuple[pd.DataFrame, Callable[[pd.Index], list[list[str]]] | None]:
-    start = _data_start(ws)
+    start, _ = feat.data_span(ws)
     train_at = _cutoffs_before(when, h, 4, start)
     if not train_at:
         raise ModelFitError(

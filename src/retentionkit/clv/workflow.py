@@ -26,7 +26,6 @@ PURCHASE_MODELS = ("bgnbd", "mbgnbd", "paretonbd")
 SPEND_MODELS = ("gamma-gamma",)
 #: lifetimes' "freq" code of each time unit.
 FREQ_CODE = {"day": "D", "week": "W", "month": "M"}
-DAYS_PER_MONTH = 30.4375
 #: Value tiers by predicted CLV: share of customers from the top.
 TIERS = (("top 1%", 0.01), ("top 5%", 0.05), ("top 20%", 0.20))
 
@@ -42,9 +41,15 @@ class FittedCLV:
 
 
 def _check_model(name: str, allowed: tuple[str, ...], flag: str) -> str:
-    key = name.strip().lower().replace("_", "-")
-    compact = {a.replace("-", ""): a for a in allowed}
-    key = compact.get(key.replace("-", ""), key)
+    """The registry name of ``name`` (spelling as :func:`get_model` accepts it), which must be
+    one of ``allowed``."""
+    from retentionkit.clv.models import get_model
+    from retentionkit.errors import UnknownNameError
+
+    try:
+        key = get_model(name).model_name
+    except UnknownNameError:
+        key = None
     if key not in allowed:
         raise ConfigError(f"{flag} {name!r} is not one of: {', '.join(allowed)}.")
     return key
@@ -104,7 +109,7 @@ def fit_report(fitted: BaseFitter) -> dict[str, Any]:
 
 
 def horizon_months(horizon: float, time_unit: str) -> int:
-    months = round(horizon * DAYS_PER_UNIT[time_unit] / DAYS_PER_MONTH)
+    months = round(horizon * DAYS_PER_UNIT[time_unit] / DAYS_PER_UNIT["month"])
     return max(months, 1)
 
 

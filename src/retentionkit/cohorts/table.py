@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from retentionkit.clv.rfm import DAYS_PER_UNIT
 from retentionkit.errors import ConfigError, MissingTableError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,7 +45,6 @@ COHORT_KINDS: tuple[str, ...] = ("customers", "unbounded", "revenue", "cumulativ
 COHORT_PERIODS: tuple[str, ...] = ("week", "month", "quarter")
 DEFINITIONS: tuple[str, ...] = ("activity", "contractual")
 #: Days per month for pro-rata subscription revenue (the mean Gregorian month).
-DAYS_PER_MONTH = 30.4375
 _MONDAY = (1970, 1, 5)  # the ISO week index counts weeks from this Monday
 
 
@@ -148,7 +148,7 @@ def _contractual(ws: Workspace, period: str, hi: Any) -> tuple[Any, Any]:
     terms = terms.mutate(
         revenue=terms.mrr.cast("float64")
         * ibis.greatest(seconds, 0).cast("float64")
-        / (DAYS_PER_MONTH * 86400.0)
+        / (DAYS_PER_UNIT["month"] * 86400.0)
     )
     acts = terms.group_by(["customer_id", "idx"]).agg(revenue=terms.revenue.sum())
     return acts, end_idx

@@ -183,8 +183,6 @@ def resolve_metrics(
 
 def data_extent(ws: Workspace, tables: set[str]) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Earliest and latest event time over ``tables``."""
-    import ibis
-
     lows, highs = [], []
     for table in sorted(tables):
         column = TIME_COLUMNS.get(table)
@@ -195,7 +193,6 @@ def data_extent(ws: Workspace, tables: set[str]) -> tuple[pd.Timestamp, pd.Times
         if not row.empty and pd.notna(row["lo"].iloc[0]):
             lows.append(pd.Timestamp(row["lo"].iloc[0]))
             highs.append(pd.Timestamp(row["hi"].iloc[0]))
-    del ibis
     if not lows:
         raise ConfigError(
             "The workspace holds no dated rows for these metrics; ingest data "

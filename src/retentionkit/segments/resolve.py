@@ -18,10 +18,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SchemeBuilder = Callable[["Workspace"], Any]
 _SCHEMES: dict[str, SchemeBuilder] = {}
-#: Schemes provided by heavier modules, imported on first use ("module:function").
-_LAZY_SCHEMES: dict[str, str] = {
-    "clv_tier": "retentionkit.clv.workflow:tier_segment_table",
-}
 
 
 def register_scheme(name: str, builder: SchemeBuilder) -> None:
@@ -67,11 +63,6 @@ def segment_table(ws: Workspace, name: str) -> Any:
     """(customer_id, segment) for the scheme ``name``."""
     if name in _SCHEMES:
         return _SCHEMES[name](ws)
-    if name in _LAZY_SCHEMES:
-        import importlib
-
-        module, function = _LAZY_SCHEMES[name].split(":")
-        return getattr(importlib.import_module(module), function)(ws)
     if name == "cohort":
         return _cohort(ws)
     if (
@@ -93,5 +84,5 @@ def segment_table(ws: Workspace, name: str) -> Any:
         and (name not in ("customer_id", "term_id", "subscription_id"))
     ):
         return _first_value(ws.table("subscriptions"), "started_at", name)
-    valid = sorted(set(available_attributes(ws)) | set(_SCHEMES) | set(_LAZY_SCHEMES) | {"cohort"})
+    valid = sorted(set(available_attributes(ws)) | set(_SCHEMES) | {"cohort"})
     raise UnknownNameError(f"Unknown segment {name!r}; valid segments: {', '.join(valid)}.")
