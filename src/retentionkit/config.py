@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -27,17 +27,12 @@ class HealthBand(BaseModel):
     excellent: float | None = None
 
 
-DEFAULT_HEALTH: dict[str, HealthBand] = {
-    "crr": HealthBand(good=90, poor=60),
-    "churn_rate": HealthBand(good=10, poor=25),
-    "nps": HealthBand(excellent=50, good=0, poor=0),
-    "csat": HealthBand(good=80, poor=60),
-    "nrr": HealthBand(good=100, poor=90),
-    "grr": HealthBand(good=90, poor=80),
-    "renewal_rate": HealthBand(good=85, poor=70),
-    "ltv_cac": HealthBand(good=3, poor=1),
-    "return_rate": HealthBand(good=5, poor=15),
-}
+def default_health() -> dict[str, HealthBand]:
+    """Every metric's default health band, from the metric registry (each ``MetricSpec``'s
+    ``health_band``); ``[health]`` in retentionkit.toml overrides them per metric."""
+    from retentionkit.metrics.registry import default_health_bands
+
+    return default_health_bands()
 
 
 class SurveyScale(BaseModel):
@@ -66,7 +61,7 @@ class Settings(BaseModel):
     renewal_grace_days: int = Field(default=7, ge=0)
     gross_margin: float = Field(default=1.0, gt=0, le=1)
     annual_discount_rate: float = Field(default=0.0, ge=0)
-    health: dict[str, HealthBand] = Field(default_factory=lambda: dict(DEFAULT_HEALTH))
+    health: dict[str, HealthBand] = Field(default_factory=default_health)
     surveys: dict[str, SurveyScale] = Field(default_factory=lambda: dict(DEFAULT_SURVEYS))
     #: Column mappings per table, e.g. {"orders": {"CustomerID": "customer_id"}}.
     mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
@@ -86,9 +81,6 @@ class Settings(BaseModel):
         if value != "period":
             parse_duration_days(value)
         return value
-
-    def health_band(self, metric: str) -> HealthBand | None:
-        return self.health.get(metric)
 
     def survey_scale(self, survey: str) -> SurveyScale | None:
         return self.surveys.get(survey)
@@ -156,9 +148,9 @@ def load_settings(path: Path | None) -> Settings:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror}).") from None
     try:
-        flat: dict = dict(data.pop("workspace", {}))
+        flat: dict[str, Any] = dict(data.pop("workspace", {}))
         flat.update(data)
-        for key, defaults in (("health", DEFAULT_HEALTH), ("surveys", DEFAULT_SURVEYS)):
+        for key, defaults in (("health", default_health()), ("surveys", DEFAULT_SURVEYS)):
             if key in flat:
                 if not isinstance(flat[key], dict):
                     raise ConfigError(f"{path}: [{key}] must be a table of settings.")
@@ -201,13 +193,7 @@ annual_discount_rate = 0.0
 # Health bands: colours next to each KPI. For KPIs where up is good, value >= good is good and
 # value < poor is poor; for KPIs where down is good (churn_rate, return_rate) the reverse.
 [health]
-crr = {{ good = 90, poor = 60 }}
-churn_rate = {{ good = 10, poor = 25 }}
-nps = {{ excellent = 50, good = 0, poor = 0 }}
-csat = {{ good = 80, poor = 60 }}
-nrr = {{ good = 100, poor = 90 }}
-grr = {{ good = 90, poor = 80 }}
-renewal_rate = {{ good = 85, poor = 70 }}
+{health}
 
 # Survey scales: answers outside the scale are refused at ingest. CSAT "satisfied" = top two
 # points of its scale.
@@ -222,7 +208,17 @@ csat = {{ min = 1, max = 5 }}
 """
 
 
-def render_template(**overrides: str) -> str:
+def _health_lines() -> str:
+    """The default bands as TOML lines (from the registry, the one place they are set)."""
+    lines = []
+    for metric, band in default_health().items():
+        pairs = ", ".join(f"{k} = {v:g}" for k, v in band.model_dump(exclude_none=True).items())
+        lines.append(f"{metric} = {{ {pairs} }}")
+    return "\n".join(lines)
+
+
+def render_template(**overrides: str | None) -> str:
+    """The commented retentionkit.toml of ``retentionkit init`` with ``overrides``."""
     values = {
         "timezone": "UTC",
         "currency": "EUR",
@@ -230,4 +226,4 @@ def render_template(**overrides: str) -> str:
         "activity_window": "period",
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return CONFIG_TEMPLATE.format(**values)
+    return CONFIG_TEMPLATE.format(health=_health_lines(), **values)

@@ -352,10 +352,9 @@ class Reference:
                     mm = mrr.get(seg, {"mrr": 0.0, "paying_customers": 0})
                     arpc_month = div(mm["mrr"], mm["paying_customers"])
                     clv = arpc_month * lifespan * self.margin
-                    clv_comps = {
-                        "order_amount": None,
-                        "orders": None,
-                        "buyers": None,
+                    clv_comps = {  # the MRR inputs the contractual CLV is computed from
+                        "mrr": mm["mrr"],
+                        "paying_customers": mm["paying_customers"],
                         "mean_monthly_churn_rate": churn,
                     }
                 else:

@@ -185,7 +185,7 @@ def test_calc_clv_with_margin_and_discount_rate(capsys):
     "args, fragment",
     [
         (["crr", "--start", "100", "--end", "95"], "needs --new"),
-        (["churn_rate", "--lost", "5"], "start or end"),
+        (["churn_rate", "--lost", "5"], "needs --start or --end"),
         (["crr", "--start", "1", "--end", "1", "--new", "0", "--lost", "2"], "does not take"),
         (["nps_score", "--start", "1"], "Unknown metric"),
         (["crr", "--start", "-1", "--end", "1", "--new", "0"], "must be a number"),

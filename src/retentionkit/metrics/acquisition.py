@@ -10,28 +10,35 @@ from __future__ import annotations
 
 import pandas as pd
 
-from retentionkit.metrics.query import ALL_SEGMENT, MetricQuery
+from retentionkit.metrics.family import Plan, only
+from retentionkit.metrics.query import ALL_SEGMENT, UNKNOWN_SEGMENT, MetricQuery
+
+COLUMNS = ["period_start", "segment", "costs", "costs_by_category"]
 
 
-def cost_components(q: MetricQuery) -> pd.DataFrame:
+def costs_plan(q: MetricQuery) -> Plan:
+    """Costs per period, segment and category (one query), summed with the breakdown."""
     import ibis
 
     c = q.ws.table("acquisition_costs")
     c = c.filter(q.in_range(c.incurred_on))
     if q.segment == "channel" and "channel" in c.columns:
-        seg = c.channel.cast("string").fill_null("unknown")
+        seg = c.channel.cast("string").fill_null(UNKNOWN_SEGMENT)
     elif q.segment is None:
         seg = ibis.literal(ALL_SEGMENT)
     else:  # costs carry no such attribute
-        return pd.DataFrame(columns=["period_start", "segment", "costs", "costs_by_category"])
+        return Plan(finish=lambda got: pd.DataFrame(columns=COLUMNS))
     c = c.mutate(period_start=q.period_of(c.incurred_on), segment=seg)
-    by_cat = q.run(
-        c.group_by(["period_start", "segment", "category"]).agg(
-            amount=c.amount.sum().cast("float64")
-        )
+    by_cat = c.group_by(["period_start", "segment", "category"]).agg(
+        amount=c.amount.sum().cast("float64")
     )
+    return only(by_cat, _costs_finish)
+
+
+def _costs_finish(by_cat: pd.DataFrame) -> pd.DataFrame:
+    """Costs per period and segment with ``costs_by_category`` {category: amount}."""
     if by_cat.empty:
-        return pd.DataFrame(columns=["period_start", "segment", "costs", "costs_by_category"])
+        return pd.DataFrame(columns=COLUMNS)
     rows = []
     for (start, segment), part in by_cat.groupby(["period_start", "segment"]):
         rows.append(

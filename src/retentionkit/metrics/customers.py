@@ -16,14 +16,22 @@ also counts customers who joined and left inside one short window.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from retentionkit.metrics.family import Plan, only
+from retentionkit.metrics.periods import PeriodGrid
 from retentionkit.metrics.query import MetricQuery
 
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
 
-def membership(q: MetricQuery) -> Any:
+#: The customer components (SPEC §3) every customer frame holds.
+CUSTOMER_COLUMNS = ("start", "end", "new", "reactivated", "retained", "lost", "acquired")
+
+
+def membership(q: MetricQuery) -> ir.Table:
     """Ibis table (customer_id, t): who is a customer at each boundary instant t."""
     import ibis
 
@@ -52,7 +60,7 @@ def membership(q: MetricQuery) -> Any:
     return joined.select(customer_id=joined.customer_id, t=joined.t).distinct()
 
 
-def first_activity(q: MetricQuery) -> Any:
+def first_activity(q: MetricQuery) -> ir.Table:
     """Ibis table (customer_id, first_at): first order, or first term start."""
     if q.customer_definition == "contractual":
         subs = q.ws.table("subscriptions")
@@ -61,7 +69,7 @@ def first_activity(q: MetricQuery) -> Any:
     return orders.group_by("customer_id").agg(first_at=orders.ordered_at.min())
 
 
-def customer_flags(q: MetricQuery) -> Any:
+def customer_flags(q: MetricQuery) -> ir.Table:
     """Ibis table (customer_id, period_start, period_end, in_s, in_e, is_new): one row per
     customer present at the start or end of a reported period."""
     import ibis
@@ -85,7 +93,7 @@ def customer_flags(q: MetricQuery) -> Any:
     return j.select("customer_id", "period_start", "in_s", "in_e", is_new=is_new.cast("int64"))
 
 
-def _activity_period_components(q: MetricQuery) -> pd.DataFrame:
+def _activity_period_plan(q: MetricQuery) -> Plan:
     """S, E, N … for activity customers whose window is the reporting period (the default):
     the customers at a period's end are its buyers, at its start the buyers of the period
     before. One query: the distinct (customer, period) pairs of the orders up to the report
@@ -136,7 +144,12 @@ def _activity_period_components(q: MetricQuery) -> pd.DataFrame:
         sold_quantity=j.quantity.sum().cast("float64"),
         orders_with_quantity=j.with_quantity.sum(),
     )
-    got = q.run(agg)
+    return only(agg, lambda got: _activity_period_finish(q, grid, got))
+
+
+def _activity_period_finish(q: MetricQuery, grid: PeriodGrid, got: pd.DataFrame) -> pd.DataFrame:
+    """S (E of the period before), lost and N out of the per-period buyer counts."""
+    got = got.copy()
     got["period_start"] = pd.to_datetime(got["period_start"]).astype("datetime64[us]")
     reported = pd.to_datetime(list(q.grid.starts)).astype("datetime64[us]")
     before = pd.to_datetime(list(grid.starts[:-1])).astype("datetime64[us]")
@@ -152,7 +165,6 @@ def _activity_period_components(q: MetricQuery) -> pd.DataFrame:
         {
             "start": start,
             "end": cur["end"].to_numpy(),
-            "new_and_reactivated": (cur["end"] - cur["retained"]).to_numpy(),
             "new": cur["new"].to_numpy(),
             "retained": cur["retained"].to_numpy(),
             "lost": start - cur["retained"].to_numpy(),
@@ -166,7 +178,7 @@ def _activity_period_components(q: MetricQuery) -> pd.DataFrame:
         },
         index=index,
     ).reset_index()
-    out["reactivated"] = out["new_and_reactivated"] - out["new"]
+    out["reactivated"] = out["end"] - out["retained"] - out["new"]
     return out
 
 
@@ -196,10 +208,10 @@ def order_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return part.reset_index(drop=True)
 
 
-def customer_components(q: MetricQuery) -> pd.DataFrame:
-    """S, E, N, new, reactivated, retained, lost, acquired per period and segment."""
+def customers_plan(q: MetricQuery) -> Plan:
+    """S, E, new, reactivated, retained, lost, acquired per period and segment."""
     if shares_order_pass(q):
-        return _activity_period_components(q)
+        return _activity_period_plan(q)
     flags = q.with_segment(customer_flags(q))
     n_flag = (flags.in_e == 1) & (flags.in_s == 0)
     counts = flags.group_by(["period_start", "segment"]).agg(
@@ -227,45 +239,71 @@ def customer_components(q: MetricQuery) -> pd.DataFrame:
         lost=out.lost,
         acquired=out.acquired,
     )
-    frame = q.run(out)
+    return only(out, _counts_finish)
+
+
+def _counts_finish(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
     for col in ("start", "end", "new_and_reactivated", "new", "retained", "lost", "acquired"):
         frame[col] = frame[col].fillna(0).astype("int64")
     frame["reactivated"] = frame["new_and_reactivated"] - frame["new"]
-    return frame
+    return frame.drop(columns="new_and_reactivated")
 
 
-def lifespan_grid(q: MetricQuery) -> Any:
+def lifespan_grid(q: MetricQuery) -> PeriodGrid:
     """The months whose customer counts the lifespan needs: 6 before the report to its end."""
     from retentionkit.metrics.periods import make_grid, shift
 
     return make_grid("month", shift(q.grid.first, "month", -6), q.grid.last)
 
 
-def monthly_customer_components(q: MetricQuery) -> pd.DataFrame:
+def monthly_customers_plan(q: MetricQuery) -> Plan:
     """Customer components over :func:`lifespan_grid` (one query)."""
-    return customer_components(q.with_grid(lifespan_grid(q)))
+    return customers_plan(q.with_grid(lifespan_grid(q)))
+
+
+def report_customers_plan(q: MetricQuery) -> Plan:
+    """The customer components of the report: a monthly report cuts them out of the monthly
+    components the lifespan needs anyway (one query for both), other periods query them."""
+    if q.period != "month":
+        return customers_plan(q)
+    return Plan(
+        uses=("monthly_customers",), finish=lambda got: report_rows(q, got["monthly_customers"])
+    )
 
 
 def report_rows(q: MetricQuery, monthly: pd.DataFrame) -> pd.DataFrame:
-    """The customer components of a monthly report cut out of
-    :func:`monthly_customer_components` (which covers its months and 6 more): its periods,
-    and the period/segment rows with any customer, as ``customer_components`` gives them."""
+    """The customer components of a monthly report cut out of the monthly customer
+    components (which cover its months and 6 more): its periods, and the period/segment rows
+    with any customer, as :func:`customers_plan` gives them."""
     starts = pd.to_datetime(list(q.grid.starts)).astype("datetime64[us]")
     part = monthly[pd.to_datetime(monthly["period_start"]).astype("datetime64[us]").isin(starts)]
     counts = ["start", "end", "acquired"]
     return part[(part[counts] != 0).any(axis=1)].reset_index(drop=True)
 
 
-def lifespan_components(q: MetricQuery, monthly: pd.DataFrame | None = None) -> pd.DataFrame:
+def lifespan_plan(q: MetricQuery) -> Plan:
+    """The lifespan components out of the monthly customer components (no query of its
+    own)."""
+    return Plan(
+        uses=("monthly_customers",),
+        finish=lambda got: lifespan_components(q, got["monthly_customers"]),
+    )
+
+
+def orders_from_customers_plan(q: MetricQuery) -> Plan:
+    """The order components out of the customer pass (see :func:`shares_order_pass`)."""
+    return Plan(uses=("customers",), finish=lambda got: order_columns(got["customers"]))
+
+
+def lifespan_components(q: MetricQuery, monthly: pd.DataFrame) -> pd.DataFrame:
     """Mean monthly churn rate over the 6 whole calendar months that end at or before each
     period end (ChartMogul's lifespan convention), from the same customer counts at month
     grain. A week or day ending mid-month uses the 6 months before that month: never a month
-    that is not over yet at the period end. ``monthly``: the counts of
-    :func:`monthly_customer_components` when the engine already has them."""
+    that is not over yet at the period end. ``monthly``: the monthly customer components."""
     from retentionkit.metrics import formulas
     from retentionkit.metrics.periods import floor, shift
 
-    monthly = monthly_customer_components(q) if monthly is None else monthly
     monthly = monthly.assign(
         churn=formulas.churn_rate(monthly["lost"], monthly["start"], monthly["end"], q.churn_basis)
     )

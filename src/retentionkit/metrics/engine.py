@@ -1,6 +1,7 @@
-"""Compute registered metrics per period and segment: resolve the request, run each needed
-component family once (one Ibis query each), apply the pure formulas, attach health and
-comparisons. Returns one record per metric, period and segment::
+"""Compute registered metrics per period and segment: resolve the request, make each needed
+component family once (its plan's queries, run here and only here, then its finishing
+step), apply the pure formulas, attach health and comparisons. Returns one record per
+metric, period and segment::
 
     {"metric", "period_start", "period_end", "segment", "value", "components", "health"}
 
@@ -10,7 +11,7 @@ plus ``compare_value`` and ``delta`` with ``compare``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,7 +19,8 @@ import pandas as pd
 
 from retentionkit.config import parse_duration_days
 from retentionkit.errors import ConfigError, MissingTableError
-from retentionkit.metrics import acquisition, customers, feedback, orders, subscriptions, support
+from retentionkit.metrics.families import FAMILIES
+from retentionkit.metrics.family import KEYS, Family, keyed
 from retentionkit.metrics.periods import (
     PERIODS_PER_YEAR,
     PeriodGrid,
@@ -28,26 +30,20 @@ from retentionkit.metrics.periods import (
     shift,
 )
 from retentionkit.metrics.query import ALL_SEGMENT, MetricQuery
-from retentionkit.metrics.registry import METRIC_NAMES, MetricSpec, get_metric, health
+from retentionkit.metrics.registry import (
+    FormulaContext,
+    MetricSpec,
+    applicable_metrics,
+    default_definition,
+    get_metric,
+    health,
+)
+from retentionkit.metrics.sql import to_runnable_sql
 
 if TYPE_CHECKING:  # pragma: no cover
-    from retentionkit.workspace import Workspace
+    import ibis.expr.types as ir
 
-KEYS = ["period_start", "segment"]
-#: Components that stay missing (not zero) when a period has no data.
-KEEP_MISSING = {
-    "model_clv",
-    "median_days",
-    "mean_days",
-    "median_hours",
-    "mean_hours",
-    "mean_monthly_churn_rate",
-    "threshold",
-    "survey",
-    "basis",
-    "costs_by_category",
-    "costs",
-}
+    from retentionkit.workspace import Workspace
 
 #: Timestamp columns that bound the data of each table (for the default range).
 TIME_COLUMNS = {
@@ -60,106 +56,38 @@ TIME_COLUMNS = {
 }
 
 
-class _Families:
-    """Runs each component family at most once per request."""
+class Runner:
+    """Makes each component family at most once per request, and runs every query of the
+    metrics engine — or, when explaining (``sql`` is a list), records each query's runnable
+    SQL and executes it with no rows (so the finishing steps see frames of the right
+    shape)."""
 
-    def __init__(self, q: MetricQuery) -> None:
+    def __init__(self, q: MetricQuery, sql: list[str] | None = None) -> None:
         self.q = q
-        self._cache: dict[str, pd.DataFrame] = {}
+        self.sql = sql
+        self._frames: dict[str, pd.DataFrame] = {}
 
-    def get(self, name: str) -> pd.DataFrame:
-        if name not in self._cache:
-            self._cache[name] = _FAMILY_FUNCS[name](self)
-        return self._cache[name]
+    def run(self, expr: ir.Table) -> pd.DataFrame:
+        if self.sql is not None:
+            self.sql.append(to_runnable_sql(expr, self.q.ws.con.name))
+            return expr.limit(0).execute()
+        return expr.execute()
 
-
-def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Same key dtypes on every component frame (an empty frame has object columns)."""
-    frame = frame.copy()
-    frame["period_start"] = pd.to_datetime(frame["period_start"]).astype("datetime64[us]")
-    frame["segment"] = frame["segment"].astype(object)
-    return frame
-
-
-def _merge(*frames: pd.DataFrame) -> pd.DataFrame:
-    frames = tuple(_keyed(frame) for frame in frames)
-    out = frames[0]
-    for frame in frames[1:]:
-        dup = [c for c in frame.columns if c in out.columns and c not in KEYS]
-        out = out.merge(frame.drop(columns=dup), on=KEYS, how="outer")
-    return out
-
-
-def _clv_family(fam: _Families) -> pd.DataFrame:
-    parts = [fam.get("lifespan")]
-    if fam.q.options.get("clv_model"):
-        from retentionkit.metrics.model_clv import model_clv_components
-
-        parts.append(model_clv_components(fam.q))
-    if fam.q.customer_definition == "contractual":
-        parts.append(fam.get("mrr")[[*KEYS, "mrr", "paying_customers"]])
-    else:
-        parts.append(fam.get("orders")[[*KEYS, "orders", "buyers", "order_amount"]])
-    return _merge(*parts)
-
-
-def _cac_family(fam: _Families) -> pd.DataFrame:
-    costs = fam.get("costs")
-    acquired = fam.get("customers")[[*KEYS, "acquired"]]
-    return _merge(acquired, costs, _clv_family(fam))
-
-
-_FAMILY_FUNCS: dict[str, Callable[[_Families], pd.DataFrame]] = {
-    # a monthly report takes its customer counts from the lifespan's months (one query)
-    "monthly_customers": lambda fam: customers.monthly_customer_components(fam.q),
-    "customers": lambda fam: (
-        customers.report_rows(fam.q, fam.get("monthly_customers"))
-        if fam.q.period == "month"
-        else customers.customer_components(fam.q)
-    ),
-    "lifespan": lambda fam: customers.lifespan_components(fam.q, fam.get("monthly_customers")),
-    "orders": lambda fam: (
-        customers.order_columns(fam.get("customers"))
-        if customers.shares_order_pass(fam.q)
-        else orders.order_components(fam.q)
-    ),
-    # families that share a query: orders feeds revenue and return_rate, one window over
-    # consecutive orders feeds second_purchase and gaps
-    "returns": lambda fam: orders.returns_components(fam.q),
-    "pairs": lambda fam: orders.pair_components(fam.q),
-    "revenue": lambda fam: orders.revenue_components(fam.q, fam.get("orders"), fam.get("returns")),
-    "return_rate": lambda fam: orders.return_rate_components(
-        fam.q, fam.get("orders"), fam.get("returns")
-    ),
-    "second_purchase": lambda fam: orders.second_purchase_components(fam.q, fam.get("pairs")),
-    "gaps": lambda fam: orders.gap_components(fam.q, fam.get("pairs")),
-    "processing": lambda fam: orders.processing_components(fam.q),
-    "nps": lambda fam: feedback.nps_components(fam.q),
-    "csat": lambda fam: feedback.csat_components(fam.q),
-    "survey_rate": lambda fam: feedback.survey_rate_components(fam.q),
-    "mrr": lambda fam: subscriptions.mrr_components(fam.q),
-    "renewal": lambda fam: subscriptions.renewal_components(fam.q),
-    "costs": lambda fam: acquisition.cost_components(fam.q),
-    "cac": _cac_family,
-    "clv": _clv_family,
-    "resolution": lambda fam: support.resolution_components(fam.q),
-    "open_tickets": lambda fam: support.open_ticket_components(fam.q),
-}
-
-
-def default_definition(ws: Workspace) -> str:
-    """The configured customer definition — except that a workspace with subscriptions but no
-    orders counts customers contractually (the activity definition needs orders)."""
-    configured = ws.settings.customer_definition
-    if configured == "activity" and not ws.has_table("orders") and ws.has_table("subscriptions"):
-        return "contractual"
-    return configured
+    def family(self, name: str) -> pd.DataFrame:
+        """The component frame of family ``name`` (made once)."""
+        if name not in self._frames:
+            plan = FAMILIES[name].plan(self.q)
+            got = {used: self.family(used) for used in plan.uses}
+            got.update({key: self.run(expr) for key, expr in plan.queries.items()})
+            self._frames[name] = plan.finish(got)
+        return self._frames[name]
 
 
 def resolve_metrics(
     ws: Workspace, names: Sequence[str] | None, definition: str
 ) -> list[MetricSpec]:
-    """Requested specs; without names, every metric whose tables are loaded."""
+    """Requested specs; without names, every metric the loaded tables allow
+    (:func:`~retentionkit.metrics.registry.applicable_metrics`)."""
     present = set(ws.tables())
     if names:
         specs = [get_metric(n) for n in names]
@@ -171,8 +99,7 @@ def resolve_metrics(
                         f"ingest it first with 'retentionkit ingest {table} FILE'."
                     )
         return specs
-    specs = [get_metric(n) for n in METRIC_NAMES]
-    specs = [s for s in specs if set(s.source_tables(definition)) <= present]
+    specs = [get_metric(n) for n in applicable_metrics(present, definition)]
     if not specs:
         raise MissingTableError(
             "No metric can be computed: the workspace has no data yet; ingest orders or "
@@ -246,6 +173,39 @@ def compute_metrics(
     options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Every requested metric per period and segment, as a DataFrame of records."""
+    return _compute(
+        ws,
+        metrics,
+        period=period,
+        start=start,
+        end=end,
+        last=last,
+        segment=segment,
+        customer_definition=customer_definition,
+        active_window=active_window,
+        churn_basis=churn_basis,
+        compare=compare,
+        options=options,
+        sql=None,
+    )
+
+
+def _compute(
+    ws: Workspace,
+    metrics: Sequence[str] | None,
+    *,
+    period: str,
+    start: Any,
+    end: Any,
+    last: int | None,
+    segment: str | None,
+    customer_definition: str | None,
+    active_window: str | None,
+    churn_basis: str | None,
+    compare: str | None,
+    options: dict[str, Any] | None,
+    sql: list[str] | None,
+) -> pd.DataFrame:
     settings = ws.settings
     definition = customer_definition or default_definition(ws)
     if definition not in ("activity", "contractual"):
@@ -276,19 +236,21 @@ def compute_metrics(
         segment_table=segment_table(ws, segment) if segment else None,
         options=dict(options or {}),
     )
-    fam = _Families(q)
-    ctx = {
-        "period": period,
-        "definition": definition,
-        "churn_basis": basis,
-        "margin": settings.gross_margin,
-        "clv_model": (options or {}).get("clv_model"),
-    }
+    runner = Runner(q, sql)
+    ctx = FormulaContext(
+        period=period,
+        definition=definition,
+        churn_basis=basis,
+        margin=settings.gross_margin,
+        clv_model=(options or {}).get("clv_model"),
+    )
     index_starts = pd.to_datetime(compute_grid.starts).astype("datetime64[us]")
     ends = dict(zip(index_starts, pd.to_datetime(compute_grid.ends), strict=True))
     frames = []
     for spec in specs:
-        frames.append(_evaluate(spec, fam.get(spec.family), ctx, index_starts))
+        frames.append(
+            _evaluate(spec, FAMILIES[spec.family], runner.family(spec.family), ctx, index_starts)
+        )
     result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     result["period_end"] = result["period_start"].map(ends)
     if back:
@@ -307,43 +269,40 @@ def compute_metrics(
 
 
 def _evaluate(
-    spec: MetricSpec, frame: pd.DataFrame, ctx: dict[str, Any], starts: pd.DatetimeIndex
+    spec: MetricSpec,
+    family: Family,
+    frame: pd.DataFrame,
+    ctx: FormulaContext,
+    starts: pd.DatetimeIndex,
 ) -> pd.DataFrame:
-    frame = frame.copy()
-    if "period_start" in frame:
-        frame["period_start"] = pd.to_datetime(frame["period_start"]).astype("datetime64[us]")
+    """One record per period and segment: the spec's formula over its family's frame, with
+    the inputs the request produced and the derived components as ``components``."""
+    frame = keyed(frame)
     segments = sorted(frame["segment"].dropna().unique().tolist()) if len(frame) else []
     if not segments:
         segments = [ALL_SEGMENT]
     full = pd.MultiIndex.from_product([starts, segments], names=KEYS).to_frame(index=False)
     frame = full.merge(frame, on=KEYS, how="left")
-    for col in ("survey", "threshold"):  # one per request: shown on periods without answers too
+    for col in family.constants:  # one per request: shown on periods without data too
         if col in frame and frame[col].notna().any():
             frame[col] = frame[col].fillna(frame[col].dropna().iloc[0])
     for col in frame.columns:
-        if col in KEYS or col in KEEP_MISSING:
+        if col in KEYS or col in family.nullable:
             continue
         if pd.api.types.is_numeric_dtype(frame[col]):
             frame[col] = frame[col].fillna(0)
-    for col in spec.components:
+    # an optional input the request did not produce is left out; any other missing one is null
+    shown = [c for c in spec.inputs if c in frame or c not in family.optional]
+    for col in shown:
         if col not in frame:
             frame[col] = np.nan
+    for derived in spec.derived:
+        derived_values = np.asarray(derived.formula(frame, ctx), dtype="float64")
+        frame[derived.name] = np.broadcast_to(derived_values, len(frame))
+        shown.append(derived.name)
     values = np.asarray(spec.formula(frame, ctx), dtype="float64")
-    comp_cols = list(spec.components)
-    if spec.name == "purchase_frequency":
-        from retentionkit.metrics.periods import MONTHS_PER_PERIOD
-
-        frame["per_month"] = values / MONTHS_PER_PERIOD[ctx["period"]]
-        frame["per_year"] = frame["per_month"] * 12
-        comp_cols += ["per_month", "per_year"]
-    for name, formula in spec.derived:
-        frame[name] = np.broadcast_to(np.asarray(formula(frame, ctx), dtype="float64"), len(frame))
-        comp_cols.append(name)
-    if spec.name == "clv" and ctx.get("clv_model"):
-        comp_cols += [c for c in ("model_clv", "model_customers") if c in frame]
-    if spec.name in ("crr", "churn_rate"):
-        frame["new_and_reactivated"] = frame.get("new_and_reactivated", 0)
-    components = [_clean_components(rec) for rec in frame[comp_cols].to_dict("records")]
+    keep_float = set(family.nullable)
+    components = [_clean_components(rec, keep_float) for rec in frame[shown].to_dict("records")]
     return pd.DataFrame(
         {
             "metric": spec.name,
@@ -361,8 +320,10 @@ def _tidy(value: float) -> float:
     return float(f"{value:.12g}")
 
 
-def _clean_components(rec: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+def _clean_components(rec: dict[str, Any], keep_float: set[str]) -> dict[str, Any]:
+    """JSON-ready components: None for missing, ints for whole counts; ``keep_float`` (the
+    family's nullable components) and money stay floats."""
+    out: dict[str, Any] = {}
     for key, value in rec.items():
         if isinstance(value, dict):
             out[key] = value
@@ -375,7 +336,7 @@ def _clean_components(rec: dict[str, Any]) -> dict[str, Any]:
             out[key] = (
                 int(fv)
                 if fv.is_integer()
-                and key not in KEEP_MISSING
+                and key not in keep_float
                 and abs(fv) < 2**53
                 and not key.endswith(("amount", "mrr", "costs"))
                 else fv
@@ -407,9 +368,27 @@ def _attach_comparison(result: pd.DataFrame, grid: PeriodGrid, back: int) -> pd.
 
 
 def explain_metric(ws: Workspace, metric: str, **kwargs: Any) -> str:
-    """The SQL that computes a metric's components (one statement per component query)."""
-    sink: list[str] = []
-    options = dict(kwargs.pop("options", None) or {})
-    options["_explain"] = sink
-    compute_metrics(ws, [metric], options=options, **kwargs)
-    return ";\n\n".join(sink) + ";"
+    """The SQL that computes a metric's components: one statement per query the engine runs
+    for it, each runnable as is against the workspace (the in-process period tables are
+    written into the SQL as VALUES). The finishing steps (pandas) are not part of it."""
+    arguments: dict[str, Any] = {
+        "period": "month",
+        "start": None,
+        "end": None,
+        "last": None,
+        "segment": None,
+        "customer_definition": None,
+        "active_window": None,
+        "churn_basis": None,
+        "compare": None,
+        "options": None,
+    }
+    unknown = sorted(set(kwargs) - set(arguments))
+    if unknown:
+        raise ConfigError(
+            f"explain does not take {unknown[0]!r}; it takes: {', '.join(arguments)}."
+        )
+    arguments.update(kwargs)
+    sql: list[str] = []
+    _compute(ws, [metric], sql=sql, **arguments)
+    return ";\n\n".join(sql) + ";"

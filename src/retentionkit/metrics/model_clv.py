@@ -13,16 +13,28 @@ from __future__ import annotations
 import pandas as pd
 
 from retentionkit.metrics.customers import customer_flags
+from retentionkit.metrics.family import Plan, only
 from retentionkit.metrics.query import MetricQuery
 
+COLUMNS = ["period_start", "segment", "model_clv", "model_customers"]
 
-def model_clv_components(q: MetricQuery) -> pd.DataFrame:
+
+def model_clv_plan(q: MetricQuery) -> Plan:
+    """The customers at each period end (one query), then per period the fitted models'
+    mean predicted CLV over them (``model_clv``) and their number (``model_customers``)."""
+    flags = q.with_segment(customer_flags(q))
+    members = flags.filter(flags.in_e == 1).select("customer_id", "period_start", "segment")
+    return only(members, lambda got: model_clv_components(q, got))
+
+
+def model_clv_components(q: MetricQuery, members: pd.DataFrame) -> pd.DataFrame:
+    """Fit and predict at each period end; a period with too little history stays
+    undefined."""
     from retentionkit.clv import workflow
     from retentionkit.errors import ModelFitError
 
     model = str(q.options["clv_model"])
-    flags = q.with_segment(customer_flags(q))
-    members = q.run(flags.filter(flags.in_e == 1).select("customer_id", "period_start", "segment"))
+    members = members.copy()
     members["period_start"] = pd.to_datetime(members["period_start"]).astype("datetime64[us]")
     rows = []
     for start, end in zip(q.grid.starts, q.grid.ends, strict=True):
@@ -50,4 +62,4 @@ def model_clv_components(q: MetricQuery) -> pd.DataFrame:
                     "model_customers": len(part),
                 }
             )
-    return pd.DataFrame(rows, columns=["period_start", "segment", "model_clv", "model_customers"])
+    return pd.DataFrame(rows, columns=COLUMNS)

@@ -10,34 +10,29 @@ order_processing_time over orders delivered in the period. Durations in days.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from retentionkit.metrics.family import Frames, Plan, merge, only
 from retentionkit.metrics.query import MetricQuery
 
-SECONDS_PER_DAY = 86400.0
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
+
 MICROSECONDS_PER_DAY = 86_400_000_000
 
+#: The returns components (empty without a returns table).
+RETURN_COLUMNS = ["returns", "returned_amount", "returned_quantity", "returns_with_quantity"]
 
-def _days_between(later: Any, earlier: Any) -> Any:
+
+def _days_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:
     """Exact days between two timestamps: an integer count of microseconds, divided once
     (``epoch_seconds`` truncates to whole seconds on Spark, so it is not used)."""
     return later.delta(earlier, unit="microsecond") / MICROSECONDS_PER_DAY
 
 
-def _merge(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    out = None
-    for frame in frames:
-        if frame is None:
-            continue
-        out = (
-            frame if out is None else out.merge(frame, on=["period_start", "segment"], how="outer")
-        )
-    return out if out is not None else pd.DataFrame(columns=["period_start", "segment"])
-
-
-def _until_report_end(q: MetricQuery) -> Any:
+def _until_report_end(q: MetricQuery) -> ir.Table:
     """Orders before the end of the reported range: the whole history a window needs (first
     orders, earlier orders) and nothing after, so the range filter runs before any window."""
     import ibis
@@ -47,7 +42,7 @@ def _until_report_end(q: MetricQuery) -> Any:
     return orders.filter(orders.ordered_at < hi)
 
 
-def order_components(q: MetricQuery) -> pd.DataFrame:
+def orders_plan(q: MetricQuery) -> Plan:
     """orders, buyers, order_amount, repeat_buyers (plus sold_quantity and
     orders_with_quantity for the return rate) per period and segment.
 
@@ -78,16 +73,22 @@ def order_components(q: MetricQuery) -> pd.DataFrame:
         sold_quantity=per.quantity.sum().cast("float64"),
         orders_with_quantity=per.with_quantity.sum(),
     )
-    frame = q.run(agg)
+    return only(agg, _orders_finish)
+
+
+def _orders_finish(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
     frame["repeat_buyers"] = frame["repeat_buyers"].fillna(0).astype("int64")
     frame["orders_with_quantity"] = frame["orders_with_quantity"].fillna(0).astype("int64")
     return frame
 
 
-def returns_components(q: MetricQuery) -> pd.DataFrame | None:
-    """returned_amount and returned_quantity per period (by return date) and segment."""
+def returns_plan(q: MetricQuery) -> Plan:
+    """returned_amount and returned_quantity per period (by return date) and segment; no
+    rows without a returns table."""
     if not q.ws.has_table("returns"):
-        return None
+        empty = pd.DataFrame(columns=["period_start", "segment", *RETURN_COLUMNS])
+        return Plan(finish=lambda got: empty)
     r = q.ws.table("returns")
     r = r.filter(q.in_range(r.returned_at))
     r = q.with_segment(r.mutate(period_start=q.period_of(r.returned_at)))
@@ -97,59 +98,38 @@ def returns_components(q: MetricQuery) -> pd.DataFrame | None:
         returned_quantity=r.quantity.sum().cast("float64"),
         returns_with_quantity=r.quantity.count(),
     )
-    return q.run(agg)
+    return only(agg)
 
 
-def sold_quantity_components(q: MetricQuery) -> pd.DataFrame:
-    orders = q.ws.table("orders")
-    o = orders.filter(q.in_range(orders.ordered_at))
-    o = q.with_segment(o.mutate(period_start=q.period_of(o.ordered_at)))
-    agg = o.group_by(["period_start", "segment"]).agg(
-        sold_quantity=o.quantity.sum().cast("float64"),
-        orders_with_quantity=o.quantity.count(),
-        sold_amount=o.amount.sum().cast("float64"),
-        orders=o.count(),
-    )
-    return q.run(agg)
+def revenue_plan(q: MetricQuery) -> Plan:
+    """Order amounts and returned amounts, out of the order and returns components."""
+    return Plan(uses=("orders", "returns"), finish=revenue_components)
 
 
-def revenue_components(
-    q: MetricQuery, base: pd.DataFrame | None = None, ret: Any = False
-) -> pd.DataFrame:
-    """Order amounts and returned amounts; ``base`` (the order components) and ``ret`` (the
-    returns components, None without returns) are reused when the engine already has them."""
-    base = order_components(q) if base is None else base
-    base = base[["period_start", "segment", "orders", "order_amount"]]
-    ret = returns_components(q) if ret is False else ret
-    frame = _merge(
-        [base, ret[["period_start", "segment", "returned_amount"]] if ret is not None else None]
-    )
-    if "returned_amount" not in frame:
-        frame["returned_amount"] = 0.0
+def revenue_components(got: Frames) -> pd.DataFrame:
+    """orders, order_amount and returned_amount per period and segment."""
+    base = got["orders"][["period_start", "segment", "orders", "order_amount"]]
+    frame = merge(base, got["returns"][["period_start", "segment", "returned_amount"]])
     frame["returned_amount"] = frame["returned_amount"].fillna(0.0)
     frame["order_amount"] = frame["order_amount"].fillna(0.0)
     frame["orders"] = frame["orders"].fillna(0).astype("int64")
     return frame
 
 
-def return_rate_components(
-    q: MetricQuery, base: pd.DataFrame | None = None, ret: Any = False
-) -> pd.DataFrame:
-    """Returned / sold by quantity; by amount when quantities are missing (``basis`` says).
-    ``base`` (the order components) and ``ret`` (the returns components) are reused when
-    given."""
-    if base is None:
-        sold = sold_quantity_components(q)
-    else:
-        sold = base[
-            ["period_start", "segment", "sold_quantity", "orders_with_quantity", "orders"]
-        ].assign(sold_amount=base["order_amount"])
-    ret = returns_components(q) if ret is False else ret
-    frame = _merge([sold, ret])
-    for col in ("returned_quantity", "returned_amount", "returns", "returns_with_quantity"):
-        if col not in frame:
-            frame[col] = 0.0
-        frame[col] = frame[col].fillna(0.0)
+def return_rate_plan(q: MetricQuery) -> Plan:
+    """Returned / sold, out of the order and returns components."""
+    return Plan(uses=("orders", "returns"), finish=return_rate_components)
+
+
+def return_rate_components(got: Frames) -> pd.DataFrame:
+    """Returned / sold by quantity; by amount when quantities are missing (``basis`` says)."""
+    base = got["orders"]
+    sold = base[
+        ["period_start", "segment", "sold_quantity", "orders_with_quantity", "orders"]
+    ].assign(sold_amount=base["order_amount"])
+    frame = merge(sold, got["returns"])
+    for col in RETURN_COLUMNS:
+        frame[col] = frame[col].astype("float64").fillna(0.0)
     for col in ("sold_quantity", "sold_amount", "orders_with_quantity", "orders"):
         frame[col] = frame[col].fillna(0.0)
     by_quantity = (frame["orders_with_quantity"] == frame["orders"]) & (
@@ -161,7 +141,7 @@ def return_rate_components(
     return frame[["period_start", "segment", "returned", "sold", "basis"]]
 
 
-def pair_components(q: MetricQuery) -> pd.DataFrame:
+def pairs_plan(q: MetricQuery) -> Plan:
     """Consecutive orders of each customer, in one window: over pairs whose later order is in
     the period, ``pairs`` with their median and mean days (time between purchases), and over
     the customers whose second order is in the period, ``customers`` with the median and mean
@@ -192,27 +172,35 @@ def pair_components(q: MetricQuery) -> pd.DataFrame:
         second_median_days=pairs.second_days.median(),
         second_mean_days=pairs.second_days.mean(),
     )
-    frame = q.run(agg)
+    return only(agg, _pairs_finish)
+
+
+def _pairs_finish(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
     frame["customers"] = frame["customers"].fillna(0).astype("int64")
     return frame
 
 
-def second_purchase_components(q: MetricQuery, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
+def second_purchase_plan(q: MetricQuery) -> Plan:
     """Days from first to second order, over customers whose second order is in the period."""
-    pairs = pair_components(q) if pairs is None else pairs
+    return Plan(uses=("pairs",), finish=lambda got: second_purchase_components(got["pairs"]))
+
+
+def second_purchase_components(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The second-order columns of the pair components, renamed."""
     frame = pairs[pairs["customers"] > 0]
     return frame[
         ["period_start", "segment", "customers", "second_median_days", "second_mean_days"]
     ].rename(columns={"second_median_days": "median_days", "second_mean_days": "mean_days"})
 
 
-def gap_components(q: MetricQuery, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
+def gaps_plan(q: MetricQuery) -> Plan:
     """Days between consecutive orders, over pairs whose later order is in the period."""
-    pairs = pair_components(q) if pairs is None else pairs
-    return pairs[["period_start", "segment", "pairs", "median_days", "mean_days"]]
+    cols = ["period_start", "segment", "pairs", "median_days", "mean_days"]
+    return Plan(uses=("pairs",), finish=lambda got: got["pairs"][cols])
 
 
-def processing_components(q: MetricQuery) -> pd.DataFrame:
+def processing_plan(q: MetricQuery) -> Plan:
     """Days from ordered_at to delivered_at over orders delivered in the period."""
     orders = q.ws.table("orders")
     d = orders.filter(orders.delivered_at.notnull() & q.in_range(orders.delivered_at))
@@ -225,4 +213,4 @@ def processing_components(q: MetricQuery) -> pd.DataFrame:
     agg = d.group_by(["period_start", "segment"]).agg(
         delivered=d.count(), median_days=d.days.median(), mean_days=d.days.mean()
     )
-    return q.run(agg)
+    return only(agg)

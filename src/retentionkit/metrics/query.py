@@ -1,6 +1,6 @@
 """The resolved request every metric family works from: workspace, periods, customer
-definition, activity window, segment. Families build Ibis expressions from it and execute
-exactly one query each."""
+definition, activity window, segment. Families build Ibis expressions from it; the engine
+runs them (:mod:`retentionkit.metrics.engine`), so no family executes a query itself."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ import pandas as pd
 from retentionkit.metrics.periods import TRUNCATE_UNIT, PeriodGrid
 
 if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
+
+    from retentionkit.config import Settings
     from retentionkit.workspace import Workspace
 
 ALL_SEGMENT = "all"
@@ -27,7 +30,7 @@ class MetricQuery:
     window_days: int | None = None  # None = the reporting period before t
     churn_basis: str = "start"
     segment: str | None = None
-    segment_table: Any = None  # Ibis table (customer_id, segment) or None
+    segment_table: ir.Table | None = None  # (customer_id, segment) or None
     options: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -39,21 +42,26 @@ class MetricQuery:
         return TRUNCATE_UNIT[self.grid.period]
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         return self.ws.settings
 
     def with_grid(self, grid: PeriodGrid) -> MetricQuery:
         return replace(self, grid=grid)
 
     # -- helper tables ------------------------------------------------------------------
+    def table(self, name: str) -> ir.Table:
+        """A workspace table."""
+        return self.ws.table(name)
+
     @cached_property
-    def periods(self) -> Any:
-        """Ibis memtable: period_start, period_end of the reported periods."""
+    def periods(self) -> ir.Table:
+        """Ibis memtable: period_start, period_end of the reported periods (the engine renders
+        it inline in explained SQL)."""
         import ibis
 
         return ibis.memtable(self.grid.frame())
 
-    def boundaries(self, extra_before: int = 0) -> Any:
+    def boundaries(self, extra_before: int = 0) -> ir.Table:
         """Ibis memtable of instants t (every period boundary, plus ``extra_before`` earlier
         ones) with ``window_start`` = t − W for the activity window."""
         import ibis
@@ -67,7 +75,7 @@ class MetricQuery:
             )
         return ibis.memtable(frame)
 
-    def in_range(self, column: Any) -> Any:
+    def in_range(self, column: ir.TimestampValue) -> ir.BooleanValue:
         """Filter predicate: the timestamp lies within the reported periods."""
         import ibis
 
@@ -75,10 +83,11 @@ class MetricQuery:
         hi = ibis.literal(self.grid.last.to_pydatetime(), type="timestamp")
         return (column >= lo) & (column < hi)
 
-    def period_of(self, column: Any) -> Any:
-        return column.truncate(self.unit).cast("timestamp")
+    def period_of(self, column: ir.TimestampValue) -> ir.TimestampValue:
+        """The start of the period holding ``column``."""
+        return column.truncate(self.unit).cast("timestamp")  # type: ignore[arg-type]
 
-    def with_segment(self, table: Any, customer_col: str = "customer_id") -> Any:
+    def with_segment(self, table: ir.Table, customer_col: str = "customer_id") -> ir.Table:
         """Add a ``segment`` column: the customer's segment, 'unknown' when it has none, or
         'all' without a segment scheme."""
         import ibis
@@ -92,14 +101,3 @@ class MetricQuery:
             *[joined[c] for c in cols],
             segment=joined["segment"].cast("string").fill_null(UNKNOWN_SEGMENT),
         )
-
-    def run(self, expr: Any) -> pd.DataFrame:
-        """Execute one component expression — or, when explaining, record its SQL and
-        execute nothing but an empty frame of the right shape."""
-        sink = self.options.get("_explain")
-        if sink is not None:
-            import ibis
-
-            sink.append(str(ibis.to_sql(expr, dialect=self.ws.con.name)))
-            return expr.limit(0).execute()
-        return expr.execute()

@@ -1,424 +1,594 @@
-"""The metric registry: every KPI declared once — name, description, unit, formula, the
-component family that feeds it, source tables, direction and health band.
+"""The metric registry: every KPI declared once, as one keyword-only :class:`MetricSpec` —
+name, label, description, unit, the components its formula reads (``inputs``), the formula,
+derived components, direction, default health band, ``retentionkit calc`` inputs, the
+component family that feeds it and the formula's source.
 
-Adding a metric = one :class:`MetricSpec` here (plus its family if the components are new) and
-its tests. Everything else (CLI, API, dashboard, report) asks the registry by name.
+The families (:mod:`retentionkit.metrics.families`) declare the components they produce and
+the tables they require; a metric's tables are its family's. Adding a KPI whose data exist =
+one :class:`MetricSpec` here plus its test (see docs/metrics.md, "Adding a KPI"). The engine,
+the CLI, the API, the dashboard and the report ask the registry by name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
-from retentionkit.errors import UnknownNameError
+from retentionkit.config import HealthBand
+from retentionkit.errors import ConfigError, UnknownNameError
 from retentionkit.metrics import formulas as f
+from retentionkit.metrics.families import FAMILIES
+from retentionkit.metrics.family import resolve_tables
 from retentionkit.metrics.periods import MONTHS_PER_PERIOD
 
-#: A formula over the component frame of one family: (frame, context) → values.
-Formula = Callable[[pd.DataFrame, dict[str, Any]], Any]
-
-#: Placeholder table: orders for the activity definition, subscriptions for contractual.
-CUSTOMER_SOURCE = "@customers"
+Unit = Literal["%", "count", "money", "days", "hours", "months", "ratio", "score"]
 
 
 @dataclass(frozen=True)
-class MetricSpec:
+class FormulaContext:
+    """What a formula may read besides its components: the request's period, customer
+    definition, churn basis, gross margin and CLV model (None = the simple CLV)."""
+
+    period: str = "month"
+    definition: str = "activity"
+    churn_basis: str = "start"
+    margin: float = 1.0
+    clv_model: str | None = None
+
+
+#: A formula over the component frame of one family: (frame, context) → values.
+Formula = Callable[[pd.DataFrame, FormulaContext], Any]
+#: A calculator formula over the numbers given to ``retentionkit calc``.
+CalcFormula = Callable[[Mapping[str, Any]], float]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Derived:
+    """A component computed from the family's components (shown with the value so a user can
+    redo the formula); derived components are computed in order, so one may read another."""
+
     name: str
-    description: str
-    unit: str  # "%", "count", "money", "days", "hours", "months", "ratio", "score"
-    family: str
-    components: tuple[str, ...]
     formula: Formula
-    tables: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalcInput:
+    """One input of ``retentionkit calc METRIC``: ``name`` (the keyword; the flag is
+    ``--name`` with dashes), its meaning, whether it is required or repeatable, and the
+    input it cannot exceed (a part of a whole)."""
+
+    name: str
+    help: str
+    required: bool = True
+    repeatable: bool = False
+    at_most: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricSpec:
+    """One KPI. ``inputs``: the family components the formula reads, reported as the
+    record's components (a test checks the formula reads nothing else and that the family
+    declares them). ``derived``: components computed from the family's (also reported).
+    ``health_band``: the default band (``[health]`` in retentionkit.toml overrides it).
+    ``calc_inputs``/``calc``: the ``retentionkit calc`` inputs and formula (none = not
+    offered by calc)."""
+
+    name: str
+    label: str
+    description: str
+    unit: Unit
+    family: str
+    inputs: tuple[str, ...]
+    formula: Formula
+    derived: tuple[Derived, ...] = ()
     higher_is_better: bool | None = True
+    health_band: HealthBand | None = None
+    calc_inputs: tuple[CalcInput, ...] = ()
+    calc: CalcFormula | None = None
     source: str = "SPEC §4"
-    #: Components computed from other components (shown so a user can redo the formula).
-    derived: tuple[tuple[str, Formula], ...] = ()
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables the metric needs: its family's (``@customers`` = the definition's)."""
+        return FAMILIES[self.family].requires
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """The component names of a record: inputs, then derived components."""
+        return self.inputs + tuple(d.name for d in self.derived)
 
     def source_tables(self, definition: str) -> tuple[str, ...]:
-        sub = "subscriptions" if definition == "contractual" else "orders"
-        return tuple(sub if t == CUSTOMER_SOURCE else t for t in self.tables)
+        return resolve_tables(self.tables, definition)
 
 
 def _col(name: str) -> Formula:
     return lambda frame, ctx: frame[name].astype("float64").to_numpy()
 
 
-def _per_month(frame: pd.DataFrame, ctx: dict[str, Any]) -> Any:
-    return f.purchase_frequency(frame["orders"], frame["buyers"]) / MONTHS_PER_PERIOD[ctx["period"]]
+def _per_month(frame: pd.DataFrame, ctx: FormulaContext) -> Any:
+    """Orders per buyer per month (APF normalised by the period's length in months)."""
+    return f.purchase_frequency(frame["orders"], frame["buyers"]) / MONTHS_PER_PERIOD[ctx.period]
 
 
-def _arpc_monthly(frame: pd.DataFrame, ctx: dict[str, Any]) -> Any:
+def _arpc_monthly(frame: pd.DataFrame, ctx: FormulaContext) -> Any:
     """ARPC per month: MRR / paying customers for subscriptions; for order data the revenue
     per buyer per month."""
-    if ctx["definition"] == "contractual":
+    if ctx.definition == "contractual":
         return f.arpc(frame["mrr"], frame["paying_customers"])
-    return f.safe_div(frame["order_amount"], frame["buyers"]) / MONTHS_PER_PERIOD[ctx["period"]]
+    return f.safe_div(frame["order_amount"], frame["buyers"]) / MONTHS_PER_PERIOD[ctx.period]
 
 
-def _clv(frame: pd.DataFrame, ctx: dict[str, Any]) -> Any:
-    if ctx.get("clv_model"):
+def _clv(frame: pd.DataFrame, ctx: FormulaContext) -> Any:
+    """The model's mean predicted CLV with a CLV model, else the simple CLV: APV × orders per
+    customer per month × lifespan × margin (subscriptions: ARPC × lifespan × margin)."""
+    if ctx.clv_model:
         return frame["model_clv"].astype("float64").to_numpy()
     lifespan = f.average_customer_lifespan(frame["mean_monthly_churn_rate"])
-    margin = ctx["margin"]
-    if ctx["definition"] == "contractual":
-        return f.clv(f.arpc(frame["mrr"], frame["paying_customers"]), 1.0, lifespan, margin)
+    if ctx.definition == "contractual":
+        return f.clv(f.arpc(frame["mrr"], frame["paying_customers"]), 1.0, lifespan, ctx.margin)
     apv = f.average_order_value(frame["order_amount"], frame["orders"])
-    return f.clv(apv, _per_month(frame, ctx), lifespan, margin)
+    return f.clv(apv, _per_month(frame, ctx), lifespan, ctx.margin)
 
 
-def _cac(frame: pd.DataFrame, ctx: dict[str, Any]) -> Any:
+def _cac(frame: pd.DataFrame, ctx: FormulaContext) -> Any:
     return f.cac(frame["costs"].astype("float64"), frame["acquired"])
 
 
-def _ltv_cac(frame: pd.DataFrame, ctx: dict[str, Any]) -> Any:
-    return f.ltv_cac(_clv(frame, ctx), _cac(frame, ctx))
+# -- calc formulas (numbers typed by hand) --------------------------------------------------
+def _calc_crr(g: Mapping[str, Any]) -> float:
+    if g["end"] - g["new"] > g["start"]:  # SPEC §3: 0 ≤ retained = E − N ≤ S
+        raise ConfigError(
+            f"--end {g['end']:g} minus --new {g['new']:g} is more than --start "
+            f"{g['start']:g}: retained customers cannot outnumber those at the start."
+        )
+    return float(f.crr(g["start"], g["end"], g["new"]))
 
 
-def _payback(frame: pd.DataFrame, ctx: dict[str, Any]) -> Any:
-    return f.cac_payback_months(_cac(frame, ctx), _arpc_monthly(frame, ctx), ctx["margin"])
+def _calc_churn(g: Mapping[str, Any]) -> float:
+    if "start" not in g and "end" not in g:
+        raise ConfigError("calc churn_rate needs --start or --end.")
+    basis = "start" if "start" in g else "end"
+    return float(f.churn_rate(g["lost"], g.get("start"), g.get("end"), basis))
 
 
-CUSTOMER_COMPONENTS = ("start", "end", "new", "reactivated", "retained", "lost")
-ORDER_COMPONENTS = ("orders", "buyers", "order_amount")
+def _calc_clv(g: Mapping[str, Any]) -> float:
+    margin = g.get("margin", 1.0)
+    if not 0 < margin <= 1:
+        raise ConfigError(f"--margin {margin} must be in (0, 1].")
+    rate = g.get("discount_rate", 0.0)
+    if rate:
+        return f.clv_discounted(g["apv"] * g["apf"] / 12 * margin, g["acl"] * 12, rate)
+    return float(f.clv(g["apv"], g["apf"], g["acl"], margin))
+
+
+S = CalcInput(name="start", help="Customers at the start (S).")
+E = CalcInput(name="end", help="Customers at the end (E).")
+CUSTOMER_INPUTS = ("start", "end", "new", "reactivated", "retained", "lost")
+DURATION_INPUTS = ("median_days", "mean_days")
 
 _SPECS = [
     MetricSpec(
-        "crr",
-        "Customer retention rate: customers at the start still customers at the end",
-        "%",
-        "customers",
-        CUSTOMER_COMPONENTS,
-        lambda d, c: f.crr(d["start"], d["end"], d["new_and_reactivated"]),
-        (CUSTOMER_SOURCE,),
+        name="crr",
+        label="Customer retention rate",
+        description="Customer retention rate: customers at the start still customers at the end",
+        unit="%",
+        family="customers",
+        inputs=CUSTOMER_INPUTS,
+        formula=lambda d, c: f.crr(d["start"], d["end"], d["new"] + d["reactivated"]),
+        health_band=HealthBand(good=90, poor=60),
+        calc_inputs=(S, E, CalcInput(name="new", help="New customers (N).", at_most="end")),
+        calc=_calc_crr,
     ),
     MetricSpec(
-        "churn_rate",
-        "Customer churn rate: lost customers / customers at the start "
+        name="churn_rate",
+        label="Customer churn rate",
+        description="Customer churn rate: lost customers / customers at the start "
         "(or the end with --churn-basis end)",
-        "%",
-        "customers",
-        CUSTOMER_COMPONENTS,
-        lambda d, c: f.churn_rate(d["lost"], d["start"], d["end"], c["churn_basis"]),
-        (CUSTOMER_SOURCE,),
+        unit="%",
+        family="customers",
+        inputs=CUSTOMER_INPUTS,
+        formula=lambda d, c: f.churn_rate(d["lost"], d["start"], d["end"], c.churn_basis),
+        higher_is_better=False,
+        health_band=HealthBand(good=10, poor=25),
+        calc_inputs=(
+            CalcInput(name="lost", help="Lost customers (L).", at_most="start"),
+            CalcInput(name="start", help=S.help, required=False),
+            CalcInput(name="end", help=E.help, required=False),
+        ),
+        calc=_calc_churn,
+    ),
+    MetricSpec(
+        name="active_customers",
+        label="Active customers",
+        description="Customers at the period end (E)",
+        unit="count",
+        family="customers",
+        inputs=("start", "end"),
+        formula=_col("end"),
+    ),
+    MetricSpec(
+        name="new_customers",
+        label="New customers",
+        description="Customers whose first order (or first term) falls in the period",
+        unit="count",
+        family="customers",
+        inputs=("acquired",),
+        formula=_col("acquired"),
+    ),
+    MetricSpec(
+        name="reactivated_customers",
+        label="Reactivated customers",
+        description="Customers at the end who were not at the start and had been customers before",
+        unit="count",
+        family="customers",
+        inputs=("reactivated", "new"),
+        formula=_col("reactivated"),
+    ),
+    MetricSpec(
+        name="lost_customers",
+        label="Lost customers",
+        description="Customers at the start who are not at the end (L)",
+        unit="count",
+        family="customers",
+        inputs=("start", "lost"),
+        formula=_col("lost"),
         higher_is_better=False,
     ),
     MetricSpec(
-        "active_customers",
-        "Customers at the period end (E)",
-        "count",
-        "customers",
-        ("start", "end"),
-        _col("end"),
-        (CUSTOMER_SOURCE,),
+        name="repeat_purchase_rate",
+        label="Repeat purchase rate",
+        description="Buyers in the period with ≥ 2 orders placed before the period end / "
+        "buyers × 100",
+        unit="%",
+        family="orders",
+        inputs=("repeat_buyers", "buyers"),
+        formula=lambda d, c: f.repeat_purchase_rate(d["repeat_buyers"], d["buyers"]),
+        calc_inputs=(
+            CalcInput(name="returning", help="Customers with ≥ 2 orders.", at_most="customers"),
+            CalcInput(name="customers", help="Customers with ≥ 1 order."),
+        ),
+        calc=lambda g: float(f.repeat_purchase_rate(g["returning"], g["customers"])),
     ),
     MetricSpec(
-        "new_customers",
-        "Customers whose first order (or first term) falls in the period",
-        "count",
-        "customers",
-        ("acquired",),
-        _col("acquired"),
-        (CUSTOMER_SOURCE,),
+        name="purchase_frequency",
+        label="Purchase frequency",
+        description="Orders per buyer in the period (APF); per month and per year in the "
+        "components",
+        unit="ratio",
+        family="orders",
+        inputs=("orders", "buyers"),
+        formula=lambda d, c: f.purchase_frequency(d["orders"], d["buyers"]),
+        derived=(
+            Derived(name="per_month", formula=_per_month),
+            Derived(name="per_year", formula=lambda d, c: d["per_month"] * 12),
+        ),
     ),
     MetricSpec(
-        "reactivated_customers",
-        "Customers at the end who were not at the start and had been customers before",
-        "count",
-        "customers",
-        ("reactivated", "new"),
-        _col("reactivated"),
-        (CUSTOMER_SOURCE,),
+        name="average_order_value",
+        label="Average order value",
+        description="Order amounts / orders in the period (APV)",
+        unit="money",
+        family="orders",
+        inputs=("order_amount", "orders"),
+        formula=lambda d, c: f.average_order_value(d["order_amount"], d["orders"]),
     ),
     MetricSpec(
-        "lost_customers",
-        "Customers at the start who are not at the end (L)",
-        "count",
-        "customers",
-        ("start", "lost"),
-        _col("lost"),
-        (CUSTOMER_SOURCE,),
-        higher_is_better=False,
+        name="revenue",
+        label="Revenue",
+        description="Order amounts minus returned amounts, each on its own date",
+        unit="money",
+        family="revenue",
+        inputs=("order_amount", "returned_amount", "orders"),
+        formula=lambda d, c: f.revenue(d["order_amount"], d["returned_amount"]),
     ),
     MetricSpec(
-        "repeat_purchase_rate",
-        "Buyers in the period with ≥ 2 orders placed before the period end / buyers × 100",
-        "%",
-        "orders",
-        ("repeat_buyers", "buyers"),
-        lambda d, c: f.repeat_purchase_rate(d["repeat_buyers"], d["buyers"]),
-        ("orders",),
-    ),
-    MetricSpec(
-        "purchase_frequency",
-        "Orders per buyer in the period (APF); per month and per year in the components",
-        "ratio",
-        "orders",
-        ("orders", "buyers"),
-        lambda d, c: f.purchase_frequency(d["orders"], d["buyers"]),
-        ("orders",),
-    ),
-    MetricSpec(
-        "average_order_value",
-        "Order amounts / orders in the period (APV)",
-        "money",
-        "orders",
-        ("order_amount", "orders"),
-        lambda d, c: f.average_order_value(d["order_amount"], d["orders"]),
-        ("orders",),
-    ),
-    MetricSpec(
-        "revenue",
-        "Order amounts minus returned amounts, each on its own date",
-        "money",
-        "revenue",
-        ("order_amount", "returned_amount", "orders"),
-        lambda d, c: f.revenue(d["order_amount"], d["returned_amount"]),
-        ("orders",),
-    ),
-    MetricSpec(
-        "average_customer_lifespan",
-        "1 / mean monthly churn rate over the trailing 6 months, in months (ChartMogul)",
-        "months",
-        "lifespan",
-        ("mean_monthly_churn_rate", "months"),
-        lambda d, c: f.average_customer_lifespan(d["mean_monthly_churn_rate"]),
-        (CUSTOMER_SOURCE,),
+        name="average_customer_lifespan",
+        label="Customer lifespan",
+        description="1 / mean monthly churn rate over the trailing 6 months, in months "
+        "(ChartMogul)",
+        unit="months",
+        family="lifespan",
+        inputs=("mean_monthly_churn_rate", "months"),
+        formula=lambda d, c: f.average_customer_lifespan(d["mean_monthly_churn_rate"]),
         source="ChartMogul LTV convention",
     ),
     MetricSpec(
-        "clv",
-        "Simple CLV: APV × orders per customer per month × lifespan × margin "
-        "(subscriptions: ARPC × lifespan × margin)",
-        "money",
-        "clv",
-        ("order_amount", "orders", "buyers", "mean_monthly_churn_rate"),
-        _clv,
-        (CUSTOMER_SOURCE,),
+        name="clv",
+        label="Customer lifetime value",
+        description="Simple CLV: APV × orders per customer per month × lifespan × margin "
+        "(subscriptions: ARPC × lifespan × margin); with a CLV model, the mean predicted CLV",
+        unit="money",
+        family="clv",
+        inputs=(
+            "order_amount",
+            "orders",
+            "buyers",
+            "mrr",
+            "paying_customers",
+            "mean_monthly_churn_rate",
+            "model_clv",
+            "model_customers",
+        ),
+        formula=_clv,
+        calc_inputs=(
+            CalcInput(name="apv", help="Average purchase value."),
+            CalcInput(name="apf", help="Purchases per year."),
+            CalcInput(name="acl", help="Customer lifespan in years."),
+            CalcInput(name="margin", help="Gross margin (0–1].", required=False),
+            CalcInput(name="discount_rate", help="Annual discount rate.", required=False),
+        ),
+        calc=_calc_clv,
     ),
     MetricSpec(
-        "nps",
-        "Net Promoter Score: % promoters (9–10) − % detractors (0–6) over the "
+        name="nps",
+        label="Net Promoter Score",
+        description="Net Promoter Score: % promoters (9–10) − % detractors (0–6) over the "
         "answers in the period",
-        "score",
-        "nps",
-        ("promoters", "passives", "detractors", "responses"),
-        lambda d, c: f.nps(d["promoters"], d["passives"], d["detractors"]),
-        ("survey_responses",),
+        unit="score",
+        family="nps",
+        inputs=("promoters", "passives", "detractors", "responses"),
+        formula=lambda d, c: f.nps(d["promoters"], d["passives"], d["detractors"]),
+        health_band=HealthBand(excellent=50, good=0, poor=0),
+        calc_inputs=(
+            CalcInput(name="promoters", help="Answers of 9–10."),
+            CalcInput(name="passives", help="Answers of 7–8."),
+            CalcInput(name="detractors", help="Answers of 0–6."),
+        ),
+        calc=lambda g: float(f.nps(g["promoters"], g["passives"], g["detractors"])),
     ),
     MetricSpec(
-        "csat",
-        "Satisfied answers (top two points of the scale) / answers × 100",
-        "%",
-        "csat",
-        ("satisfied", "responses"),
-        lambda d, c: f.csat(d["satisfied"], d["responses"]),
-        ("survey_responses",),
+        name="csat",
+        label="Customer satisfaction (CSAT)",
+        description="Satisfied answers (top two points of the scale) / answers × 100",
+        unit="%",
+        family="csat",
+        inputs=("satisfied", "responses"),
+        formula=lambda d, c: f.csat(d["satisfied"], d["responses"]),
+        health_band=HealthBand(good=80, poor=60),
+        calc_inputs=(
+            CalcInput(name="satisfied", help="Satisfied answers.", at_most="responses"),
+            CalcInput(name="responses", help="All answers."),
+        ),
+        calc=lambda g: float(f.csat(g["satisfied"], g["responses"])),
     ),
     MetricSpec(
-        "survey_rate",
-        "Share of a custom survey's answers at or above a threshold",
-        "%",
-        "survey_rate",
-        ("at_or_above", "responses", "survey", "threshold"),
-        lambda d, c: f.rate(d["at_or_above"], d["responses"]),
-        ("survey_responses",),
+        name="survey_rate",
+        label="Survey rate",
+        description="Share of a custom survey's answers at or above a threshold",
+        unit="%",
+        family="survey_rate",
+        inputs=("at_or_above", "responses", "survey", "threshold"),
+        formula=lambda d, c: f.rate(d["at_or_above"], d["responses"]),
     ),
     MetricSpec(
-        "mrr",
-        "Monthly recurring revenue of the terms running at the period end",
-        "money",
-        "mrr",
-        ("mrr", "paying_customers"),
-        _col("mrr"),
-        ("subscriptions",),
+        name="mrr",
+        label="MRR",
+        description="Monthly recurring revenue of the terms running at the period end",
+        unit="money",
+        family="mrr",
+        inputs=("mrr", "paying_customers"),
+        formula=_col("mrr"),
+        calc_inputs=(
+            CalcInput(name="customers", help="Paying customers."),
+            CalcInput(name="arpc", help="Average revenue per customer."),
+        ),
+        calc=lambda g: float(f.mrr(g["customers"], g["arpc"])),
     ),
     MetricSpec(
-        "arpc",
-        "Average revenue per paying customer = MRR / paying customers",
-        "money",
-        "mrr",
-        ("mrr", "paying_customers"),
-        lambda d, c: f.arpc(d["mrr"], d["paying_customers"]),
-        ("subscriptions",),
+        name="arpc",
+        label="ARPC",
+        description="Average revenue per paying customer = MRR / paying customers",
+        unit="money",
+        family="mrr",
+        inputs=("mrr", "paying_customers"),
+        formula=lambda d, c: f.arpc(d["mrr"], d["paying_customers"]),
     ),
     MetricSpec(
-        "new_mrr",
-        "MRR of customers paying for the first time",
-        "money",
-        "mrr",
-        ("new_mrr", "new_subscribers"),
-        _col("new_mrr"),
-        ("subscriptions",),
+        name="new_mrr",
+        label="New MRR",
+        description="MRR of customers paying for the first time",
+        unit="money",
+        family="mrr",
+        inputs=("new_mrr", "new_subscribers"),
+        formula=_col("new_mrr"),
     ),
     MetricSpec(
-        "expansion_mrr",
-        "MRR increase of customers paying at both ends",
-        "money",
-        "mrr",
-        ("expansion_mrr",),
-        _col("expansion_mrr"),
-        ("subscriptions",),
+        name="expansion_mrr",
+        label="Expansion MRR",
+        description="MRR increase of customers paying at both ends",
+        unit="money",
+        family="mrr",
+        inputs=("expansion_mrr",),
+        formula=_col("expansion_mrr"),
     ),
     MetricSpec(
-        "contraction_mrr",
-        "MRR decrease of customers still paying at the end",
-        "money",
-        "mrr",
-        ("contraction_mrr",),
-        _col("contraction_mrr"),
-        ("subscriptions",),
+        name="contraction_mrr",
+        label="Contraction MRR",
+        description="MRR decrease of customers still paying at the end",
+        unit="money",
+        family="mrr",
+        inputs=("contraction_mrr",),
+        formula=_col("contraction_mrr"),
         higher_is_better=False,
     ),
     MetricSpec(
-        "churned_mrr",
-        "MRR at the start of customers paying nothing at the end",
-        "money",
-        "mrr",
-        ("churned_mrr", "churned_subscribers"),
-        _col("churned_mrr"),
-        ("subscriptions",),
+        name="churned_mrr",
+        label="Churned MRR",
+        description="MRR at the start of customers paying nothing at the end",
+        unit="money",
+        family="mrr",
+        inputs=("churned_mrr", "churned_subscribers"),
+        formula=_col("churned_mrr"),
         higher_is_better=False,
     ),
     MetricSpec(
-        "reactivation_mrr",
-        "MRR of returning customers who had paid before",
-        "money",
-        "mrr",
-        ("reactivation_mrr",),
-        _col("reactivation_mrr"),
-        ("subscriptions",),
+        name="reactivation_mrr",
+        label="Reactivation MRR",
+        description="MRR of returning customers who had paid before",
+        unit="money",
+        family="mrr",
+        inputs=("reactivation_mrr",),
+        formula=_col("reactivation_mrr"),
     ),
     MetricSpec(
-        "nrr",
-        "Net revenue retention: (MRR₀ + expansion − contraction − churn) / MRR₀",
-        "%",
-        "mrr",
-        ("start_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr"),
-        lambda d, c: f.nrr(
+        name="nrr",
+        label="Net revenue retention",
+        description="Net revenue retention: (MRR₀ + expansion − contraction − churn) / MRR₀",
+        unit="%",
+        family="mrr",
+        inputs=("start_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr"),
+        formula=lambda d, c: f.nrr(
             d["start_mrr"], d["expansion_mrr"], d["contraction_mrr"], d["churned_mrr"]
         ),
-        ("subscriptions",),
+        health_band=HealthBand(good=100, poor=90),
     ),
     MetricSpec(
-        "grr",
-        "Gross revenue retention: (MRR₀ − contraction − churn) / MRR₀",
-        "%",
-        "mrr",
-        ("start_mrr", "contraction_mrr", "churned_mrr"),
-        lambda d, c: f.grr(d["start_mrr"], d["contraction_mrr"], d["churned_mrr"]),
-        ("subscriptions",),
+        name="grr",
+        label="Gross revenue retention",
+        description="Gross revenue retention: (MRR₀ − contraction − churn) / MRR₀",
+        unit="%",
+        family="mrr",
+        inputs=("start_mrr", "contraction_mrr", "churned_mrr"),
+        formula=lambda d, c: f.grr(d["start_mrr"], d["contraction_mrr"], d["churned_mrr"]),
+        health_band=HealthBand(good=90, poor=80),
     ),
     MetricSpec(
-        "cac",
-        "Acquisition costs in the period / new customers in the period",
-        "money",
-        "cac",
-        ("costs", "acquired", "costs_by_category"),
-        _cac,
-        ("acquisition_costs", CUSTOMER_SOURCE),
+        name="cac",
+        label="Customer acquisition cost",
+        description="Acquisition costs in the period / new customers in the period",
+        unit="money",
+        family="cac",
+        inputs=("costs", "acquired", "costs_by_category"),
+        formula=_cac,
+        higher_is_better=False,
+        calc_inputs=(
+            CalcInput(name="cost", help="An acquisition cost (repeatable).", repeatable=True),
+            CalcInput(name="new", help="New customers (N)."),
+        ),
+        calc=lambda g: float(f.cac(list(g["cost"]), g["new"])),
+    ),
+    MetricSpec(
+        name="ltv_cac",
+        label="LTV : CAC",
+        description="CLV / CAC",
+        unit="ratio",
+        family="cac",
+        inputs=("costs", "acquired"),
+        formula=lambda d, c: f.ltv_cac(d["clv"], d["cac"]),
+        derived=(Derived(name="clv", formula=_clv), Derived(name="cac", formula=_cac)),
+        health_band=HealthBand(good=3, poor=1),
+    ),
+    MetricSpec(
+        name="cac_payback_months",
+        label="CAC payback",
+        description="CAC / (ARPC × gross margin), in months",
+        unit="months",
+        family="cac",
+        inputs=("costs", "acquired"),
+        formula=lambda d, c: f.cac_payback_months(d["cac"], d["arpc"], d["margin"]),
+        higher_is_better=False,
+        derived=(
+            Derived(name="cac", formula=_cac),
+            Derived(name="arpc", formula=_arpc_monthly),
+            Derived(name="margin", formula=lambda d, c: c.margin),
+        ),
+    ),
+    MetricSpec(
+        name="renewal_rate",
+        label="Renewal rate",
+        description="Terms due in the period that were renewed (next term within the grace "
+        "period) / terms due × 100",
+        unit="%",
+        family="renewal",
+        inputs=("renewed", "due"),
+        formula=lambda d, c: f.renewal_rate(d["renewed"], d["due"]),
+        health_band=HealthBand(good=85, poor=70),
+        calc_inputs=(
+            CalcInput(name="renewed", help="Terms renewed.", at_most="due"),
+            CalcInput(name="due", help="Terms due."),
+        ),
+        calc=lambda g: float(f.renewal_rate(g["renewed"], g["due"])),
+    ),
+    MetricSpec(
+        name="time_to_second_purchase",
+        label="Time to second purchase",
+        description="Median days from first to second order, over customers whose second "
+        "order is in the period",
+        unit="days",
+        family="second_purchase",
+        inputs=("customers", *DURATION_INPUTS),
+        formula=_col("median_days"),
         higher_is_better=False,
     ),
     MetricSpec(
-        "ltv_cac",
-        "CLV / CAC",
-        "ratio",
-        "cac",
-        ("costs", "acquired"),
-        _ltv_cac,
-        ("acquisition_costs", CUSTOMER_SOURCE),
-        derived=(("clv", _clv), ("cac", _cac)),
-    ),
-    MetricSpec(
-        "cac_payback_months",
-        "CAC / (ARPC × gross margin), in months",
-        "months",
-        "cac",
-        ("costs", "acquired"),
-        _payback,
-        ("acquisition_costs", CUSTOMER_SOURCE),
-        higher_is_better=False,
-        derived=(("cac", _cac), ("arpc", _arpc_monthly), ("margin", lambda d, c: c["margin"])),
-    ),
-    MetricSpec(
-        "renewal_rate",
-        "Terms due in the period that were renewed (next term within "
-        "the grace period) / terms due × 100",
-        "%",
-        "renewal",
-        ("renewed", "due"),
-        lambda d, c: f.renewal_rate(d["renewed"], d["due"]),
-        ("subscriptions",),
-    ),
-    MetricSpec(
-        "time_to_second_purchase",
-        "Median days from first to second order, over "
-        "customers whose second order is in the period",
-        "days",
-        "second_purchase",
-        ("customers", "median_days", "mean_days"),
-        _col("median_days"),
-        ("orders",),
+        name="time_between_purchases",
+        label="Time between purchases",
+        description="Median days between consecutive orders, over pairs whose later order is "
+        "in the period",
+        unit="days",
+        family="gaps",
+        inputs=("pairs", *DURATION_INPUTS),
+        formula=_col("median_days"),
         higher_is_better=False,
     ),
     MetricSpec(
-        "time_between_purchases",
-        "Median days between consecutive orders, over pairs whose later order is in the period",
-        "days",
-        "gaps",
-        ("pairs", "median_days", "mean_days"),
-        _col("median_days"),
-        ("orders",),
+        name="return_rate",
+        label="Return rate",
+        description="Returned quantity / sold quantity × 100 (by amount when quantities are "
+        "missing)",
+        unit="%",
+        family="return_rate",
+        inputs=("returned", "sold", "basis"),
+        formula=lambda d, c: f.return_rate(d["returned"], d["sold"]),
+        higher_is_better=False,
+        health_band=HealthBand(good=5, poor=15),
+    ),
+    MetricSpec(
+        name="order_processing_time",
+        label="Order processing time",
+        description="Median days from ordered_at to delivered_at over orders delivered in the "
+        "period",
+        unit="days",
+        family="processing",
+        inputs=("delivered", *DURATION_INPUTS),
+        formula=_col("median_days"),
         higher_is_better=False,
     ),
     MetricSpec(
-        "return_rate",
-        "Returned quantity / sold quantity × 100 (by amount when quantities are missing)",
-        "%",
-        "return_rate",
-        ("returned", "sold", "basis"),
-        lambda d, c: f.return_rate(d["returned"], d["sold"]),
-        ("orders", "returns"),
+        name="ticket_resolution_time",
+        label="Ticket resolution time",
+        description="Median hours from opened_at to resolved_at over tickets resolved in the "
+        "period",
+        unit="hours",
+        family="resolution",
+        inputs=("resolved", "median_hours", "mean_hours"),
+        formula=_col("median_hours"),
         higher_is_better=False,
     ),
     MetricSpec(
-        "order_processing_time",
-        "Median days from ordered_at to delivered_at over orders delivered in the period",
-        "days",
-        "processing",
-        ("delivered", "median_days", "mean_days"),
-        _col("median_days"),
-        ("orders",),
-        higher_is_better=False,
-    ),
-    MetricSpec(
-        "ticket_resolution_time",
-        "Median hours from opened_at to resolved_at over tickets resolved in the period",
-        "hours",
-        "resolution",
-        ("resolved", "median_hours", "mean_hours"),
-        _col("median_hours"),
-        ("tickets",),
-        higher_is_better=False,
-    ),
-    MetricSpec(
-        "open_tickets_over_48h",
-        "Tickets open at the period end that were opened more than 48 hours before it",
-        "count",
-        "open_tickets",
-        ("open_over_48h", "open_tickets"),
-        _col("open_over_48h"),
-        ("tickets",),
+        name="open_tickets_over_48h",
+        label="Tickets open over 48 hours",
+        description="Tickets open at the period end that were opened more than 48 hours before it",
+        unit="count",
+        family="open_tickets",
+        inputs=("open_over_48h", "open_tickets"),
+        formula=_col("open_over_48h"),
         higher_is_better=False,
     ),
 ]
 
 REGISTRY: dict[str, MetricSpec] = {spec.name: spec for spec in _SPECS}
 METRIC_NAMES: tuple[str, ...] = tuple(REGISTRY)
+#: The metrics ``retentionkit calc`` offers (those with calc inputs).
+CALC_METRIC_NAMES: tuple[str, ...] = tuple(s.name for s in _SPECS if s.calc is not None)
 
 
 def get_metric(name: str) -> MetricSpec:
@@ -431,13 +601,39 @@ def get_metric(name: str) -> MetricSpec:
         ) from None
 
 
-def health(spec: MetricSpec, value: float | None, bands: dict[str, Any]) -> str | None:
+def default_health_bands() -> dict[str, HealthBand]:
+    """The default health band of every metric that has one (config.py's defaults)."""
+    return {s.name: s.health_band for s in _SPECS if s.health_band is not None}
+
+
+def applicable_metrics(tables: Iterable[str], definition: str) -> tuple[str, ...]:
+    """The metrics the loaded ``tables`` allow when customers are counted by ``definition``
+    (pass :func:`default_definition`'s, or the user's choice), in registry order."""
+    present = set(tables)
+    return tuple(s.name for s in _SPECS if set(s.source_tables(definition)) <= present)
+
+
+def resolve_definition(configured: str, tables: Iterable[str]) -> str:
+    """The customer definition to use: the configured one — except that a workspace with
+    subscriptions but no orders counts customers contractually (activity needs orders)."""
+    present = set(tables)
+    if configured == "activity" and "orders" not in present and "subscriptions" in present:
+        return "contractual"
+    return configured
+
+
+def default_definition(ws: Any) -> str:
+    """:func:`resolve_definition` for a workspace's configured definition and tables."""
+    return resolve_definition(ws.settings.customer_definition, ws.tables())
+
+
+def health(spec: MetricSpec, value: float | None, bands: Mapping[str, HealthBand]) -> str | None:
     """Health label of a value: excellent / good / fair / poor, or None without a band.
 
     Up-is-good: value > excellent → excellent, ≥ good → good, < poor → poor, else fair.
     Down-is-good (churn, returns): value ≤ good → good, > poor → poor, else fair."""
     band = bands.get(spec.name)
-    if band is None or value is None or not np.isfinite(value):
+    if band is None or value is None or not math.isfinite(value):
         return None
     if spec.higher_is_better is False:
         if band.good is not None and value <= band.good:

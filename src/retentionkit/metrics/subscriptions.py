@@ -9,12 +9,12 @@ contraction − churned holds exactly.
 
 from __future__ import annotations
 
-import pandas as pd
-
+from retentionkit.metrics.family import Plan, only
 from retentionkit.metrics.query import MetricQuery
 
 
-def mrr_components(q: MetricQuery) -> pd.DataFrame:
+def mrr_plan(q: MetricQuery) -> Plan:
+    """MRR at both ends of each period and its movements, per period and segment."""
     import ibis
 
     subs = q.ws.table("subscriptions")
@@ -50,10 +50,10 @@ def mrr_components(q: MetricQuery) -> pd.DataFrame:
         new_subscribers=(starts & is_first).cast("int64").sum(),
         churned_subscribers=((moves.m0 > 0) & (moves.m1 == 0)).cast("int64").sum(),
     )
-    return q.run(agg)
+    return only(agg)
 
 
-def renewal_components(q: MetricQuery) -> pd.DataFrame:
+def renewal_plan(q: MetricQuery) -> Plan:
     """Terms due in the period (ended_at in [t0, t1)) and those renewed: the next term of the
     same subscription starts within the grace period after the end."""
     import ibis
@@ -78,4 +78,4 @@ def renewal_components(q: MetricQuery) -> pd.DataFrame:
     agg = per_term.group_by(["period_start", "segment"]).agg(
         due=per_term.count(), renewed=per_term.renewed.cast("int64").sum()
     )
-    return q.run(agg)
+    return only(agg)

@@ -3,15 +3,14 @@ tickets still open at the period end that were opened more than 48 hours before 
 
 from __future__ import annotations
 
-import pandas as pd
-
+from retentionkit.metrics.family import Plan, only
 from retentionkit.metrics.query import MetricQuery
 
-SECONDS_PER_HOUR = 3600.0
 MICROSECONDS_PER_HOUR = 3_600_000_000
 
 
-def resolution_components(q: MetricQuery) -> pd.DataFrame:
+def resolution_plan(q: MetricQuery) -> Plan:
+    """Hours from opened_at to resolved_at over tickets resolved in the period."""
     t = q.ws.table("tickets")
     r = t.filter(t.resolved_at.notnull() & q.in_range(t.resolved_at))
     # exact on every backend (epoch_seconds truncates to whole seconds on Spark)
@@ -20,10 +19,11 @@ def resolution_components(q: MetricQuery) -> pd.DataFrame:
     agg = r.group_by(["period_start", "segment"]).agg(
         resolved=r.count(), median_hours=r.hours.median(), mean_hours=r.hours.mean()
     )
-    return q.run(agg)
+    return only(agg)
 
 
-def open_ticket_components(q: MetricQuery) -> pd.DataFrame:
+def open_tickets_plan(q: MetricQuery) -> Plan:
+    """Tickets open at each period end, and those opened more than 48 hours before it."""
     import ibis
 
     t = q.ws.table("tickets")
@@ -37,4 +37,4 @@ def open_ticket_components(q: MetricQuery) -> pd.DataFrame:
     agg = j.group_by(["period_start", "segment"]).agg(
         open_tickets=j.count(), open_over_48h=j.stale.sum()
     )
-    return q.run(agg)
+    return only(agg)
