@@ -20,7 +20,7 @@ import pandas as pd
 from retentionkit.config import parse_duration_days
 from retentionkit.errors import ConfigError, MissingTableError
 from retentionkit.metrics.families import FAMILIES
-from retentionkit.metrics.family import KEYS, Family, keyed
+from retentionkit.metrics.family import KEYS, MONEY_SUFFIXES, Family, keyed
 from retentionkit.metrics.periods import (
     PERIODS_PER_YEAR,
     PeriodGrid,
@@ -338,7 +338,7 @@ def _clean_components(rec: dict[str, Any], keep_float: set[str]) -> dict[str, An
                 if fv.is_integer()
                 and key not in keep_float
                 and abs(fv) < 2**53
-                and not key.endswith(("amount", "mrr", "costs"))
+                and not key.endswith(MONEY_SUFFIXES)
                 else fv
             )
         elif pd.isna(value) if not isinstance(value, (list, dict, str)) else False:

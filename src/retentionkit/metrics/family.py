@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Placeholder table: orders for the activity definition, subscriptions for contractual.
 CUSTOMER_SOURCE = "@customers"
 
+#: Components whose name ends so are money: reported as floats even when whole.
+MONEY_SUFFIXES = ("amount", "mrr", "costs")
+
 #: The frames a finishing step reads: query results and reused families, by name.
 Frames = Mapping[str, pd.DataFrame]
 

@@ -57,17 +57,23 @@ def _values_cte(name: str, frame: pd.DataFrame, schema: Any) -> sge.CTE:
     return exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name, quoted=True)))
 
 
-def to_runnable_sql(expr: ir.Table, dialect: str) -> str:
-    """``expr`` as SQL in ``dialect`` with every in-memory table written inline."""
+#: sqlglot's name of a backend's dialect where it differs from the Ibis backend's name.
+SQLGLOT_DIALECT = {"pyspark": "spark"}
+
+
+def to_runnable_sql(expr: ir.Table, backend: str) -> str:
+    """``expr`` as SQL for the Ibis ``backend`` (its name, e.g. duckdb or pyspark) with every
+    in-memory table written inline."""
     import ibis
     import ibis.expr.operations as ops
     import sqlglot
     from sqlglot import exp
 
-    sql = str(ibis.to_sql(expr, dialect=dialect))
+    sql = str(ibis.to_sql(expr, dialect=backend))
     memtables = {op.name: op for op in expr.op().find(ops.InMemoryTable)}
     if not memtables:
         return sql
+    dialect = SQLGLOT_DIALECT.get(backend, backend)
     tree = sqlglot.parse_one(sql, read=dialect)
     ctes = [
         _values_cte(name, op.data.to_frame(), op.schema) for name, op in sorted(memtables.items())
