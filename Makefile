@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 DEMO_DB ?= $(DEMO_DIR)/retentionkit.duckdb
 
-.PHONY: install test test-fast demo bench lint browser clean
+.PHONY: install test test-fast demo bench lint typecheck browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,6 +31,10 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+
+# mypy over the files listed in pyproject.toml's [tool.mypy] (not part of `make test` yet).
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)

@@ -58,7 +58,7 @@ def csat_plan(q: MetricQuery) -> Plan:
         else ibis.literal(default_max)
     )
     agg = s.group_by(["period_start", "segment"]).agg(
-        satisfied=(s.score >= top - 1).cast("int64").sum(), responses=s.count()
+        satisfied=(s.score + 1 >= top).cast("int64").sum(), responses=s.count()
     )
     return only(agg)
 

@@ -26,7 +26,7 @@ MICROSECONDS_PER_DAY = 86_400_000_000
 RETURN_COLUMNS = ["returns", "returned_amount", "returned_quantity", "returns_with_quantity"]
 
 
-def _days_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:
+def _days_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.NumericValue:
     """Exact days between two timestamps: an integer count of microseconds, divided once
     (``epoch_seconds`` truncates to whole seconds on Spark, so it is not used)."""
     return later.delta(earlier, unit="microsecond") / MICROSECONDS_PER_DAY

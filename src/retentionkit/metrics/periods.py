@@ -14,11 +14,17 @@ import pandas as pd
 
 from retentionkit.errors import ConfigError
 
-PeriodName = Literal["day", "week", "month", "quarter", "year"]
 PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 
+TruncateUnit = Literal["D", "W", "M", "Q", "Y"]
 #: Ibis ``truncate`` unit per period.
-TRUNCATE_UNIT = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+TRUNCATE_UNIT: dict[str, TruncateUnit] = {
+    "day": "D",
+    "week": "W",
+    "month": "M",
+    "quarter": "Q",
+    "year": "Y",
+}
 _OFFSET = {
     "day": pd.DateOffset(days=1),
     "week": pd.DateOffset(weeks=1),

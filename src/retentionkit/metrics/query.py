@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
-from retentionkit.metrics.periods import TRUNCATE_UNIT, PeriodGrid
+from retentionkit.metrics.periods import TRUNCATE_UNIT, PeriodGrid, TruncateUnit
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -38,7 +38,7 @@ class MetricQuery:
         return self.grid.period
 
     @property
-    def unit(self) -> str:
+    def unit(self) -> TruncateUnit:
         return TRUNCATE_UNIT[self.grid.period]
 
     @property
@@ -83,9 +83,10 @@ class MetricQuery:
         hi = ibis.literal(self.grid.last.to_pydatetime(), type="timestamp")
         return (column >= lo) & (column < hi)
 
-    def period_of(self, column: ir.TimestampValue) -> ir.TimestampValue:
-        """The start of the period holding ``column``."""
-        return column.truncate(self.unit).cast("timestamp")  # type: ignore[arg-type]
+    def period_of(self, column: ir.TimestampValue | ir.DateValue) -> ir.TimestampValue:
+        """The start of the period holding ``column`` (a timestamp or a date), as a
+        timestamp."""
+        return cast("ir.TimestampValue", column.truncate(self.unit).cast("timestamp"))
 
     def with_segment(self, table: ir.Table, customer_col: str = "customer_id") -> ir.Table:
         """Add a ``segment`` column: the customer's segment, 'unknown' when it has none, or

@@ -9,8 +9,20 @@ contraction − churned holds exactly.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from retentionkit.metrics.family import Plan, only
 from retentionkit.metrics.query import MetricQuery
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
+
+
+def _where(condition: ir.BooleanValue, value: object, other: object) -> ir.NumericColumn:
+    """``value`` where ``condition`` holds, else ``other`` (a numeric column to sum)."""
+    import ibis
+
+    return cast("ir.NumericColumn", ibis.ifelse(condition, value, other))
 
 
 def mrr_plan(q: MetricQuery) -> Plan:
@@ -42,11 +54,11 @@ def mrr_plan(q: MetricQuery) -> Plan:
         mrr=moves.m1.sum(),
         paying_start=(moves.m0 > 0).cast("int64").sum(),
         paying_customers=(moves.m1 > 0).cast("int64").sum(),
-        new_mrr=ibis.ifelse(starts & is_first, moves.m1, zero).sum(),
-        reactivation_mrr=ibis.ifelse(starts & ~is_first, moves.m1, zero).sum(),
-        expansion_mrr=ibis.ifelse((moves.m0 > 0) & (moves.m1 > moves.m0), up, zero).sum(),
-        contraction_mrr=ibis.ifelse((moves.m1 > 0) & (moves.m1 < moves.m0), -up, zero).sum(),
-        churned_mrr=ibis.ifelse((moves.m0 > 0) & (moves.m1 == 0), moves.m0, zero).sum(),
+        new_mrr=_where(starts & is_first, moves.m1, zero).sum(),
+        reactivation_mrr=_where(starts & ~is_first, moves.m1, zero).sum(),
+        expansion_mrr=_where((moves.m0 > 0) & (moves.m1 > moves.m0), up, zero).sum(),
+        contraction_mrr=_where((moves.m1 > 0) & (moves.m1 < moves.m0), -up, zero).sum(),
+        churned_mrr=_where((moves.m0 > 0) & (moves.m1 == 0), moves.m0, zero).sum(),
         new_subscribers=(starts & is_first).cast("int64").sum(),
         churned_subscribers=((moves.m0 > 0) & (moves.m1 == 0)).cast("int64").sum(),
     )
