@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -24,6 +24,9 @@ from retentionkit.metrics import formulas as f
 from retentionkit.metrics.families import FAMILIES
 from retentionkit.metrics.family import resolve_tables
 from retentionkit.metrics.periods import MONTHS_PER_PERIOD
+
+if TYPE_CHECKING:  # pragma: no cover
+    from retentionkit.workspace import Workspace
 
 Unit = Literal["%", "count", "money", "days", "hours", "months", "ratio", "score"]
 
@@ -603,7 +606,7 @@ def get_metric(name: str) -> MetricSpec:
 
 def default_health_bands() -> dict[str, HealthBand]:
     """The default health band of every metric that has one (config.py's defaults)."""
-    return {s.name: s.health_band for s in _SPECS if s.health_band is not None}
+    return {s.name: s.health_band.model_copy() for s in _SPECS if s.health_band is not None}
 
 
 def applicable_metrics(tables: Iterable[str], definition: str) -> tuple[str, ...]:
@@ -622,7 +625,7 @@ def resolve_definition(configured: str, tables: Iterable[str]) -> str:
     return configured
 
 
-def default_definition(ws: Any) -> str:
+def default_definition(ws: Workspace) -> str:
     """:func:`resolve_definition` for a workspace's configured definition and tables."""
     return resolve_definition(ws.settings.customer_definition, ws.tables())
 
