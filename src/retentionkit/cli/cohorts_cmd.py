@@ -109,25 +109,25 @@ def _print_segments(frame: Any, scheme: str) -> None:
     from rich.table import Table
 
     from retentionkit.cli._common import console as make_console
+    from retentionkit.service.serialize import fmt_cell, fmt_value
 
     console = make_console()
     table = Table(title=f"segments: {scheme}", header_style="bold")
-    formats = {
-        "segment": str,
-        "customers": "{:,.0f}".format,
-        "share": "{:.1f}%".format,
-        "revenue": "{:,.2f}".format,
-        "revenue_share": "{:.1f}%".format,
-        "orders_per_customer": "{:,.2f}".format,
-        "average_order_value": "{:,.2f}".format,
-        "days_since_last_order": "{:,.0f}".format,
+    units = {  # the units of serialize.fmt_value, as the dashboard's segments page
+        "customers": "count",
+        "share": "%",
+        "revenue": "money",
+        "revenue_share": "%",
+        "orders_per_customer": "ratio",
+        "average_order_value": "money",
+        "days_since_last_order": "count",
     }
     for col in frame.columns:
         table.add_column(col, justify="left" if col == "segment" else "right", no_wrap=True)
     for rec in frame.to_dict("records"):
         table.add_row(
             *(
-                "" if rec[c] is None or rec[c] != rec[c] else formats.get(c, str)(rec[c])
+                fmt_value(rec[c], units[c]) if c in units else fmt_cell(rec[c])
                 for c in frame.columns
             )
         )

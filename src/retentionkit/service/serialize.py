@@ -116,8 +116,13 @@ def flatten_record(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any
         name = f"{prefix}{FLAT_SEPARATOR}{key}" if prefix else str(key)
         if isinstance(val, Mapping):
             out.update(flatten_record(val, name))
-        elif isinstance(val, (list, tuple)) and not any(isinstance(v, Mapping) for v in val):
-            out[name] = LIST_SEPARATOR.join(str(v) for v in val)
+        elif isinstance(val, (list, tuple)):
+            if any(isinstance(v, (Mapping, list, tuple)) for v in val):  # a nested table
+                out[name] = json.dumps(
+                    clean_json(list(val)), default=_json_default, separators=(",", ":")
+                )
+            else:
+                out[name] = LIST_SEPARATOR.join(str(v) for v in val)
         else:
             out[name] = val
     return out
