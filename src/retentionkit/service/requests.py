@@ -83,8 +83,13 @@ def _day(value: Any, flag: str) -> str | None:
 
 
 def _range(start: str | None, end: str | None, first: str, second: str) -> None:
-    if start is not None and end is not None and end <= start:
+    """``end`` must come after ``start``; the message names the flag the user got wrong
+    (the end of a range, the calibration cut-off of a holdout)."""
+    if start is None or end is None or end > start:
+        return
+    if first == "--from":
         raise ConfigError(f"{second} {end} must be after {first} {start}.")
+    raise ConfigError(f"{first} {start} must be before {second} {end}.")
 
 
 def _positive_int(value: Any, flag: str, *, optional: bool = True) -> int | None:
