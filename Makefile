@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 DEMO_DB ?= $(DEMO_DIR)/retentionkit.duckdb
 
-.PHONY: install test test-fast demo bench lint typecheck browser clean
+.PHONY: install test test-fast demo bench lint lint-imports typecheck browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -22,19 +22,24 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "warning: could not install chromium; browser tests will be skipped"
 
-test: $(STAMP) browser
+test: $(STAMP) browser lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-lint: $(STAMP)
+lint: $(STAMP) lint-imports
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
 # mypy over the files listed in pyproject.toml's [tool.mypy] (not part of `make test` yet).
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Import rules of pyproject.toml [tool.importlinter]: core never imports a face, faces never
+# import each other (docs/architecture.md).
+lint-imports: $(STAMP)
+	$(BIN)/lint-imports
 
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)

@@ -5,6 +5,10 @@ canonical tables of SPEC §2, plus the settings. Every feature hangs off it::
     ws = rk.Workspace("shop.duckdb")
     ws.ingest("orders", "orders.csv", mapping={"CustomerID": "customer_id"})
     ws.metrics(metric=["crr"], period="month")
+
+Every method builds one request of :mod:`retentionkit.service.requests` (which validates the
+options once) and runs it with :func:`retentionkit.service.run`, as the CLI and the REST API do;
+an unknown keyword argument is an error naming it and listing the valid ones.
 """
 
 from __future__ import annotations
@@ -15,10 +19,24 @@ from typing import TYPE_CHECKING, Any
 from retentionkit.config import Settings, find_config, load_settings
 from retentionkit.errors import MissingTableError
 from retentionkit.schema.contracts import TABLE_NAMES, contract
+from retentionkit.service import requests as rq
+from retentionkit.service.operations import run
+from retentionkit.service.options import (
+    ChurnBasis,
+    ChurnMethod,
+    ChurnSort,
+    CohortKind,
+    CohortPeriod,
+    Compare,
+    CustomerDefinition,
+    Period,
+    TimeUnit,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from retentionkit.clv.models.base import BaseFitter
     from retentionkit.schema.ingest import IngestReport
 
 __all__ = ["Workspace"]
@@ -109,99 +127,63 @@ class Workspace:
         drop_missing_customer: bool = False,
         encoding: str = "utf-8",
         progress: bool = False,
+        **unknown: Any,
     ) -> IngestReport:
         """Validate ``source`` (a path, or a pandas/Polars/Arrow frame) and upsert it into
         ``table``; all or nothing. Returns inserted / updated / unchanged counts."""
-        from retentionkit.schema.ingest import IngestOptions, ingest_source
-
-        options = IngestOptions(
-            mapping=dict(mapping or {}),
+        rq.reject_unknown(self.ingest, unknown)
+        request = rq.IngestRequest(
+            table,
+            source,
+            mapping=tuple((mapping or {}).items()),
             date_format=date_format,
             timezone=timezone,
-            constants=dict(constants or {}),
+            delimiter=delimiter,
+            header=header,
+            columns=tuple(columns) if columns is not None else None,
+            constants=tuple((constants or {}).items()),
             generate_id=generate_id,
             line_items=line_items,
             drop_missing_customer=drop_missing_customer,
-        )
-        if timezone is not None:
-            from retentionkit.config import check_timezone
-
-            check_timezone(timezone, "--timezone")
-        return ingest_source(
-            self.con,
-            table,
-            source,
-            options,
-            self.settings,
-            delimiter=delimiter,
-            header=header,
-            columns=columns,
             encoding=encoding,
             progress=progress,
         )
+        return run(self, request).report  # type: ignore[no-any-return]
 
-    def load_dir(self, directory: Path | str, *, progress: bool = False) -> list[IngestReport]:
+    def load_dir(
+        self, directory: Path | str, *, progress: bool = False, **unknown: Any
+    ) -> list[IngestReport]:
         """Load every file of ``directory`` named after a canonical table (``orders.parquet``,
         ``customers.csv`` …, as ``retentionkit generate`` writes them). Every file is validated
         before anything is written, and all are written in one transaction."""
-        from retentionkit.errors import InputError
-        from retentionkit.schema.ingest import IngestReport, ingest_many
-        from retentionkit.schema.readers import is_empty_table_file
-
-        folder = Path(directory)
-        if not folder.is_dir():
-            raise InputError(f"{folder}: not a directory.")
-        items, skipped, used = [], [], set()
-        for name in TABLE_NAMES:
-            files = sorted(p for p in folder.glob(f"{name}.*") if p.is_file())
-            if not files:
-                continue
-            used.add(files[0])
-            if is_empty_table_file(files[0]):
-                skipped.append(IngestReport(files[0].name, notes=["no rows, skipped"]))
-            else:
-                items.append((name, files[0]))
-        if not items and not skipped:
-            raise InputError(f"{folder}: no file named after a table ({', '.join(TABLE_NAMES)}).")
-        reports = ingest_many(self.con, items, self.settings, progress=progress) if items else []
-        ignored = sorted(
-            p.name
-            for p in folder.iterdir()
-            if p.is_file() and p not in used and not p.name.startswith(".")
-        )
-        if ignored:
-            skipped.append(
-                IngestReport(
-                    "other files", notes=["not named after a table, ignored: " + ", ".join(ignored)]
-                )
-            )
-        return reports + skipped
+        rq.reject_unknown(self.load_dir, unknown)
+        request = rq.LoadDirRequest(Path(directory), progress=progress)
+        return run(self, request).report  # type: ignore[no-any-return]
 
     # -- metrics ------------------------------------------------------------------------
     def metrics(
         self,
         metric: str | list[str] | None = None,
         *,
-        period: str = "month",
+        period: Period = "month",
         start: Any = None,
         end: Any = None,
         last: int | None = None,
         segment: str | None = None,
-        customer_definition: str | None = None,
+        customer_definition: CustomerDefinition | None = None,
         active_window: str | None = None,
-        churn_basis: str | None = None,
-        compare: str | None = None,
-        **options: Any,
+        churn_basis: ChurnBasis | None = None,
+        compare: Compare | None = None,
+        clv_model: str | None = None,
+        **unknown: Any,
     ) -> pd.DataFrame:
         """KPIs per period and segment: one row per metric, period and segment with
         ``value``, ``components`` and ``health`` (see docs/metrics.md). ``start``/``end``
-        are the CLI's ``--from``/``--to`` (half-open)."""
-        from retentionkit.metrics.engine import compute_metrics
-
-        names = [metric] if isinstance(metric, str) else metric
-        return compute_metrics(
-            self,
-            names,
+        are the CLI's ``--from``/``--to`` (half-open); ``clv_model`` computes the ``clv``
+        metric from a fitted purchase model."""
+        rq.reject_unknown(self.metrics, unknown)
+        request = rq.MetricRequest(
+            metrics=tuple([metric] if isinstance(metric, str) else metric or ()) or None,
             period=period,
             start=start,
             end=end,
@@ -211,8 +193,9 @@ class Workspace:
             active_window=active_window,
             churn_basis=churn_basis,
             compare=compare,
-            options=options,
+            clv_model=clv_model,
         )
+        return run(self, request).frame
 
     def explain(self, metric: str, **kwargs: Any) -> str:
         """The SQL that computes ``metric``'s components, in this backend's dialect."""
@@ -224,19 +207,18 @@ class Workspace:
     def cohorts(
         self,
         *,
-        period: str = "month",
-        kind: str = "customers",
+        period: CohortPeriod = "month",
+        kind: CohortKind = "customers",
         start: Any = None,
         end: Any = None,
         segment: str | None = None,
-        customer_definition: str | None = None,
+        customer_definition: CustomerDefinition | None = None,
+        **unknown: Any,
     ) -> pd.DataFrame:
         """Acquisition-cohort table: one row per cohort (and segment) and offset with
         ``cohort, offset, size, value`` (see docs/cohorts.md)."""
-        from retentionkit.cohorts.table import cohort_table
-
-        return cohort_table(
-            self,
+        rq.reject_unknown(self.cohorts, unknown)
+        request = rq.CohortRequest(
             period=period,
             kind=kind,
             start=start,
@@ -244,29 +226,34 @@ class Workspace:
             segment=segment,
             customer_definition=customer_definition,
         )
+        return run(self, request).frame
 
     def rfm(
         self,
-        time_unit: str = "week",
+        time_unit: TimeUnit = "week",
         observation_end: Any = None,
         calibration_end: Any = None,
+        **unknown: Any,
     ) -> pd.DataFrame:
         """Per-customer RFM summary (frequency, recency, T, monetary_value [, holdout
         columns]) as lifetimes defines it; see :mod:`retentionkit.clv.rfm`."""
-        from retentionkit.clv.rfm import rfm_summary
-
-        return rfm_summary(self, time_unit, observation_end, calibration_end)
+        rq.reject_unknown(self.rfm, unknown)
+        request = rq.RfmRequest(time_unit, observation_end, calibration_end)
+        return run(self, request).frame
 
     def segments(
-        self, scheme: str = "rfm", *, as_of: Any = None, per_customer: bool = False
+        self,
+        scheme: str = "rfm",
+        *,
+        as_of: Any = None,
+        per_customer: bool = False,
+        **unknown: Any,
     ) -> pd.DataFrame:
         """Per-segment summary (customers, share, revenue, KPIs) for ``scheme`` (``rfm``,
         ``rfm_score`` or any attribute); ``per_customer`` gives each customer's segment."""
-        from retentionkit.segments.summary import segment_customers, segment_summary
-
-        if per_customer:
-            return segment_customers(self, scheme, as_of=as_of)
-        return segment_summary(self, scheme, as_of=as_of)
+        rq.reject_unknown(self.segments, unknown)
+        request = rq.SegmentRequest(scheme, as_of=as_of, per_customer=per_customer)
+        return run(self, request).frame
 
     # -- customer lifetime value ---------------------------------------------------------
     def clv(
@@ -275,41 +262,46 @@ class Workspace:
         *,
         model: str = "bgnbd",
         spend_model: str = "gamma-gamma",
-        time_unit: str = "week",
+        time_unit: TimeUnit = "week",
         observation_end: Any = None,
         margin: float = 1.0,
-        discount_rate: float = 0.01,
+        discount_rate: float = rq.DEFAULT_ANNUAL_DISCOUNT_RATE,
         penalizer: float = 0.0,
+        model_file: Path | str | None = None,
+        **unknown: Any,
     ) -> pd.DataFrame:
-        """Per-customer CLV predictions (see :func:`retentionkit.clv.workflow.predict`)."""
-        from retentionkit.clv import workflow
-
-        return workflow.predict(
-            self,
+        """Per-customer CLV predictions (see :func:`retentionkit.clv.workflow.predict`).
+        ``discount_rate`` is annual (default ≈ 0.1268, i.e. 1 % a month); ``model_file`` uses
+        a model saved by ``clv fit --model-out`` instead of fitting."""
+        rq.reject_unknown(self.clv, unknown)
+        request = rq.ClvPredictRequest(
+            horizon=horizon,
             model=model,
             spend_model=spend_model,
-            horizon=horizon,
             time_unit=time_unit,
             observation_end=observation_end,
             margin=margin,
             discount_rate=discount_rate,
             penalizer=penalizer,
+            model_file=Path(model_file) if model_file is not None else None,
         )
+        return run(self, request).frame
 
     def clv_fit(
         self,
         model: str = "bgnbd",
         *,
-        time_unit: str = "week",
+        time_unit: TimeUnit = "week",
         observation_end: Any = None,
         penalizer: float = 0.0,
-    ) -> Any:
+        **unknown: Any,
+    ) -> BaseFitter:
         """Fit a CLV model on the orders; returns the fitted model object."""
-        from retentionkit.clv import workflow
-
-        return workflow.fit(
-            self, model, time_unit=time_unit, observation_end=observation_end, penalizer=penalizer
-        ).model
+        rq.reject_unknown(self.clv_fit, unknown)
+        request = rq.ClvFitRequest(
+            model, time_unit=time_unit, observation_end=observation_end, penalizer=penalizer
+        )
+        return run(self, request).model
 
     def clv_evaluate(
         self,
@@ -317,20 +309,20 @@ class Workspace:
         observation_end: Any,
         *,
         model: str = "auto",
-        time_unit: str = "week",
+        time_unit: TimeUnit = "week",
         penalizer: float = 0.0,
+        **unknown: Any,
     ) -> dict[str, Any]:
         """Holdout evaluation (and automatic model choice with ``model="auto"``)."""
-        from retentionkit.clv import workflow
-
-        return workflow.evaluate(
-            self,
+        rq.reject_unknown(self.clv_evaluate, unknown)
+        request = rq.ClvEvaluateRequest(
             calibration_end=calibration_end,
             observation_end=observation_end,
             model=model,
             time_unit=time_unit,
             penalizer=penalizer,
         )
+        return run(self, request).report  # type: ignore[no-any-return]
 
     # -- churn risk ----------------------------------------------------------------------
     def churn(
@@ -339,22 +331,33 @@ class Workspace:
         as_of: Any = None,
         horizon: str | int = "90d",
         top: int | None = None,
-        method: str = "auto",
-        sort: str = "value_at_risk",
+        method: ChurnMethod = "auto",
+        sort: ChurnSort = "value_at_risk",
         min_risk: float | str = "average",
+        **unknown: Any,
     ) -> pd.DataFrame:
         """Customers at risk: customer_id, risk, value_at_risk, reasons, segment (see
         :func:`retentionkit.churn.pipeline.at_risk`)."""
-        from retentionkit.churn.pipeline import at_risk
-
-        return at_risk(
-            self, as_of=as_of, horizon=horizon, top=top, method=method, sort=sort, min_risk=min_risk
+        rq.reject_unknown(self.churn, unknown)
+        request = rq.ChurnAtRiskRequest(
+            as_of=as_of,
+            horizon=horizon,
+            top=top,
+            method=method,
+            sort=sort,
+            min_risk=str(min_risk),
         )
+        return run(self, request).frame
 
     def churn_backtest(
-        self, *, horizon: str | int = "90d", folds: int = 2, train_cutoffs: int = 4
+        self,
+        *,
+        horizon: str | int = "90d",
+        folds: int = 2,
+        train_cutoffs: int = 4,
+        **unknown: Any,
     ) -> dict[str, Any]:
         """Time-based backtest report of the churn model."""
-        from retentionkit.churn.pipeline import backtest
-
-        return backtest(self, horizon=horizon, folds=folds, train_cutoffs=train_cutoffs)
+        rq.reject_unknown(self.churn_backtest, unknown)
+        request = rq.ChurnBacktestRequest(horizon=horizon, folds=folds, train_cutoffs=train_cutoffs)
+        return run(self, request).report  # type: ignore[no-any-return]

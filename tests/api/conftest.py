@@ -29,8 +29,8 @@ def make_client(db: Path) -> Iterator:
     """``make_client(**settings)`` → a TestClient over an app for the copied workspace."""
     from fastapi.testclient import TestClient
 
-    from retentionkit.api.main import create_app
-    from retentionkit.api.settings import WebSettings
+    from retentionkit.server import create_app
+    from retentionkit.web.settings import WebSettings
 
     clients = []
 
@@ -55,7 +55,7 @@ def client(make_client):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def keys(db: Path) -> dict[str, str]:
     """An admin and a read key for the copied workspace."""
-    from retentionkit.api.keys import KeyStore, keys_path_for
+    from retentionkit.web.keys import KeyStore, keys_path_for
 
     store = KeyStore(keys_path_for(db))
     return {"admin": store.create("admin", "test admin")[0], "read": store.create("read")[0]}

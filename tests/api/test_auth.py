@@ -44,7 +44,7 @@ def test_write_routes_refuse_without_an_admin_key(
     who: str,
     status: int,  # type: ignore[no-untyped-def]
 ) -> None:
-    from retentionkit.api.keys import KeyStore, keys_path_for
+    from retentionkit.web.keys import KeyStore, keys_path_for
 
     headers = {
         "none": {},
@@ -114,7 +114,7 @@ def test_html_clients_get_an_error_page(make_client) -> None:  # type: ignore[no
 
 
 def test_key_file_holds_only_salted_hashes(db: Path, keys) -> None:  # type: ignore[no-untyped-def]
-    from retentionkit.api.keys import keys_path_for
+    from retentionkit.web.keys import keys_path_for
 
     path = keys_path_for(db)
     text = path.read_text()
@@ -127,9 +127,9 @@ def test_key_file_holds_only_salted_hashes(db: Path, keys) -> None:  # type: ign
 
 
 def test_keys_cli_create_list_revoke(db: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from retentionkit.api.keys import KeyStore, keys_path_for
     from retentionkit.cli.app import main
     from retentionkit.errors import AuthError
+    from retentionkit.web.keys import KeyStore, keys_path_for
 
     assert main(["--db", str(db), "keys", "create", "--role", "read", "--name", "bi"]) == 0
     out = capsys.readouterr()

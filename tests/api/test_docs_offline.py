@@ -6,7 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from retentionkit.api.main import create_app
+from retentionkit.server import create_app
 
 
 def test_docs_page_loads_its_assets_from_this_server() -> None:

@@ -136,8 +136,8 @@ def test_bad_parameters_are_422_with_the_reason(client, params, reason) -> None:
 def test_library_errors_map_to_their_http_status(make_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
-    from retentionkit.api.main import create_app
-    from retentionkit.api.settings import WebSettings
+    from retentionkit.server import create_app
+    from retentionkit.web.settings import WebSettings
 
     empty = tmp_path / "empty.duckdb"
     with TestClient(create_app(WebSettings(db=empty, warm_cache=False))) as c:

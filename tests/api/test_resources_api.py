@@ -35,7 +35,7 @@ def _cli(db: Path, args: list[str], capsys: pytest.CaptureFixture[str]) -> objec
 
 
 def _features() -> set[str]:
-    from retentionkit.dashboard.views import available_features
+    from retentionkit.service.features import available_features
 
     return available_features()
 

@@ -194,7 +194,7 @@ def test_calc_clv_with_margin_and_discount_rate(capsys):
         (["crr", "--start", "10", "--end", "80", "--new", "5"], "more than"),
         (["clv", "--apv", "50", "--apf", "4", "--acl", "5", "--margin", "1.5"], "--margin"),
         (["crr", "--start", "nan", "--end", "1", "--new", "0"], "must be a number"),
-        (["crr", "--start", "1", "--end", "1", "--new", "0", "--format", "csv"], "--format"),
+        (["crr", "--start", "1", "--end", "1", "--new", "0", "--format", "xml"], "--format"),
     ],
 )
 def test_bad_calc_options(capsys, args, fragment):

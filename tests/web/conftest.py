@@ -49,9 +49,9 @@ def live_server(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     customers include a hostile country name."""
     import uvicorn
 
-    from retentionkit.api.keys import KeyStore, keys_path_for
-    from retentionkit.api.main import create_app
-    from retentionkit.api.settings import WebSettings
+    from retentionkit.server import create_app
+    from retentionkit.web.keys import KeyStore, keys_path_for
+    from retentionkit.web.settings import WebSettings
 
     db = tmp_path_factory.mktemp("live") / "shop.duckdb"
     shutil.copy(web_db, db)
@@ -119,9 +119,9 @@ def page_client(db_copy: Path, hostile_csv: bytes) -> Iterator[object]:
     through the API."""
     from fastapi.testclient import TestClient
 
-    from retentionkit.api.keys import KeyStore, keys_path_for
-    from retentionkit.api.main import create_app
-    from retentionkit.api.settings import WebSettings
+    from retentionkit.server import create_app
+    from retentionkit.web.keys import KeyStore, keys_path_for
+    from retentionkit.web.settings import WebSettings
 
     admin = KeyStore(keys_path_for(db_copy)).create("admin")[0]
     with TestClient(create_app(WebSettings(db=db_copy, warm_cache=False))) as client:

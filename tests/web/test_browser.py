@@ -16,7 +16,7 @@ HOSTILE = "<script>alert(1)</script>"
 
 
 def _paths() -> list[str]:
-    from retentionkit.dashboard.views import pages_for
+    from retentionkit.pages import pages_for
 
     return [p.path for p in pages_for()]
 

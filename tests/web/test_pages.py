@@ -13,7 +13,7 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 def _paths() -> list[str]:
-    from retentionkit.dashboard.views import pages_for
+    from retentionkit.pages import pages_for
 
     return [p.path for p in pages_for()]
 
@@ -68,7 +68,7 @@ def test_bad_page_parameters_are_422(page_client) -> None:  # type: ignore[no-un
 
 
 def test_plotly_is_served_from_the_installed_package(page_client) -> None:  # type: ignore[no-untyped-def]
-    from retentionkit.api.main import plotly_js_path
+    from retentionkit.web.assets import plotly_js_path
 
     r = page_client.get("/static/plotly.min.js")
     assert r.status_code == 200
@@ -112,7 +112,7 @@ def test_report_is_self_contained(web_db: Path, tmp_path: Path, capsys) -> None:
     markup = re.sub(r"<script>.*?</script>", "", html, flags=re.S)  # plotly.js names its site
     assert _external(markup) == []
     assert "Plotly" in html and html.count("<style>") == 1
-    from retentionkit.dashboard.views import pages_for
+    from retentionkit.pages import pages_for
 
     for page in pages_for():
         assert f'<section id="{page.slug}">' in html

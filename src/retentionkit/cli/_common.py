@@ -1,9 +1,11 @@
-"""Shared CLI plumbing: global state, opening the workspace, printing results."""
+"""Shared CLI plumbing: global state, opening the workspace, printing results.
+
+Every command accepts ``--format table|csv|json`` (:data:`FORMAT_OPTION`); the text of each
+format comes from :mod:`retentionkit.service.serialize` (JSON records, flattened CSV, number
+formatting), the same functions the REST API and the dashboard use."""
 
 from __future__ import annotations
 
-import json
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from retentionkit.workspace import Workspace
 
-FORMATS = ("table", "csv", "json")
+from retentionkit.service.options import FORMATS, check_choice, one_of
+
+#: Help of every ``--format`` option.
+FORMAT_HELP = f"Output: {one_of(FORMATS)}."
 
 
 @dataclass
@@ -48,72 +53,30 @@ def open_workspace(ctx: typer.Context, *, create: bool = False) -> Workspace:
     return Workspace(st.db, config=st.config_path)
 
 
+def format_option(default: str = "table", extra: tuple[str, ...] = ()) -> Any:
+    """The ``--format`` option of a command (``table``, ``csv`` or ``json``, plus ``extra``)."""
+    help_text = FORMAT_HELP if not extra else f"Output: {one_of((*FORMATS, *extra))}."
+    return typer.Option(default, "--format", help=help_text)
+
+
 def check_format(fmt: str, allowed: tuple[str, ...] = FORMATS) -> str:
-    from retentionkit.errors import ConfigError
-
-    if fmt not in allowed:
-        raise ConfigError(f"--format {fmt!r} is not one of: {', '.join(allowed)}.")
-    return fmt
-
-
-def _json_default(value: Any) -> Any:
-    import datetime as dt
-    import decimal
-
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if hasattr(value, "item"):  # numpy scalar
-        return value.item()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def clean_json(value: Any) -> Any:
-    """Replace NaN/inf by None recursively so JSON output never carries NaN."""
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, dict):
-        return {k: clean_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [clean_json(v) for v in value]
-    return value
-
-
-def dump_json(value: Any) -> str:
-    return json.dumps(
-        clean_json(value), default=_json_default, indent=2, allow_nan=False, ensure_ascii=False
-    )
+    """``fmt`` when it is one of ``allowed``; otherwise a ConfigError naming ``--format``."""
+    return check_choice(fmt, allowed, "--format")
 
 
 def print_json(value: Any) -> None:
+    from retentionkit.service.serialize import dump_json
+
     sys.stdout.write(dump_json(value) + "\n")
 
 
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """DataFrame → list of plain dicts with dates as ISO strings and no NaN."""
-    import pandas as pd
-
-    out = []
-    for rec in frame.to_dict(orient="records"):
-        row = {}
-        for key, val in rec.items():
-            if val is None or (isinstance(val, float) and math.isnan(val)) or val is pd.NaT:
-                row[key] = None
-            elif isinstance(val, pd.Timestamp):
-                row[key] = val.isoformat()
-            else:
-                row[key] = val
-        out.append(row)
-    return clean_json(out)
-
-
 def print_frame(frame: pd.DataFrame, fmt: str, *, title: str | None = None) -> None:
-    """Print a DataFrame as a Rich table, CSV or JSON records."""
+    """Print a DataFrame as a Rich table, CSV (dict columns flattened into ``column.key``
+    columns) or JSON records."""
+    from retentionkit.service.serialize import fmt_cell, frame_csv, frame_records
+
     if fmt == "csv":
-        frame.to_csv(sys.stdout, index=False)
+        sys.stdout.write(frame_csv(frame))
     elif fmt == "json":
         print_json(frame_records(frame))
     else:
@@ -123,8 +86,25 @@ def print_frame(frame: pd.DataFrame, fmt: str, *, title: str | None = None) -> N
         for col in frame.columns:
             table.add_column(str(col), overflow="fold")
         for rec in frame_records(frame):
-            table.add_row(*("" if v is None else _fmt_cell(v) for v in rec.values()))
+            table.add_row(*(fmt_cell(v) for v in rec.values()))
         console().print(table)
+
+
+def print_report(report: Any, fmt: str, *, title: str | None = None) -> None:
+    """Print a dict (a fit, evaluation or ingest report): JSON as it is; CSV as one flattened
+    row; a table as ``field, value`` rows."""
+    from retentionkit.service.serialize import flatten_record, to_frame
+
+    if fmt == "json":
+        print_json(report)
+    elif fmt == "csv":
+        print_frame(to_frame(report), "csv")
+    else:
+        import pandas as pd
+
+        flat = flatten_record(report)
+        rows = pd.DataFrame({"field": list(flat), "value": [str(v) for v in flat.values()]})
+        print_frame(rows, "table", title=title)
 
 
 def console() -> Any:
@@ -134,9 +114,3 @@ def console() -> Any:
 
     plain = Console()
     return plain if plain.is_terminal else Console(width=max(plain.width, 200))
-
-
-def _fmt_cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e-3 and value != 0 else f"{value:,.2f}"
-    return str(value)

@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from retentionkit.cli._common import check_format, print_frame, print_json
+from retentionkit.cli._common import check_format, format_option, print_frame, print_report
 
 churn_app = typer.Typer(
     help="Churn risk: train a model on a customer table, score customers with reasons.",
@@ -45,10 +45,12 @@ def train(
         ..., "--label", help="Column saying who churned: Yes/No, true/false or 1/0."
     ),
     model_out: Path = typer.Option(..., "--model-out", help="Where to write the model file."),
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = format_option(),
 ) -> None:
-    """Train a churn model on FILE, choose the best candidate by cross-validation, save it."""
-    check_format(fmt, ("table", "json"))
+    """Train a churn model on FILE, choose the best candidate by cross-validation, save it.
+
+    CSV: the report as one row (nested fields as field.key columns)."""
+    check_format(fmt)
     from retentionkit.churn.features_file import check_id_column, parse_labels, read_features_file
     from retentionkit.churn.model import ChurnModel
 
@@ -72,10 +74,10 @@ def train(
         model.fit(X, labels)
     path = model.save(model_out)
     report = {"model_file": str(path), "features_file": str(table.path), **model.report()}
-    if fmt == "json":
-        print_json(report)
-    else:
+    if fmt == "table":
         _print_report(report)
+    else:
+        print_report(report, fmt)
 
 
 def _fixed(value: Any, digits: int) -> str:
@@ -127,16 +129,26 @@ def score(
         ..., "--features", help="Customer table with the model's feature columns."
     ),
     id_column: str = typer.Option(..., "--id", help="Column with the customer id (unique)."),
-    model_path: Path = typer.Option(
-        ..., "--model", help="Model file written by 'retentionkit churn train'."
+    model_file: Path | None = typer.Option(
+        None, "--model-file", help="Model file written by 'retentionkit churn train --model-out'."
     ),
-    fmt: str = typer.Option("csv", "--format", help="csv or json."),
+    old_model: Path | None = typer.Option(
+        None, "--model", hidden=True, help="Old name of --model-file."
+    ),
+    fmt: str = format_option("csv"),
 ) -> None:
     """Score every customer in FILE: risk (0–1) and the top 3 reasons, highest risk first.
 
-    In CSV the reasons are joined with " | "; in JSON they are a list.
+    In CSV and tables the reasons are joined with " | "; in JSON they are a list.
     """
-    check_format(fmt, ("csv", "json"))
+    from retentionkit.errors import ConfigError
+
+    check_format(fmt)
+    if model_file is not None and old_model is not None:
+        raise ConfigError("Give the model once, with --model-file (--model is its old name).")
+    model_path = model_file or old_model
+    if model_path is None:
+        raise ConfigError("churn score needs --model-file (a model from 'churn train').")
     import pandas as pd
 
     from retentionkit.churn.features_file import (
@@ -159,7 +171,7 @@ def score(
         {
             "customer_id": ids.to_numpy(),
             "risk": risk.round(4),
-            "reasons": reasons if fmt == "json" else [" | ".join(r) for r in reasons],
+            "reasons": reasons,
         }
     )
     out = out.sort_values("risk", ascending=False, kind="stable").reset_index(drop=True)

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import typer
 
-from retentionkit.cli._common import check_format, open_workspace, print_frame, print_json
+from retentionkit.cli._common import (
+    check_format,
+    format_option,
+    open_workspace,
+    print_frame,
+    print_report,
+)
+from retentionkit.service.options import CHURN_METHODS, CHURN_SORTS, one_of
 
 
 def at_risk(
@@ -17,10 +24,12 @@ def at_risk(
     horizon: str = typer.Option("90d", "--horizon", help="Churn within this horizon, e.g. 90d."),
     top: int | None = typer.Option(None, "--top", help="Only the N riskiest customers."),
     method: str = typer.Option(
-        "auto", "--method", help="auto (model with subscriptions, else P(alive)), model or palive."
+        "auto",
+        "--method",
+        help=f"{one_of(CHURN_METHODS)}: auto is a model with subscriptions, else 1 − P(alive).",
     ),
     sort: str = typer.Option(
-        "value_at_risk", "--sort", help="value_at_risk (money at stake) or risk."
+        "value_at_risk", "--sort", help=f"{one_of(CHURN_SORTS)} (value at risk: money at stake)."
     ),
     min_risk: str = typer.Option(
         "average",
@@ -28,19 +37,19 @@ def at_risk(
         help="List customers riskier than the average ('average') or with risk ≥ a number "
         "from 0 to 1 (0 lists everyone).",
     ),
-    fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+    fmt: str = format_option(),
 ) -> None:
-    """The customers most likely to leave: risk, value at risk, reasons, segment."""
-    from retentionkit.churn.pipeline import at_risk as compute
+    """The customers most likely to leave: risk, value at risk, reasons, segment.
+
+    In CSV and tables the reasons are joined with " | "; in JSON they are a list."""
+    from retentionkit.service import ChurnAtRiskRequest, run
 
     check_format(fmt)
-    ws = open_workspace(ctx)
-    frame = compute(
-        ws, as_of=as_of, horizon=horizon, top=top, method=method, sort=sort, min_risk=min_risk
+    request = ChurnAtRiskRequest(
+        as_of=as_of, horizon=horizon, top=top, method=method, sort=sort, min_risk=min_risk
     )
-    if fmt in ("table", "csv"):
-        frame = frame.assign(reasons=[" | ".join(r) for r in frame["reasons"]])
-    print_frame(frame, fmt, title="customers at risk")
+    result = run(open_workspace(ctx), request)
+    print_frame(result.frame, fmt, title=result.title)
 
 
 def evaluate(
@@ -50,21 +59,21 @@ def evaluate(
     train_cutoffs: int = typer.Option(
         4, "--train-cutoffs", help="Training cutoffs before each evaluation cutoff."
     ),
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = format_option(),
 ) -> None:
-    """Time-based backtest of the churn model: ROC-AUC, PR-AUC, lift, calibration."""
+    """Time-based backtest of the churn model: ROC-AUC, PR-AUC, lift, calibration.
+
+    CSV: one row per evaluation cutoff."""
     import pandas as pd
 
-    from retentionkit.churn.pipeline import backtest
-    from retentionkit.errors import ConfigError
+    from retentionkit.service import ChurnBacktestRequest, run
 
-    check_format(fmt, ("table", "json"))
-    if folds < 1 or train_cutoffs < 1:
-        raise ConfigError("--folds and --train-cutoffs must be 1 or more.")
-    ws = open_workspace(ctx)
-    report = backtest(ws, horizon=horizon, folds=folds, train_cutoffs=train_cutoffs)
+    check_format(fmt)
+    request = ChurnBacktestRequest(horizon=horizon, folds=folds, train_cutoffs=train_cutoffs)
+    result = run(open_workspace(ctx), request)
+    report = result.report
     if fmt == "json":
-        print_json(report)
+        print_report(report, fmt)
         return
     rows = [
         {
@@ -83,9 +92,10 @@ def evaluate(
         }
         for f in report["folds"]
     ]
-    print_frame(
-        pd.DataFrame(rows), "table", title=f"churn backtest, {report['horizon_days']}-day horizon"
-    )
+    if fmt == "csv":
+        print_frame(pd.DataFrame(rows), "csv")
+        return
+    print_frame(pd.DataFrame(rows), "table", title=result.title)
     for fold in report["folds"]:
         table = fold.get("calibration")
         if table:

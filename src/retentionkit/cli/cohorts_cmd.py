@@ -8,19 +8,24 @@ from typing import Any
 
 import typer
 
-from retentionkit.cli._common import check_format, open_workspace, print_frame, print_json
-
-COHORT_FORMATS = ("table", "csv", "json", "html")
+from retentionkit.cli._common import check_format, format_option, open_workspace, print_frame
+from retentionkit.service.options import (
+    COHORT_FORMATS,
+    COHORT_KINDS,
+    COHORT_PERIODS,
+    TIME_UNITS,
+    one_of,
+)
 
 
 def cohorts(
     ctx: typer.Context,
-    period: str = typer.Option("month", "--period", help="week, month or quarter."),
+    period: str = typer.Option("month", "--period", help=f"{one_of(COHORT_PERIODS)}."),
     kind: str = typer.Option(
         "customers",
         "--kind",
-        help="customers (% active in period k), unbounded (% active in k or later), revenue "
-        "(revenue in k / revenue in period 0 × 100) or cumulative_revenue (per customer).",
+        help=f"{one_of(COHORT_KINDS)}: % of the cohort active in period k, % active in k or "
+        "later, revenue in k / revenue in period 0 × 100, cumulative revenue per customer.",
     ),
     from_: str | None = typer.Option(
         None, "--from", help="First acquisition day (inclusive), YYYY-MM-DD."
@@ -32,15 +37,17 @@ def cohorts(
     customer_definition: str | None = typer.Option(
         None, "--customer-definition", help="activity (orders) or contractual (subscriptions)."
     ),
-    fmt: str = typer.Option("table", "--format", help="table, csv, json or html (heatmap)."),
+    fmt: str = format_option(extra=("html",)),
     out: Path | None = typer.Option(
         None, "--out", help="Write the output to this file instead of stdout."
     ),
 ) -> None:
     """Acquisition cohorts × periods since acquisition: retention or revenue triangle."""
+    from retentionkit.cohorts.render import render_cohorts
+    from retentionkit.service import CohortRequest, run
+
     check_format(fmt, COHORT_FORMATS)
-    ws = open_workspace(ctx)
-    frame = ws.cohorts(
+    request = CohortRequest(
         period=period,
         kind=kind,
         start=from_,
@@ -48,14 +55,13 @@ def cohorts(
         segment=segment,
         customer_definition=customer_definition,
     )
-    from retentionkit.cohorts.render import render_cohorts
-
-    render_cohorts(frame, fmt, kind=kind, period=period, out=out)
+    frame = run(open_workspace(ctx), request).frame
+    render_cohorts(frame, fmt, kind=request.kind, period=request.period, out=out)
 
 
 def rfm(
     ctx: typer.Context,
-    time_unit: str = typer.Option("week", "--time-unit", help="day, week or month."),
+    time_unit: str = typer.Option("week", "--time-unit", help=f"{one_of(TIME_UNITS)}."),
     observation_end: str | None = typer.Option(
         None,
         "--observation-end",
@@ -66,15 +72,15 @@ def rfm(
         "--calibration-end",
         help="Last day of the calibration window (inclusive); adds the holdout columns.",
     ),
-    fmt: str = typer.Option("csv", "--format", help="csv or json."),
+    fmt: str = format_option("csv"),
 ) -> None:
     """Per-customer RFM summary (frequency, recency, T, monetary value) as lifetimes has it."""
-    check_format(fmt, ("csv", "json"))
-    ws = open_workspace(ctx)
-    frame = ws.rfm(
-        time_unit=time_unit, observation_end=observation_end, calibration_end=calibration_end
-    )
-    print_frame(frame, fmt)
+    from retentionkit.service import RfmRequest, run
+
+    check_format(fmt)
+    request = RfmRequest(time_unit, observation_end, calibration_end)
+    result = run(open_workspace(ctx), request)
+    print_frame(result.frame, fmt, title=result.title)
 
 
 def segments(
@@ -85,45 +91,43 @@ def segments(
     as_of: str | None = typer.Option(
         None, "--as-of", help="Score as of this day (inclusive), YYYY-MM-DD; default: last order."
     ),
-    fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+    fmt: str = format_option(),
 ) -> None:
     """Customers, revenue and key KPIs per segment (RFM segments or any attribute)."""
-    check_format(fmt)
-    ws = open_workspace(ctx)
-    frame = ws.segments(scheme, as_of=as_of)
-    if fmt == "json":
-        from retentionkit.cli._common import frame_records
+    from retentionkit.service import SegmentRequest, run
 
-        print_json(frame_records(frame))
-    elif fmt == "csv":
-        print_frame(frame, fmt)
+    check_format(fmt)
+    request = SegmentRequest(scheme, as_of=as_of)
+    frame = run(open_workspace(ctx), request).frame
+    if fmt == "table":
+        _print_segments(frame, request.scheme)
     else:
-        _print_segments(frame, scheme)
+        print_frame(frame, fmt)
 
 
 def _print_segments(frame: Any, scheme: str) -> None:
     from rich.table import Table
 
     from retentionkit.cli._common import console as make_console
+    from retentionkit.service.serialize import fmt_cell, fmt_value
 
     console = make_console()
     table = Table(title=f"segments: {scheme}", header_style="bold")
-    formats = {
-        "segment": str,
-        "customers": "{:,.0f}".format,
-        "share": "{:.1f}%".format,
-        "revenue": "{:,.2f}".format,
-        "revenue_share": "{:.1f}%".format,
-        "orders_per_customer": "{:,.2f}".format,
-        "average_order_value": "{:,.2f}".format,
-        "days_since_last_order": "{:,.0f}".format,
+    units = {  # the units of serialize.fmt_value, as the dashboard's segments page
+        "customers": "count",
+        "share": "%",
+        "revenue": "money",
+        "revenue_share": "%",
+        "orders_per_customer": "ratio",
+        "average_order_value": "money",
+        "days_since_last_order": "count",
     }
     for col in frame.columns:
         table.add_column(col, justify="left" if col == "segment" else "right", no_wrap=True)
     for rec in frame.to_dict("records"):
         table.add_row(
             *(
-                "" if rec[c] is None or rec[c] != rec[c] else formats.get(c, str)(rec[c])
+                fmt_value(rec[c], units[c]) if c in units else fmt_cell(rec[c])
                 for c in frame.columns
             )
         )

@@ -7,21 +7,14 @@ from pathlib import Path
 
 import typer
 
-from retentionkit.cli._common import check_format, open_workspace, print_json, state
-
-
-def _parse_pairs(pairs: list[str], flag: str) -> dict[str, str]:
-    from retentionkit.errors import ConfigError
-
-    out: dict[str, str] = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise ConfigError(f"{flag} {pair!r} must look like SOURCE=TARGET.")
-        key, value = pair.split("=", 1)
-        if not key.strip() or (flag == "--map" and not value.strip()):
-            raise ConfigError(f"{flag} {pair!r} must look like SOURCE=TARGET.")
-        out[key.strip()] = value.strip()
-    return out
+from retentionkit.cli._common import (
+    check_format,
+    format_option,
+    open_workspace,
+    print_frame,
+    print_report,
+    state,
+)
 
 
 def ingest(
@@ -71,41 +64,43 @@ def ingest(
         help="Line items: skip lines without a customer and report them.",
     ),
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of the file."),
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = format_option(),
 ) -> None:
     """Load FILE into TABLE: validate everything, then upsert on the primary key (all or
     nothing)."""
-    check_format(fmt, ("table", "json"))
-    mapping = _parse_pairs(map_, "--map")
-    constants = _parse_pairs(set_, "--set")
+    from retentionkit.service import IngestRequest, run
+    from retentionkit.service.requests import parse_pairs
+
+    check_format(fmt)
+    request = IngestRequest(
+        table,
+        file,
+        mapping=parse_pairs(map_, "--map"),
+        date_format=date_format,
+        timezone=timezone,
+        delimiter=delimiter,
+        header=not no_header,
+        columns=columns,
+        constants=parse_pairs(set_, "--set"),
+        generate_id=generate_id,
+        line_items=line_items,
+        drop_missing_customer=drop_missing_customer,
+        encoding=encoding,
+        progress=sys.stderr.isatty(),
+    )
     db = state(ctx).db
     existed = db.exists()
     ws = open_workspace(ctx, create=True)
     try:
-        report = ws.ingest(
-            table,
-            file,
-            mapping,
-            date_format=date_format,
-            timezone=timezone,
-            delimiter=delimiter,
-            header=not no_header,
-            columns=[c.strip() for c in columns.split(",") if c.strip()] if columns else None,
-            constants=constants,
-            generate_id=generate_id,
-            line_items=line_items,
-            drop_missing_customer=drop_missing_customer,
-            encoding=encoding,
-            progress=sys.stderr.isatty(),
-        )
+        report = run(ws, request).report
     except BaseException:
         if not existed:  # a refused first load leaves no empty workspace file behind
             _discard(ws, db)
         raise
-    if fmt == "json":
-        print_json(report.as_dict())
-    else:
+    if fmt == "table":
         typer.echo(f"{file.name} → {report.summary()}")
+    else:
+        print_report(report.as_dict(), fmt)
 
 
 def _discard(ws: object, db: Path) -> None:
@@ -125,20 +120,34 @@ def load_dir(
         help="Folder with files named after the tables "
         "(orders.parquet, customers.csv …), e.g. from generate.",
     ),
+    fmt: str = format_option(),
 ) -> None:
     """Load every file of DIRECTORY named after a canonical table: all are validated first,
     then written in one transaction (all or nothing)."""
+    from retentionkit.service import LoadDirRequest, run
+
+    check_format(fmt)
+    request = LoadDirRequest(directory, progress=sys.stderr.isatty())
     db = state(ctx).db
     existed = db.exists()
     ws = open_workspace(ctx, create=True)
     try:
-        reports = ws.load_dir(directory, progress=sys.stderr.isatty())
+        reports = run(ws, request).report
     except BaseException:
         if not existed:  # a refused first load leaves no empty workspace file behind
             _discard(ws, db)
         raise
-    for report in reports:
-        typer.echo(f"{report.source} → {report.summary()}")
+    if fmt == "table":
+        for report in reports:
+            typer.echo(f"{report.source} → {report.summary()}")
+    elif fmt == "json":
+        print_report([r.as_dict() for r in reports], fmt)
+    else:
+        import pandas as pd
+
+        from retentionkit.service.serialize import flatten_record
+
+        print_frame(pd.DataFrame([flatten_record(r.as_dict()) for r in reports]), fmt)
 
 
 def register(app: typer.Typer) -> None:

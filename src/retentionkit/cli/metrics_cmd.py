@@ -3,12 +3,24 @@ formulas as a calculator)."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import typer
 
-from retentionkit.cli._common import check_format, open_workspace, print_json
+from retentionkit.cli._common import (
+    check_format,
+    format_option,
+    open_workspace,
+    print_frame,
+    print_report,
+)
+from retentionkit.service.options import (
+    CHURN_BASES,
+    COMPARE_MODES,
+    CUSTOMER_DEFINITIONS,
+    PERIODS,
+    one_of,
+)
 
 HEALTH_STYLE = {"excellent": "bold green", "good": "green", "fair": "yellow", "poor": "red"}
 MAX_TABLE_PERIODS = 8
@@ -22,7 +34,7 @@ def metrics(
         "-m",
         help="Metric name (repeatable); default: every metric the loaded tables allow.",
     ),
-    period: str = typer.Option("month", "--period", help="day, week, month, quarter or year."),
+    period: str = typer.Option("month", "--period", help=f"{one_of(PERIODS)}."),
     from_: str | None = typer.Option(None, "--from", help="First day (inclusive), YYYY-MM-DD."),
     to: str | None = typer.Option(None, "--to", help="End day (exclusive), YYYY-MM-DD."),
     last: int | None = typer.Option(None, "--last", help="Only the last N periods of the data."),
@@ -34,26 +46,31 @@ def metrics(
         "rfm …).",
     ),
     customer_definition: str | None = typer.Option(
-        None, "--customer-definition", help="activity or contractual."
+        None, "--customer-definition", help=f"{one_of(CUSTOMER_DEFINITIONS)}."
     ),
     active_window: str | None = typer.Option(
         None, "--active-window", help="Activity window, e.g. 90d (default: the period length)."
     ),
-    churn_basis: str | None = typer.Option(None, "--churn-basis", help="start (L/S) or end (L/E)."),
-    compare: str | None = typer.Option(None, "--compare", help="previous or year."),
+    churn_basis: str | None = typer.Option(
+        None, "--churn-basis", help=f"{one_of(CHURN_BASES)} (L/S or L/E)."
+    ),
+    compare: str | None = typer.Option(None, "--compare", help=f"{one_of(COMPARE_MODES)}."),
     clv_model: str | None = typer.Option(
         None,
         "--clv-model",
-        help="Compute the clv metric from a fitted model (bgnbd, mbgnbd, paretonbd) instead "
-        "of the simple formula.",
+        help="Compute the clv metric from a fitted purchase model of the CLV registry "
+        "(e.g. bgnbd) instead of the simple formula.",
     ),
-    fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+    fmt: str = format_option(),
 ) -> None:
-    """Retention KPIs per period and segment, each with its components and health."""
+    """Retention KPIs per period and segment, each with its components and health.
+
+    CSV has one column per component (components.start, components.lost …)."""
+    from retentionkit.service import MetricRequest, run
+
     check_format(fmt)
-    ws = open_workspace(ctx)
-    frame = ws.metrics(
-        metric or None,
+    request = MetricRequest(
+        metrics=tuple(metric) or None,
         period=period,
         start=from_,
         end=to,
@@ -63,44 +80,13 @@ def metrics(
         active_window=active_window,
         churn_basis=churn_basis,
         compare=compare,
-        **({"clv_model": clv_model} if clv_model else {}),
+        clv_model=clv_model,
     )
-    if fmt == "json":
-        print_json(records(frame))
-    elif fmt == "csv":
-        flat = frame.copy()
-        import json
-
-        flat["period_start"] = flat["period_start"].dt.strftime("%Y-%m-%d")
-        flat["period_end"] = flat["period_end"].dt.strftime("%Y-%m-%d")
-        flat["components"] = [json.dumps(c, default=str) for c in flat["components"]]
-        flat.to_csv(sys.stdout, index=False)
+    frame = run(open_workspace(ctx), request).frame
+    if fmt == "table":
+        _print_table(frame, request.compare, request.period)
     else:
-        _print_table(frame, compare, period)
-
-
-def records(frame: Any) -> list[dict[str, Any]]:
-    """The JSON records of ``metrics --format json`` (also served by GET /api/metrics)."""
-    from retentionkit.cli._common import clean_json
-
-    out = []
-    for rec in frame.to_dict("records"):
-        rec["period_start"] = rec["period_start"].strftime("%Y-%m-%d")
-        rec["period_end"] = rec["period_end"].strftime("%Y-%m-%d")
-        out.append(clean_json(rec))
-    return out
-
-
-def _fmt_value(value: float | None, unit: str) -> str:
-    if value is None or value != value:
-        return "–"
-    if unit == "count":
-        return f"{value:,.0f}"
-    if unit == "%":
-        return f"{value:.2f}%"
-    if unit == "money":
-        return f"{value:,.2f}"
-    return f"{value:,.2f}"
+        print_frame(frame, fmt)
 
 
 def pd_isna(value: Any) -> bool:
@@ -116,6 +102,7 @@ def _print_table(frame: Any, compare: str | None, period: str) -> None:
     from retentionkit.cli._common import console as make_console
     from retentionkit.metrics.periods import period_label
     from retentionkit.metrics.registry import get_metric
+    from retentionkit.service.serialize import fmt_delta, fmt_value
 
     console = make_console()
     starts = sorted(frame["period_start"].unique())
@@ -142,7 +129,7 @@ def _print_table(frame: Any, compare: str | None, period: str) -> None:
                 row = part.loc[start]
                 cells.append(
                     Text(
-                        _fmt_value(row["value"], spec.unit),
+                        fmt_value(row["value"], spec.unit),
                         style=HEALTH_STYLE.get(row["health"] or "", ""),
                     )
                 )
@@ -164,7 +151,7 @@ def _print_table(frame: Any, compare: str | None, period: str) -> None:
             style = (
                 "" if good is None or delta == 0 else ("green" if (delta > 0) == good else "red")
             )
-            cells.append(Text(f"{delta:+,.2f}", style=style))
+            cells.append(Text(fmt_delta(delta, None, spec.unit), style=style))
         table.add_row(*cells)
     console.print(table)
     if len(starts) > len(shown):
@@ -175,22 +162,9 @@ def _print_table(frame: Any, compare: str | None, period: str) -> None:
 
 
 # --------------------------------------------------------------------------- calc
-CALC_METRICS = (
-    "crr",
-    "churn_rate",
-    "repeat_purchase_rate",
-    "nps",
-    "csat",
-    "mrr",
-    "cac",
-    "renewal_rate",
-    "clv",
-)
-
-
 def calc(
     metric: str = typer.Argument(
-        ..., help="crr, churn_rate, repeat_purchase_rate, nps, csat, mrr, cac, renewal_rate or clv."
+        ..., help="The formula: crr, churn_rate, nps … (an unknown name lists them all)."
     ),
     start: float | None = typer.Option(None, "--start", help="Customers at the start (S)."),
     end: float | None = typer.Option(None, "--end", help="Customers at the end (E)."),
@@ -213,13 +187,15 @@ def calc(
     apf: float | None = typer.Option(None, "--apf", help="Purchases per year."),
     acl: float | None = typer.Option(None, "--acl", help="Customer lifespan in years."),
     margin: float = typer.Option(1.0, "--margin", help="Gross margin (0–1]."),
-    discount_rate: float = typer.Option(0.0, "--discount-rate", help="Annual discount rate."),
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    discount_rate: float = typer.Option(
+        0.0, "--discount-rate", help="Annual discount rate (0.1 = 10 % a year)."
+    ),
+    fmt: str = format_option(),
 ) -> None:
     """Compute one KPI formula from numbers typed by hand (SPEC §4 worked examples)."""
     from retentionkit.metrics.calculator import calculate
 
-    check_format(fmt, ("table", "json"))
+    check_format(fmt)
     given = {
         k: v
         for k, v in dict(
@@ -250,8 +226,8 @@ def calc(
     if discount_rate:
         given["discount_rate"] = discount_rate
     result = calculate(metric, given)
-    if fmt == "json":
-        print_json(result)
+    if fmt != "table":
+        print_report(result, fmt)
     else:
         value = result["value"]
         shown = "undefined" if value is None else f"{value:,.2f}"

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import typer
 
-from retentionkit.cli._common import print_json, state
+from retentionkit.cli._common import check_format, format_option, print_frame, state
+from retentionkit.service.options import PERIODS, one_of
+from retentionkit.web.keys import ROLES
 
 keys_app = typer.Typer(
     help="API keys for the web server: writes need an admin key; reads need a key unless the "
@@ -41,9 +43,9 @@ def serve(
     """Serve the REST API (OpenAPI at /docs) and the dashboard with uvicorn."""
     import uvicorn
 
-    from retentionkit.api.keys import KeyStore
-    from retentionkit.api.main import create_app
-    from retentionkit.api.settings import WebSettings, is_loopback
+    from retentionkit.server import create_app
+    from retentionkit.web.keys import KeyStore
+    from retentionkit.web.settings import WebSettings, is_loopback
 
     st = state(ctx)
     db = _require_db(ctx)
@@ -71,38 +73,33 @@ def serve(
 def report(
     ctx: typer.Context,
     html: Path = typer.Option(..., "--html", help="Output file (one self-contained HTML page)."),
-    period: str = typer.Option("month", "--period", help="day, week, month, quarter or year."),
+    period: str = typer.Option("month", "--period", help=f"{one_of(PERIODS)}."),
     from_: str | None = typer.Option(None, "--from", help="First day (inclusive), YYYY-MM-DD."),
     to: str | None = typer.Option(None, "--to", help="End day (exclusive), YYYY-MM-DD."),
 ) -> None:
     """Write the dashboard's content as one self-contained HTML file (inline plotly.js and CSS;
     opens offline)."""
     from retentionkit.cli._common import open_workspace
-    from retentionkit.metrics.periods import check_period, parse_date
-    from retentionkit.report import write_report
+    from retentionkit.server import write_report
+    from retentionkit.service import MetricRequest
 
-    check_period(period)
-    start = parse_date(from_, "--from")
-    end = parse_date(to, "--to")
+    # the report's pages build their own requests; this one checks the flags before any work
+    request = MetricRequest(period=period, start=from_, end=to)
     ws = open_workspace(ctx)
-    size = write_report(
-        ws,
-        html,
-        period=period,
-        start=start.date().isoformat() if start is not None else None,
-        end=end.date().isoformat() if end is not None else None,
-    )
+    size = write_report(ws, html, period=request.period, start=request.start, end=request.end)
     typer.echo(f"Report written to {html} ({size / 1e6:.1f} MB, self-contained).")
 
 
 @keys_app.command("create")
 def keys_create(
     ctx: typer.Context,
-    role: str = typer.Option(..., "--role", help="admin (read and write) or read."),
+    role: str = typer.Option(
+        ..., "--role", help=f"{one_of(ROLES)}: admin reads and writes, read only reads."
+    ),
     name: str = typer.Option("", "--name", help="A note to recognise the key by."),
 ) -> None:
     """Create an API key and print it once (only a salted hash is stored)."""
-    from retentionkit.api.keys import KeyStore, keys_path_for
+    from retentionkit.web.keys import KeyStore, keys_path_for
 
     store = KeyStore(keys_path_for(_require_db(ctx)))
     key, record = store.create(role, name)
@@ -117,16 +114,18 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(
     ctx: typer.Context,
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = format_option(),
 ) -> None:
     """List the API keys (id, role, name, creation time — never the keys)."""
-    from retentionkit.api.keys import KeyStore, keys_path_for
-    from retentionkit.cli._common import check_format
+    from retentionkit.web.keys import KeyStore, keys_path_for
 
-    check_format(fmt, ("table", "json"))
+    check_format(fmt)
     records = [k.public() for k in KeyStore(keys_path_for(_require_db(ctx))).list()]
-    if fmt == "json":
-        print_json(records)
+    if fmt != "table":
+        import pandas as pd
+
+        columns = ["id", "role", "name", "created_at"]
+        print_frame(pd.DataFrame(records, columns=columns), fmt)
         return
     if not records:
         typer.echo("No API keys; create one with 'retentionkit keys create --role admin'.")
@@ -140,7 +139,7 @@ def keys_revoke(
     key_id: str = typer.Argument(..., help="The key's id (see 'retentionkit keys list')."),
 ) -> None:
     """Revoke an API key; a running server refuses it from the next request on."""
-    from retentionkit.api.keys import KeyStore, keys_path_for
+    from retentionkit.web.keys import KeyStore, keys_path_for
 
     record = KeyStore(keys_path_for(_require_db(ctx))).revoke(key_id)
     typer.echo(f"Revoked {record.role} key {record.id}.")

@@ -21,17 +21,11 @@ TITLES = {
 }
 
 
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    out["cohort"] = out["cohort"].dt.strftime("%Y-%m-%d")
-    return out
-
-
 def cohort_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON records ``{[segment,] cohort: "YYYY-MM-DD", offset, size, value}``."""
-    from retentionkit.cli._common import frame_records
+    from retentionkit.service.serialize import frame_records
 
-    return frame_records(_plain(frame))
+    return frame_records(frame)
 
 
 def triangle(frame: pd.DataFrame, period: str = "month") -> pd.DataFrame:
@@ -127,14 +121,12 @@ def render_cohorts(
     frame: pd.DataFrame, fmt: str, *, kind: str, period: str, out: Path | None = None
 ) -> None:
     """Write ``frame`` as table, csv, json or html to ``out`` or stdout."""
-    from retentionkit.cli._common import dump_json
+    from retentionkit.service.serialize import dump_json, frame_csv
 
     if fmt == "json":
         text = dump_json(cohort_records(frame)) + "\n"
     elif fmt == "csv":
-        buf = io.StringIO()
-        _plain(frame).to_csv(buf, index=False)
-        text = buf.getvalue()
+        text = frame_csv(frame)
     elif fmt == "html":
         text = cohort_heatmap_html(frame, kind, period)
     else:

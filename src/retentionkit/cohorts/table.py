@@ -33,6 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 from retentionkit.clv.rfm import DAYS_PER_UNIT
 from retentionkit.errors import ConfigError, MissingTableError
+from retentionkit.service.options import (
+    COHORT_KINDS,
+    COHORT_PERIODS,
+    CUSTOMER_DEFINITIONS,
+    check_choice,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -41,22 +47,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["COHORT_KINDS", "COHORT_PERIODS", "cohort_expr", "cohort_table"]
 
-COHORT_KINDS: tuple[str, ...] = ("customers", "unbounded", "revenue", "cumulative_revenue")
-COHORT_PERIODS: tuple[str, ...] = ("week", "month", "quarter")
-DEFINITIONS: tuple[str, ...] = ("activity", "contractual")
 #: Days per month for pro-rata subscription revenue (the mean Gregorian month).
 _MONDAY = (1970, 1, 5)  # the ISO week index counts weeks from this Monday
 
 
 def check_options(period: str, kind: str, definition: str) -> None:
-    if period not in COHORT_PERIODS:
-        raise ConfigError(f"--period {period!r} is not one of: {', '.join(COHORT_PERIODS)}.")
-    if kind not in COHORT_KINDS:
-        raise ConfigError(f"--kind {kind!r} is not one of: {', '.join(COHORT_KINDS)}.")
-    if definition not in DEFINITIONS:
-        raise ConfigError(
-            f"--customer-definition {definition!r} is not one of: {', '.join(DEFINITIONS)}."
-        )
+    check_choice(period, COHORT_PERIODS, "--period")
+    check_choice(kind, COHORT_KINDS, "--kind")
+    check_choice(definition, CUSTOMER_DEFINITIONS, "--customer-definition")
 
 
 def period_index(ts: Any, period: str) -> Any:

@@ -1,63 +1,31 @@
 """Dashboard pages (server-rendered Jinja2, autoescaped) mounted by
-:func:`retentionkit.api.main.create_app`."""
+:func:`retentionkit.server.create_app`: one GET route per page of :mod:`retentionkit.pages`,
+plus sign-in and sign-out."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from functools import lru_cache
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from retentionkit.api.deps import COOKIE_NAME, ServiceDep, SettingsDep, get_keystore, require_read
-from retentionkit.api.keys import KeyStore
-from retentionkit.dashboard.views import Filters, Page, pages_for
+from retentionkit.pages import Filters, Page, pages_for
+from retentionkit.pages.render import render
+from retentionkit.service.options import Period
+from retentionkit.web.auth import COOKIE_NAME, ServiceDep, SettingsDep, get_keystore, require_read
+from retentionkit.web.keys import KeyStore
 
-__all__ = ["environment", "render_error", "router"]
+__all__ = ["router"]
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 router = APIRouter(include_in_schema=False)
-Period = Literal["day", "week", "month", "quarter", "year"]
-
-
-@lru_cache(maxsize=1)
-def environment() -> Any:
-    """The Jinja2 environment shared by the dashboard and the HTML report (autoescape on)."""
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
 
 
 def _render(
     template: str, code: int = 200, headers: dict[str, str] | None = None, **context: Any
 ) -> HTMLResponse:
-    context.setdefault("nav", [(p.path, p.title) for p in pages_for()])
-    context.setdefault("inline", None)
-    body = environment().get_template(template).render(**context)
-    return HTMLResponse(body, status_code=code, headers=headers)
-
-
-def render_error(
-    request: Request, status: int, message: str, headers: dict[str, str] | None = None
-) -> HTMLResponse:
-    return _render(
-        "error.html",
-        code=status,
-        headers=headers,
-        title=f"Error {status}",
-        status=status,
-        message=message,
-        current=request.url.path,
-    )
+    return HTMLResponse(render(template, **context), status_code=code, headers=headers)
 
 
 def _page_view(page: Page, svc: Any, filters: Filters, request: Request) -> HTMLResponse:

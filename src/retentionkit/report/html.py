@@ -15,8 +15,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["build_report", "write_report"]
 
-STATIC = Path(__file__).resolve().parents[1] / "dashboard" / "static"
-
 
 def _inline_script(text: str) -> Markup:
     """Script text safe to place between <script> tags."""
@@ -31,11 +29,11 @@ def build_report(
     ws: Workspace, *, period: str = "month", start: str | None = None, end: str | None = None
 ) -> str:
     """The report's HTML: the same sections as the dashboard, each built by the same view."""
-    from retentionkit.api.main import plotly_js_path
-    from retentionkit.api.service import WorkspaceService
-    from retentionkit.dashboard.views import Filters, pages_for
-    from retentionkit.dashboard.web import environment
     from retentionkit.errors import RetentionkitError
+    from retentionkit.pages import Filters, pages_for
+    from retentionkit.pages.render import STATIC_DIR, render
+    from retentionkit.web.assets import plotly_js_path
+    from retentionkit.web.service import WorkspaceService
 
     svc = WorkspaceService(workspace=ws)
     sections: list[dict[str, Any]] = []
@@ -47,23 +45,20 @@ def build_report(
             view, error = None, str(exc)
         sections.append({"page": page, "view": view, "error": error})
     inline = {
-        "css": _inline_style((STATIC / "app.css").read_text(encoding="utf-8")),
-        "js": _inline_script((STATIC / "app.js").read_text(encoding="utf-8")),
+        "css": _inline_style((STATIC_DIR / "app.css").read_text(encoding="utf-8")),
+        "js": _inline_script((STATIC_DIR / "app.js").read_text(encoding="utf-8")),
         "plotly": _inline_script(plotly_js_path().read_text(encoding="utf-8")),
     }
-    return (
-        environment()
-        .get_template("report.html")
-        .render(
-            title="Retention report",
-            nav=[(f"#{s['page'].slug}", s["page"].title) for s in sections],
-            current=None,
-            inline=inline,
-            sections=sections,
-            f=filters,
-            generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            source=ws.path.name if ws.path else "",
-        )
+    return render(
+        "report.html",
+        title="Retention report",
+        nav=[(f"#{s['page'].slug}", s["page"].title) for s in sections],
+        current=None,
+        inline=inline,
+        sections=sections,
+        f=filters,
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        source=ws.path.name if ws.path else "",
     )
 
 

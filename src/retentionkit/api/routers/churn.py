@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from retentionkit.api.deps import ReadAuth, ServiceDep
+from retentionkit.api.routers._respond import json_records
+from retentionkit.service import ChurnAtRiskRequest
+from retentionkit.service.options import ChurnMethod, ChurnSort
+from retentionkit.web.auth import ReadAuth, ServiceDep
 
 router = APIRouter(tags=["churn"], dependencies=[ReadAuth])
 
@@ -20,8 +23,8 @@ def get_at_risk(
         str, Query(max_length=20, pattern=r"^\d+d?$", description="e.g. 90d")
     ] = "90d",
     top: Annotated[int | None, Query(ge=1, le=1_000_000)] = 100,
-    method: Annotated[Literal["auto", "model", "palive"], Query()] = "auto",
-    sort: Annotated[Literal["value_at_risk", "risk"], Query()] = "value_at_risk",
+    method: Annotated[ChurnMethod, Query()] = "auto",
+    sort: Annotated[ChurnSort, Query()] = "value_at_risk",
     min_risk: Annotated[
         str,
         Query(
@@ -33,15 +36,7 @@ def get_at_risk(
 ) -> Response:
     """``Workspace.churn``: for order data risk = 1 − P(alive); for subscriptions a supervised
     model; value at risk = CLV × risk; the main reasons per customer."""
-    from retentionkit.cli._common import dump_json, frame_records
-
-    kwargs = {
-        "as_of": as_of.isoformat() if as_of else None,
-        "horizon": horizon,
-        "top": top,
-        "method": method,
-        "sort": sort,
-        "min_risk": min_risk,
-    }
-    frame = svc.cached(("churn", kwargs), lambda ws: ws.churn(**kwargs), lane="slow")
-    return Response(dump_json(frame_records(frame)), media_type="application/json")
+    request = ChurnAtRiskRequest(
+        as_of=as_of, horizon=horizon, top=top, method=method, sort=sort, min_risk=min_risk
+    )
+    return json_records(svc.request(request))

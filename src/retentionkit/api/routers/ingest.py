@@ -11,7 +11,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 
-from retentionkit.api.deps import AdminAuth, ServiceDep
+from retentionkit.service import IngestRequest, run
+from retentionkit.service.requests import parse_pairs
+from retentionkit.web.auth import AdminAuth, ServiceDep
 
 router = APIRouter(tags=["ingest"], dependencies=[AdminAuth])
 
@@ -46,13 +48,10 @@ def ingest(
 ) -> dict[str, Any]:
     """Validate the whole file, then upsert it on the primary key — or write nothing and answer
     422 with the one-sentence reason (which line, column, value and what was expected)."""
-    from retentionkit.cli.ingest_cmd import _parse_pairs
     from retentionkit.errors import RetentionkitError
-    from retentionkit.schema.contracts import contract
 
-    contract(table)  # an unknown table is a 422 listing the valid ones
-    mapping = _parse_pairs(map, "--map")
-    constants = _parse_pairs(set, "--set")
+    mapping = parse_pairs(map, "--map")
+    constants = parse_pairs(set, "--set")
     folder = tempfile.mkdtemp(prefix="retentionkit-upload-")
     tmp = os.path.join(folder, _safe_name(file.filename))
     try:
@@ -63,23 +62,22 @@ def ingest(
                 if size > MAX_UPLOAD:
                     raise HTTPException(413, f"The upload is larger than {MAX_UPLOAD >> 20} MB.")
                 out.write(chunk)
-        report = svc.write(
-            lambda ws: ws.ingest(
-                table,
-                Path(tmp),
-                mapping,
-                date_format=date_format or None,
-                timezone=timezone or None,
-                delimiter=delimiter or None,
-                header=not no_header,
-                columns=[c.strip() for c in columns.split(",") if c.strip()] if columns else None,
-                constants=constants,
-                generate_id=generate_id,
-                line_items=line_items,
-                drop_missing_customer=drop_missing_customer,
-                encoding=encoding,
-            )
+        request = IngestRequest(
+            table,
+            Path(tmp),
+            mapping=mapping,
+            date_format=date_format,
+            timezone=timezone,
+            delimiter=delimiter,
+            header=not no_header,
+            columns=columns,
+            constants=constants,
+            generate_id=generate_id,
+            line_items=line_items,
+            drop_missing_customer=drop_missing_customer,
+            encoding=encoding,
         )
+        report = svc.write(lambda ws: run(ws, request).report)
     except RetentionkitError as exc:
         # messages name the user's file, never the server's temporary folder
         exc.args = (str(exc).replace(folder + os.sep, ""),)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from retentionkit.api.deps import ReadAuth, ServiceDep
+from retentionkit.api.routers._respond import json_records
+from retentionkit.service import RfmRequest
+from retentionkit.service.options import TimeUnit
+from retentionkit.web.auth import ReadAuth, ServiceDep
 
 router = APIRouter(tags=["rfm"], dependencies=[ReadAuth])
 
@@ -15,16 +18,9 @@ router = APIRouter(tags=["rfm"], dependencies=[ReadAuth])
 @router.get("/rfm", summary="Per-customer frequency, recency, T and monetary value")
 def get_rfm(
     svc: ServiceDep,
-    time_unit: Annotated[Literal["day", "week", "month"], Query()] = "week",
+    time_unit: Annotated[TimeUnit, Query()] = "week",
     observation_end: Annotated[dt.date | None, Query()] = None,
     calibration_end: Annotated[dt.date | None, Query()] = None,
 ) -> Response:
-    from retentionkit.cli._common import dump_json, frame_records
-
-    kwargs = {
-        "time_unit": time_unit,
-        "observation_end": observation_end.isoformat() if observation_end else None,
-        "calibration_end": calibration_end.isoformat() if calibration_end else None,
-    }
-    frame = svc.cached(("rfm", kwargs), lambda ws: ws.rfm(**kwargs))
-    return Response(dump_json(frame_records(frame)), media_type="application/json")
+    request = RfmRequest(time_unit, observation_end, calibration_end)
+    return json_records(svc.request(request))

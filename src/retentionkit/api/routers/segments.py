@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from retentionkit.api.deps import ReadAuth, ServiceDep
+from retentionkit.api.routers._respond import json_records
+from retentionkit.service import SegmentRequest
+from retentionkit.web.auth import ReadAuth, ServiceDep
 
 router = APIRouter(tags=["segments"], dependencies=[ReadAuth])
 
@@ -22,16 +24,5 @@ def get_segments(
     per_customer: Annotated[bool, Query(description="Each customer's segment instead.")] = False,
 ) -> Response:
     """The records of ``retentionkit segments --scheme SCHEME --format json``."""
-    from retentionkit.cli._common import dump_json, frame_records
-
-    kwargs = {
-        "scheme": scheme,
-        "as_of": as_of.isoformat() if as_of else None,
-        "per_customer": per_customer,
-    }
-    frame = svc.cached(
-        ("segments", kwargs),
-        lambda ws: ws.segments(scheme, as_of=kwargs["as_of"], per_customer=per_customer),
-        lane="slow" if scheme == "clv_tier" else "main",
-    )
-    return Response(dump_json(frame_records(frame)), media_type="application/json")
+    request = SegmentRequest(scheme, as_of=as_of, per_customer=per_customer)
+    return json_records(svc.request(request))

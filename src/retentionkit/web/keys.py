@@ -23,14 +23,15 @@ import tempfile
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from retentionkit.errors import AuthError, ConfigError, UnknownNameError
 
-__all__ = ["ROLES", "ApiKey", "KeyStore", "keys_path_for"]
+__all__ = ["ROLES", "ApiKey", "KeyStore", "Role", "keys_path_for"]
 
+#: Who may do what: ``admin`` reads and writes, ``read`` only reads (docs/web.md).
 Role = Literal["admin", "read"]
-ROLES: tuple[str, ...] = ("admin", "read")
+ROLES: tuple[str, ...] = get_args(Role)
 _PREFIX = "rk_"
 
 
@@ -48,7 +49,7 @@ class ApiKey:
     """One stored key (never the key itself)."""
 
     id: str
-    role: str
+    role: Role
     name: str
     created_at: str
     salt: str

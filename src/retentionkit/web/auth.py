@@ -9,18 +9,22 @@ cookie set by ``/login``. A cookie never authorises a write, so a cross-site for
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
-from retentionkit.api.keys import ApiKey, KeyStore
-from retentionkit.api.service import WorkspaceService
-from retentionkit.api.settings import WebSettings, get_settings
 from retentionkit.errors import AuthError
+from retentionkit.web.keys import ApiKey, KeyStore
+from retentionkit.web.service import WorkspaceService
+from retentionkit.web.settings import WebSettings, get_settings
 
 __all__ = [
     "COOKIE_NAME",
+    "AdminAuth",
+    "ReadAuth",
+    "ServiceDep",
     "SettingsDep",
+    "app_service",
     "get_keystore",
     "get_service",
     "require_admin",
@@ -34,14 +38,19 @@ _registry_lock = threading.Lock()
 SettingsDep = Annotated[WebSettings, Depends(get_settings)]
 
 
-def service_for(request: Request, settings: WebSettings) -> WorkspaceService:
-    """The app's service for ``settings`` (one per workspace, created on first use)."""
-    services: dict[WebSettings, WorkspaceService] = request.app.state.services
+def app_service(app: Any, settings: WebSettings) -> WorkspaceService:
+    """``app``'s service for ``settings`` (one per workspace, created on first use)."""
+    services: dict[WebSettings, WorkspaceService] = app.state.services
     with _registry_lock:
         svc = services.get(settings)
         if svc is None:
             svc = services[settings] = WorkspaceService(settings.db, config=settings.config_path)
         return svc
+
+
+def service_for(request: Request, settings: WebSettings) -> WorkspaceService:
+    """The request's app's service for ``settings``."""
+    return app_service(request.app, settings)
 
 
 def get_service(request: Request, settings: SettingsDep) -> WorkspaceService:

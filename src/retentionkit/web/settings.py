@@ -1,7 +1,7 @@
 """Web settings: which workspace to serve, where to listen, who may read.
 
 ``retentionkit serve`` builds a :class:`WebSettings` and passes it to
-:func:`retentionkit.api.main.create_app`; without one the app calls :func:`get_settings`, which
+:func:`retentionkit.server.create_app`; without one the app calls :func:`get_settings`, which
 reads the environment once (``RETENTIONKIT_DB``, ``RETENTIONKIT_CONFIG``, ``RETENTIONKIT_HOST``,
 ``RETENTIONKIT_PUBLIC_READ``). Tests override it with ``app.dependency_overrides``.
 """
@@ -45,7 +45,7 @@ class WebSettings:
         return not (self.public_read or is_loopback(self.host))
 
     def key_file(self) -> Path:
-        from retentionkit.api.keys import keys_path_for
+        from retentionkit.web.keys import keys_path_for
 
         return self.keys_path or keys_path_for(Path(self.db))
 

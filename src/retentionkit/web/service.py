@@ -3,7 +3,7 @@
 A DuckDB connection must not be used by two threads at once, and the request handlers run in a
 thread pool, so every library call goes through :meth:`WorkspaceService.run` or
 :meth:`WorkspaceService.cached`, holding its lane's lock. Read results are cached per (data
-version, call, arguments); an ingest through the API bumps the version. Slow model calls (CLV,
+version, request); an ingest through the API bumps the version. Slow model calls (CLV,
 churn) run in a second lane with its own connection. Another process cannot write the DuckDB
 file while the server holds it, so the cache cannot go stale behind the server's back.
 """
@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
-
+    from retentionkit.service import Request, Result
     from retentionkit.workspace import Workspace
 
 __all__ = ["WorkspaceService"]
@@ -110,6 +109,12 @@ class WorkspaceService:
 
     @staticmethod
     def _copy(value: Any) -> Any:
+        """A copy of a cached frame or :class:`~retentionkit.service.Result` the caller may
+        change (other values are immutable or not changed by the callers)."""
+        from retentionkit.service import Result
+
+        if isinstance(value, Result):
+            return value.copy()
         return value.copy() if hasattr(value, "copy") and hasattr(value, "columns") else value
 
     def invalidate(self) -> None:
@@ -129,12 +134,21 @@ class WorkspaceService:
                 self.invalidate()
 
     # -- the library calls the adapters share ----------------------------------------------
-    def metrics(self, **kwargs: Any) -> pd.DataFrame:
-        """``Workspace.metrics(**kwargs)``, cached."""
-        return self.cached(("metrics", kwargs), lambda ws: ws.metrics(**kwargs))
+    def request(self, request: Request) -> Result:
+        """Run ``request`` (:func:`retentionkit.service.run`) in its lane, cached: the request
+        itself is the cache key, so the API and the dashboard share entries."""
+        from retentionkit.service import run
+
+        return self.cached(request, lambda ws: run(ws, request), lane=request.lane)
 
     def tables(self) -> list[str]:
         return self.cached(("tables",), lambda ws: ws.tables())
+
+    def customer_definition(self) -> str:
+        """The customer definition the metric engine uses by default for this workspace."""
+        from retentionkit.metrics.engine import default_definition
+
+        return self.cached(("customer_definition",), default_definition)
 
     def close(self) -> None:
         with contextlib.ExitStack() as stack:

@@ -1,0 +1,72 @@
+"""The at-risk page: the customers with the most value at risk, with reasons."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from retentionkit.pages import charts
+from retentionkit.pages.common import Filters, currency_of, fmt_value, number, pct
+from retentionkit.service.requests import ChurnAtRiskRequest
+
+if TYPE_CHECKING:  # pragma: no cover
+    from retentionkit.web.service import WorkspaceService
+
+
+#: The page shows the request GET /api/churn/at-risk makes by default: the 100 customers with
+#: the most value at risk over a 90-day horizon.
+AT_RISK = ChurnAtRiskRequest(top=100)
+
+
+def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
+    frame = svc.request(AT_RISK).frame
+    currency = currency_of(svc)
+    rows = []
+    for rec in frame.to_dict("records"):
+        reasons = rec.get("reasons")
+        if isinstance(reasons, str):
+            reasons = [reasons]
+        risk = number(rec.get("risk"))
+        var = number(rec.get("value_at_risk"))
+        rows.append(
+            {
+                "customer_id": rec["customer_id"],
+                "risk": fmt_value(pct(risk), "%"),
+                "risk_raw": "" if risk is None else f"{risk:.6f}",
+                "value_at_risk": fmt_value(var, "money"),
+                "var_raw": "" if var is None else f"{var:.4f}",
+                "reasons": [str(r) for r in (reasons or [])],
+                "segment": rec.get("segment") or "",
+            }
+        )
+    figures = []
+    if len(frame):
+        by = (
+            frame.groupby("segment", dropna=False)["value_at_risk"]
+            .agg(["sum", "count"])
+            .sort_values("sum", ascending=False)
+        )
+        figures.append(
+            charts.bars(
+                f"Value at risk by segment, top {len(frame)} customers ({currency})",
+                [str(i) for i in by.index],
+                {"Value at risk": by["sum"].tolist()},
+                horizontal=True,
+                height=max(240, 30 * len(by) + 90),
+            )
+        )
+        figures.append(
+            charts.histogram(
+                "Risk of these customers (%)",
+                [None if v is None else v * 100 for v in map(number, frame["risk"])],
+                nbins=20,
+            )
+        )
+    total = number(frame["value_at_risk"].sum()) if len(frame) else 0.0
+    return {
+        "rows": rows,
+        "figures": figures,
+        "total": fmt_value(total, "money", currency),
+        "count": len(rows),
+        "currency": currency,
+        "horizon": AT_RISK.horizon,
+    }

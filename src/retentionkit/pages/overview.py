@@ -1,0 +1,109 @@
+"""The overview page: one card per KPI of the workspace (value, health, change on the previous
+period and on a year before, sparkline) and the customers / revenue / retention charts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from retentionkit.metrics.periods import period_label
+from retentionkit.pages import charts
+from retentionkit.pages.common import (
+    OVERVIEW_KPIS,
+    Filters,
+    currency_of,
+    delta_class,
+    fmt_delta,
+    fmt_value,
+    health,
+    label_of,
+    metric_request,
+    series,
+    spec_of,
+    usable_metrics,
+    x_axis,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from retentionkit.web.service import WorkspaceService
+
+
+#: Points of a KPI card's sparkline.
+SPARK_POINTS = 12
+
+
+def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
+    kpis = usable_metrics(svc, OVERVIEW_KPIS)
+    frame = svc.request(metric_request(f, kpis, compare="previous")).frame
+    year = svc.request(metric_request(f, kpis, compare="year", last=1)).frame
+    currency = currency_of(svc)
+    cards = []
+    latest = None
+    for name in kpis:
+        part = series(frame, name)
+        if part.empty:
+            continue
+        spec = spec_of(name)
+        row = part.iloc[-1]
+        latest = row["period_start"]
+        yrow = series(year, name)
+        yrow = yrow.iloc[-1] if not yrow.empty else None
+        spark = part["value"].tolist()[-SPARK_POINTS:]
+        cards.append(
+            {
+                "name": name,
+                "label": label_of(name),
+                "description": spec.description,
+                "value": fmt_value(row["value"], spec.unit, currency),
+                "health": health(row["health"]),
+                "prev": fmt_delta(row.get("delta"), row.get("compare_value"), spec.unit),
+                "prev_class": delta_class(row.get("delta"), spec.higher_is_better),
+                "year": fmt_delta(
+                    None if yrow is None else yrow.get("delta"),
+                    None if yrow is None else yrow.get("compare_value"),
+                    spec.unit,
+                ),
+                "year_class": delta_class(
+                    None if yrow is None else yrow.get("delta"), spec.higher_is_better
+                ),
+                "spark": charts.sparkline_points(spark),
+            }
+        )
+    figures = []
+    customers = [m for m in ("active_customers", "new_customers") if m in kpis]
+    if customers:
+        x = x_axis(series(frame, customers[0]))
+        figures.append(
+            charts.line(
+                "Customers",
+                x,
+                {label_of(m): series(frame, m)["value"].tolist() for m in customers},
+                "count",
+            )
+        )
+    money = [m for m in ("revenue", "mrr") if m in kpis]
+    if money:
+        x = x_axis(series(frame, money[0]))
+        figures.append(
+            charts.bars(
+                f"Revenue ({currency})",
+                x,
+                {label_of(m): series(frame, m)["value"].tolist() for m in money},
+                stacked=False,
+            )
+        )
+    rates = [m for m in ("crr", "churn_rate") if m in kpis]
+    if rates:
+        x = x_axis(series(frame, rates[0]))
+        figures.append(
+            charts.line(
+                "Retention and churn (%)",
+                x,
+                {label_of(m): series(frame, m)["value"].tolist() for m in rates},
+                "%",
+            )
+        )
+    return {
+        "cards": cards,
+        "figures": figures,
+        "latest": period_label(latest, f.period) if latest is not None else "",
+    }

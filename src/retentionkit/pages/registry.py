@@ -1,0 +1,62 @@
+"""The dashboard's pages, in navigation order, and the cache warm-up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from retentionkit.pages import at_risk, clv, cohorts, feedback, mrr, overview, segments, trends
+from retentionkit.pages.common import PERIOD_CHOICES, Filters
+from retentionkit.service.features import available_features
+from retentionkit.service.options import COHORT_PERIODS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from retentionkit.web.service import WorkspaceService
+
+__all__ = ["PAGES", "Page", "pages_for", "warm"]
+
+
+@dataclass(frozen=True)
+class Page:
+    slug: str
+    path: str
+    title: str
+    build: Callable[[WorkspaceService, Filters], dict[str, Any]]
+    feature: str | None = None  # the Workspace method the page needs
+    default_period: str = "month"
+    periods: tuple[str, ...] = PERIOD_CHOICES
+    lane: str = "main"  # where its slowest call runs (warm-up order)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+PAGES: list[Page] = [
+    Page("overview", "/", "Overview", overview.build),
+    Page("trends", "/trends", "Trends", trends.build),
+    Page("cohorts", "/cohorts", "Cohorts", cohorts.build, "cohorts", periods=COHORT_PERIODS),
+    Page("mrr", "/mrr", "MRR movements", mrr.build),
+    Page("feedback", "/feedback", "NPS & CSAT", feedback.build, default_period="quarter"),
+    Page("clv", "/clv", "CLV", clv.build, "clv", periods=(), lane="slow"),
+    Page("at-risk", "/at-risk", "At risk", at_risk.build, "churn", periods=(), lane="slow"),
+    Page("segments", "/segments", "Segments", segments.build, "segments", periods=()),
+]
+
+
+def pages_for(features: set[str] | None = None) -> list[Page]:
+    """The pages whose library function exists."""
+    have = available_features() if features is None else features
+    return [p for p in PAGES if p.feature is None or p.feature in have]
+
+
+def warm(svc: WorkspaceService, lane: str | None = None) -> None:
+    """Fill the cache with the default view of every page (and the period switch); with
+    ``lane``, only the pages whose slow call runs there."""
+    for page in pages_for():
+        if lane is not None and page.lane != lane:
+            continue
+        periods = PERIOD_CHOICES if page.slug in ("overview", "trends") else (page.default_period,)
+        for period in periods:
+            try:
+                page.build(svc, Filters(period=period))
+            except Exception:  # a page without its tables: it will explain itself
+                continue

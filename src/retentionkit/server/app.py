@@ -1,0 +1,115 @@
+"""The web app's composition root: ``create_app(settings)`` builds the FastAPI application from
+the REST API's routers (:mod:`retentionkit.api`, under ``/api``), the dashboard's pages
+(:mod:`retentionkit.dashboard`, under ``/``), the static assets and the OpenAPI docs at
+``/docs``. This is the one package allowed to import both faces; they share
+:mod:`retentionkit.web` and never import each other.
+
+Errors (:mod:`retentionkit.web.errors`): a :class:`~retentionkit.errors.RetentionkitError`
+becomes its ``http_status`` with ``{"detail": message}``; invalid query or form parameters
+become 422 with the reason. Dashboard pages render the same errors as an HTML page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+
+from retentionkit.pages.render import STATIC_DIR
+from retentionkit.web.assets import plotly_js_path
+from retentionkit.web.errors import install_handlers
+from retentionkit.web.settings import WebSettings, get_settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("uvicorn.error")  # shown by uvicorn's default log config
+
+
+def _warm(app: FastAPI, settings: WebSettings, lane: str) -> None:
+    """Compute the default dashboard pages once, so the first visitor does not wait."""
+    from retentionkit.pages import warm
+    from retentionkit.web.auth import app_service
+
+    svc = app_service(app, settings)
+    started = time.perf_counter()
+    try:
+        warm(svc, lane)
+    except Exception as exc:  # no data yet, a broken file …: pages will say so themselves
+        log.info("dashboard cache warm-up (%s lane) stopped: %s", lane, exc)
+    else:
+        took = time.perf_counter() - started
+        log.info("dashboard cache warmed (%s lane) in %.1f s", lane, took)
+
+
+def create_app(settings: WebSettings | None = None) -> FastAPI:
+    """The retentionkit web application for ``settings`` (default: :func:`get_settings`)."""
+    from fastapi.staticfiles import StaticFiles
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        current = app.dependency_overrides.get(get_settings, get_settings)()
+        if current.warm_cache and Path(current.db).exists():
+            for lane in ("main", "slow"):
+                threading.Thread(target=_warm, args=(app, current, lane), daemon=True).start()
+        yield
+        for svc in list(app.state.services.values()):
+            svc.close()
+
+    app = FastAPI(
+        title="retentionkit",
+        description="Customer-retention analytics: KPIs, cohorts, CLV, churn risk, segments.",
+        lifespan=lifespan,
+        docs_url=None,  # served below from the installed swagger-ui-bundle: no CDN, offline
+    )
+    app.state.services = {}
+    app.state.keystores = {}
+    if settings is not None:
+        app.dependency_overrides[get_settings] = lambda: settings
+    install_handlers(app)
+
+    from retentionkit.api.routers import routers
+
+    for router in routers():
+        app.include_router(router, prefix="/api")
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(
+            plotly_js_path(),
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    app.mount(
+        "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_docs() -> Any:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="retentionkit API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
+
+    @app.get("/api/health", tags=["meta"], summary="Liveness check")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    from retentionkit.dashboard.web import router as pages
+
+    app.include_router(pages)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

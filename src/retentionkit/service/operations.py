@@ -1,0 +1,292 @@
+"""One function per operation: ``(workspace, request) -> Result``.
+
+These are the only callers of the library functions behind the faces (the metric engine, the
+cohort table, the RFM summary, segments, the CLV workflow, the churn pipeline, ingest). The
+request was validated when it was built; an operation only translates it into the library
+call (e.g. the annual discount rate into the monthly one the CLV workflow takes) and wraps the
+answer in a :class:`Result`. :func:`run` picks the operation by the request's type.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from retentionkit.service.requests import (
+    ChurnAtRiskRequest,
+    ChurnBacktestRequest,
+    ClvEvaluateRequest,
+    ClvFitRequest,
+    ClvPredictRequest,
+    CohortRequest,
+    IngestRequest,
+    LoadDirRequest,
+    MetricRequest,
+    Request,
+    RfmRequest,
+    SegmentRequest,
+    monthly_rate,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from retentionkit.workspace import Workspace
+
+__all__ = ["OPERATIONS", "Result", "run"]
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """What an operation returns: the request it answers, and a ``frame`` (tabular results),
+    a ``report`` (a JSON-ready dict: fit, evaluation, backtest, ingest), the fitted ``model``
+    and a ``title`` for tables — whichever apply."""
+
+    request: Request
+    frame: pd.DataFrame | None = None
+    report: Any = None
+    model: Any = None
+    title: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def copy(self) -> Result:
+        """A copy whose frame the caller may change (cached results are shared)."""
+        frame = None if self.frame is None else self.frame.copy()
+        return dataclasses.replace(self, frame=frame)
+
+
+#: Library argument names in error hints → the option the user gives (the CLV models word their
+#: hints for lifetimes' keyword ``penalizer_coef``; users pass ``--penalizer``/``penalizer=``).
+FLAG_NAMES = {"`penalizer_coef`": "--penalizer"}
+
+
+@contextlib.contextmanager
+def _user_flags() -> Iterator[None]:
+    """Re-word a library error's hint to name the flag the user gives."""
+    from retentionkit.errors import RetentionkitError
+
+    try:
+        yield
+    except RetentionkitError as exc:
+        text = str(exc)
+        for name, flag in FLAG_NAMES.items():
+            text = text.replace(name, flag)
+        if text != str(exc):
+            exc.args = (text,)
+        raise
+
+
+def metrics(ws: Workspace, req: MetricRequest) -> Result:
+    from retentionkit.metrics.engine import compute_metrics
+
+    frame = compute_metrics(
+        ws,
+        list(req.metrics) if req.metrics else None,
+        period=req.period,
+        start=req.start,
+        end=req.end,
+        last=req.last,
+        segment=req.segment,
+        customer_definition=req.customer_definition,
+        active_window=req.active_window,
+        churn_basis=req.churn_basis,
+        compare=req.compare,
+        options={"clv_model": req.clv_model} if req.clv_model else {},
+    )
+    return Result(req, frame=frame, title="retention KPIs")
+
+
+def cohorts(ws: Workspace, req: CohortRequest) -> Result:
+    from retentionkit.cohorts.table import cohort_table
+
+    frame = cohort_table(
+        ws,
+        period=req.period,
+        kind=req.kind,
+        start=req.start,
+        end=req.end,
+        segment=req.segment,
+        customer_definition=req.customer_definition,
+    )
+    return Result(req, frame=frame, title=f"cohorts by {req.period}: {req.kind}")
+
+
+def rfm(ws: Workspace, req: RfmRequest) -> Result:
+    from retentionkit.clv.rfm import rfm_summary
+
+    frame = rfm_summary(ws, req.time_unit, req.observation_end, req.calibration_end)
+    return Result(req, frame=frame, title=f"RFM summary in {req.time_unit}s")
+
+
+def segments(ws: Workspace, req: SegmentRequest) -> Result:
+    from retentionkit.segments.summary import segment_customers, segment_summary
+
+    build = segment_customers if req.per_customer else segment_summary
+    frame = build(ws, req.scheme, as_of=req.as_of)
+    return Result(req, frame=frame, title=f"segments: {req.scheme}")
+
+
+def clv_fit(ws: Workspace, req: ClvFitRequest) -> Result:
+    from retentionkit.clv import workflow
+
+    with _user_flags():
+        fitted = workflow.fit(
+            ws,
+            req.model,
+            time_unit=req.time_unit,
+            observation_end=req.observation_end,
+            penalizer=req.penalizer,
+        )
+    report = workflow.fit_report(fitted.model)
+    title = (
+        f"{report['model']} on {report['n_customers']:,} customers, "
+        f"log-likelihood {report['log_likelihood']:,.2f}"
+    )
+    return Result(req, frame=fitted.model.summary(), report=report, model=fitted.model, title=title)
+
+
+def clv_predict(ws: Workspace, req: ClvPredictRequest) -> Result:
+    from retentionkit.clv import workflow
+
+    fitted, model = None, req.model
+    if req.model_file is not None:
+        from retentionkit.clv.models.base import BaseFitter
+
+        fitted = BaseFitter.load(req.model_file)
+        model = fitted.model_name
+    with _user_flags():
+        frame = workflow.predict(
+            ws,
+            model=model,
+            spend_model=req.spend_model,
+            horizon=req.horizon,
+            time_unit=req.time_unit,
+            observation_end=req.observation_end,
+            margin=req.margin,
+            discount_rate=monthly_rate(req.discount_rate),
+            penalizer=req.penalizer,
+            fitted=fitted,
+        )
+    return Result(req, frame=frame, title=f"CLV over {req.horizon:g} {req.time_unit}s")
+
+
+def clv_evaluate(ws: Workspace, req: ClvEvaluateRequest) -> Result:
+    from retentionkit.clv import workflow
+
+    with _user_flags():
+        report = workflow.evaluate(
+            ws,
+            calibration_end=req.calibration_end,
+            observation_end=req.observation_end,
+            model=req.model,
+            time_unit=req.time_unit,
+            penalizer=req.penalizer,
+        )
+    return Result(req, report=report, title="CLV holdout evaluation")
+
+
+def churn_at_risk(ws: Workspace, req: ChurnAtRiskRequest) -> Result:
+    from retentionkit.churn.pipeline import at_risk
+
+    frame = at_risk(
+        ws,
+        as_of=req.as_of,
+        horizon=req.horizon,
+        top=req.top,
+        method=req.method,
+        sort=req.sort,
+        min_risk=req.min_risk,
+    )
+    return Result(req, frame=frame, title="customers at risk")
+
+
+def churn_backtest(ws: Workspace, req: ChurnBacktestRequest) -> Result:
+    from retentionkit.churn.pipeline import backtest
+
+    report = backtest(ws, horizon=req.horizon, folds=req.folds, train_cutoffs=req.train_cutoffs)
+    return Result(req, report=report, title=f"churn backtest, {report['horizon_days']}-day horizon")
+
+
+def ingest(ws: Workspace, req: IngestRequest) -> Result:
+    from retentionkit.schema.ingest import IngestOptions, ingest_source
+
+    options = IngestOptions(
+        mapping=dict(req.mapping),
+        date_format=req.date_format,
+        timezone=req.timezone,
+        constants=dict(req.constants),
+        generate_id=req.generate_id,
+        line_items=req.line_items,
+        drop_missing_customer=req.drop_missing_customer,
+    )
+    report = ingest_source(
+        ws.con,
+        req.table,
+        req.source,
+        options,
+        ws.settings,
+        delimiter=req.delimiter,
+        header=req.header,
+        columns=list(req.columns) if req.columns else None,
+        encoding=req.encoding,
+        progress=req.progress,
+    )
+    return Result(req, report=report)
+
+
+def load_dir(ws: Workspace, req: LoadDirRequest) -> Result:
+    from retentionkit.errors import InputError
+    from retentionkit.schema.contracts import TABLE_NAMES
+    from retentionkit.schema.ingest import IngestReport, ingest_many
+    from retentionkit.schema.readers import is_empty_table_file
+
+    folder = req.directory
+    items, skipped, used = [], [], set()
+    for name in TABLE_NAMES:
+        files = sorted(p for p in folder.glob(f"{name}.*") if p.is_file())
+        if not files:
+            continue
+        used.add(files[0])
+        if is_empty_table_file(files[0]):
+            skipped.append(IngestReport(files[0].name, notes=["no rows, skipped"]))
+        else:
+            items.append((name, files[0]))
+    if not items and not skipped:
+        raise InputError(f"{folder}: no file named after a table ({', '.join(TABLE_NAMES)}).")
+    reports = ingest_many(ws.con, items, ws.settings, progress=req.progress) if items else []
+    ignored = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_file() and p not in used and not p.name.startswith(".")
+    )
+    if ignored:
+        skipped.append(
+            IngestReport(
+                "other files", notes=["not named after a table, ignored: " + ", ".join(ignored)]
+            )
+        )
+    return Result(req, report=reports + skipped)
+
+
+#: Request type → its operation.
+OPERATIONS: dict[type[Request], Callable[[Any, Any], Result]] = {
+    MetricRequest: metrics,
+    CohortRequest: cohorts,
+    RfmRequest: rfm,
+    SegmentRequest: segments,
+    ClvFitRequest: clv_fit,
+    ClvPredictRequest: clv_predict,
+    ClvEvaluateRequest: clv_evaluate,
+    ChurnAtRiskRequest: churn_at_risk,
+    ChurnBacktestRequest: churn_backtest,
+    IngestRequest: ingest,
+    LoadDirRequest: load_dir,
+}
+
+
+def run(ws: Workspace, request: Request) -> Result:
+    """Answer ``request`` on ``ws`` with the operation registered for its type."""
+    return OPERATIONS[type(request)](ws, request)

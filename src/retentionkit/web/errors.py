@@ -1,0 +1,83 @@
+"""Error responses of the web app: JSON ``{"detail": message}`` for the API, the error page for
+a browser on a dashboard path. A :class:`~retentionkit.errors.RetentionkitError` becomes its
+``http_status``; invalid query or form parameters become 422 with the reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from retentionkit.errors import AuthError, RetentionkitError
+
+__all__ = ["error_page", "error_response", "install_handlers"]
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api", "/docs", "/openapi")) and "text/html" in (
+        request.headers.get("accept", "")
+    )
+
+
+def _reason(errors: list[Any]) -> str:
+    parts = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form")]
+        where = ".".join(loc) or "request"
+        parts.append(f"{where}: {err.get('msg', 'invalid value')}")
+    return "Invalid parameter " + "; ".join(parts) + "."
+
+
+def _plain(errors: Any) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type", "")}
+        for e in errors
+    ]
+
+
+def error_page(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    """The dashboard's error page."""
+    from retentionkit.pages.render import render
+
+    body = render(
+        "error.html",
+        title=f"Error {status}",
+        status=status,
+        message=message,
+        current=request.url.path,
+    )
+    return HTMLResponse(body, status_code=status, headers=headers)
+
+
+def error_response(request: Request, status: int, message: str) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if _wants_html(request):
+        return error_page(request, status, message, headers=headers)
+    return JSONResponse({"detail": message}, status_code=status, headers=headers)
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Map library errors, invalid parameters and HTTP errors to responses."""
+
+    @app.exception_handler(RetentionkitError)
+    async def _library_error(request: Request, exc: RetentionkitError) -> Response:
+        status = exc.http_status if not isinstance(exc, AuthError) else 401
+        return error_response(request, status, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_html(request):
+            return error_response(request, 422, _reason(list(exc.errors())))
+        return JSONResponse(
+            {"detail": _reason(list(exc.errors())), "errors": _plain(exc.errors())},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return error_response(request, exc.status_code, str(exc.detail))
