@@ -65,6 +65,19 @@ class Settings(BaseModel):
     surveys: dict[str, SurveyScale] = Field(default_factory=lambda: dict(DEFAULT_SURVEYS))
     #: Column mappings per table, e.g. {"orders": {"CustomerID": "customer_id"}}.
     mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
+    #: How long a command waits while another process holds the workspace file ("30s", "2m").
+    wait: str | float = "30s"
+
+    @field_validator("wait")
+    @classmethod
+    def _wait(cls, value: str | float) -> str | float:
+        from retentionkit.runtime.lock import parse_wait
+
+        try:
+            parse_wait(value, "wait")
+        except ConfigError:
+            raise ValueError(f"{value!r} is not a duration (use 30, 30s, 2m or 0)") from None
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -14,7 +14,8 @@ sentence. The CLI prints that sentence and exits with :attr:`RetentionkitError.e
     ├── MissingTableError             (exit 3, HTTP 409)  a table that must be ingested first
     ├── NotFittedError                (exit 4, HTTP 409)  predict before fit
     ├── ModelFitError                 (exit 5, HTTP 422)  non-convergence or a degenerate fit
-    └── AuthError                     (exit 6, HTTP 401)  missing or wrong API key
+    ├── AuthError                     (exit 6, HTTP 401)  missing or wrong API key
+    └── WorkspaceLockedError          (exit 7, HTTP 423)  another process holds the workspace
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "NotFittedError",
     "RetentionkitError",
     "UnknownNameError",
+    "WorkspaceLockedError",
 ]
 
 
@@ -90,3 +92,15 @@ class AuthError(RetentionkitError):
 
     exit_code = 6
     http_status = 401
+
+
+class WorkspaceLockedError(RetentionkitError):
+    """Another process holds the embedded workspace file (DuckDB allows one writer process);
+    the message names it (pid and command line). ``detail`` keeps the driver's own text."""
+
+    exit_code = 7
+    http_status = 423
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail

@@ -2,9 +2,14 @@
 canonical tables of SPEC §2, plus the settings. Every feature hangs off it::
 
     import retentionkit as rk
-    ws = rk.Workspace("shop.duckdb")
-    ws.ingest("orders", "orders.csv", mapping={"CustomerID": "customer_id"})
-    ws.metrics(metric=["crr"], period="month")
+    with rk.Workspace("shop.duckdb") as ws:
+        ws.ingest("orders", "orders.csv", mapping={"CustomerID": "customer_id"})
+        ws.metrics(metric=["crr"], period="month")
+
+An embedded workspace holds DuckDB's file lock from opening until :meth:`Workspace.close` (or
+the end of the ``with`` block): close it, or other processes wait (``wait``). While
+``retentionkit serve`` owns the file, the workspace holds nothing: every request runs in the
+server (:mod:`retentionkit.runtime`).
 
 Every method builds one request of :mod:`retentionkit.service.requests` (which validates the
 options once) and runs it with :func:`retentionkit.service.run`, as the CLI and the REST API do;
@@ -37,6 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from retentionkit.clv.models.base import BaseFitter
+    from retentionkit.runtime.client import ServerClient
     from retentionkit.schema.ingest import IngestReport
 
 __all__ = ["Workspace"]
@@ -55,6 +61,9 @@ class Workspace:
         current directory.
     settings:
         Settings object (overrides ``config``).
+    wait:
+        Seconds (or ``"30s"``, ``"2m"``) to wait while another process holds the DuckDB file;
+        default ``RETENTIONKIT_WAIT``, else ``[workspace] wait``, else 30 s.
     """
 
     def __init__(
@@ -63,23 +72,83 @@ class Workspace:
         *,
         config: Path | str | None = None,
         settings: Settings | None = None,
+        wait: float | str | None = None,
     ) -> None:
         from retentionkit.backends import connect
+        from retentionkit.runtime import find_server
+        from retentionkit.runtime.lock import connect_waiting, resolve_wait
 
         if settings is None:  # a bad settings file is reported before anything is created
             path = None if not isinstance(target, (str, Path)) else Path(target)
             settings = load_settings(find_config(path, Path(config) if config else None))
-        self.con = connect(target)
+        self.settings = settings
         self.path: Path | None = None
+        self.remote: ServerClient | None = None
+        self._con: Any = None
         if (
             isinstance(target, (str, Path))
             and "://" not in str(target)
             and str(target) != (":memory:")
         ):
             self.path = Path(target)
-        self.settings = settings
+        if self.path is None:
+            self._con = connect(target)
+            return
+        info = find_server(self.path)
+        if info is not None:  # a running `serve` owns the file: work through it
+            from retentionkit.runtime.client import ServerClient
+
+            self.remote = ServerClient(info)
+            return
+        self._con = connect_waiting(self.path, resolve_wait(wait, settings.wait))
+
+    @property
+    def con(self) -> Any:
+        """The Ibis connection; a workspace served by ``retentionkit serve`` has none here
+        (its requests run in the server), and a closed one neither."""
+        if self._con is None:
+            from retentionkit.errors import WorkspaceLockedError
+
+            if self.remote is not None:
+                raise WorkspaceLockedError(
+                    f"{self.path} is owned by the server at {self.remote.info.url} (pid "
+                    f"{self.remote.info.pid}); this call needs the file itself — stop the "
+                    "server, or use the workspace's metrics/cohorts/rfm/segments/clv/churn/"
+                    "ingest methods, which run through it."
+                )
+            raise WorkspaceLockedError(f"Workspace {self.path} is closed; open it again.")
+        return self._con
+
+    @con.setter
+    def con(self, value: Any) -> None:
+        self._con = value
+
+    def close(self) -> None:
+        """Close the connection and release the file, so other processes can open it (a
+        workspace served by ``retentionkit serve`` holds nothing here). Idempotent."""
+        con, self._con = self._con, None
+        if con is not None:
+            import contextlib
+
+            with contextlib.suppress(Exception):
+                con.disconnect()
+            if self.path is not None:
+                from retentionkit.runtime.lock import release_holder
+
+                release_holder(self.path)
+        self.remote = None
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
+        if self.remote is not None:
+            return f"Workspace({self.path!s}, served by {self.remote.info.url})"
+        if self._con is None:
+            return f"Workspace({self.path!s}, closed)"
         where = self.path or getattr(self.con, "name", "backend")
         return f"Workspace({where!s}, tables={self.tables()})"
 

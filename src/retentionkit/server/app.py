@@ -48,8 +48,10 @@ def _warm(app: FastAPI, settings: WebSettings, lane: str) -> None:
         log.info("dashboard cache warmed (%s lane) in %.1f s", lane, took)
 
 
-def create_app(settings: WebSettings | None = None) -> FastAPI:
-    """The retentionkit web application for ``settings`` (default: :func:`get_settings`)."""
+def create_app(settings: WebSettings | None = None, *, local_token: str | None = None) -> FastAPI:
+    """The retentionkit web application for ``settings`` (default: :func:`get_settings`).
+    With ``local_token`` (``serve`` passes its runtime file's), the hidden local route
+    :mod:`retentionkit.server.local` lets the CLI and ``rk.Workspace`` work through it."""
     from fastapi.staticfiles import StaticFiles
 
     @contextlib.asynccontextmanager
@@ -73,6 +75,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
     install_handlers(app)
+
+    if local_token:
+        from retentionkit.server.local import local_router
+
+        app.include_router(local_router(local_token))
 
     from retentionkit.api.routers import routers
 

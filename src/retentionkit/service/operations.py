@@ -288,5 +288,9 @@ OPERATIONS: dict[type[Request], Callable[[Any, Any], Result]] = {
 
 
 def run(ws: Workspace, request: Request) -> Result:
-    """Answer ``request`` on ``ws`` with the operation registered for its type."""
+    """Answer ``request`` on ``ws`` with the operation registered for its type; on a workspace
+    owned by a running server (``ws.remote``), in that server."""
+    remote = getattr(ws, "remote", None)
+    if remote is not None:
+        return remote.run(request)  # type: ignore[no-any-return]
     return OPERATIONS[type(request)](ws, request)
