@@ -112,9 +112,8 @@ class Workspace:
             if self.remote is not None:
                 raise WorkspaceLockedError(
                     f"{self.path} is owned by the server at {self.remote.info.url} (pid "
-                    f"{self.remote.info.pid}); this call needs the file itself — stop the "
-                    "server, or use the workspace's metrics/cohorts/rfm/segments/clv/churn/"
-                    "ingest methods, which run through it."
+                    f"{self.remote.info.pid}) and this needs the file itself; open the "
+                    "dashboard there, or stop the server first."
                 )
             raise WorkspaceLockedError(f"Workspace {self.path} is closed; open it again.")
         return self._con

@@ -24,7 +24,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retentionkit import errors
+import retentionkit.errors as errors
 from retentionkit.errors import RetentionkitError
 from retentionkit.service.operations import OPERATIONS, Result
 from retentionkit.service.requests import Request
