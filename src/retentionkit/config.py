@@ -195,6 +195,8 @@ customer_definition = "{customer_definition}"
 activity_window = "{activity_window}"
 # Churn rate denominator: "start" = customers at the period start (S), "end" = at the end (E).
 churn_basis = "start"
+# How long a command waits while another process holds the workspace file ("30s", "2m", "0").
+wait = "30s"
 # A term counts as renewed when the next term of the same subscription starts within this
 # many days after it ends.
 renewal_grace_days = 7

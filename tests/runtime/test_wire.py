@@ -126,5 +126,13 @@ def test_errors_keep_class_message_and_exit_code(cls: type, message: str) -> Non
 
 
 def test_an_unknown_error_keeps_its_exit_code() -> None:
-    back = error_from_json({"type": "InternalError", "message": "m", "exit_code": 70})
-    assert str(back) == "m" and back.exit_code == 70
+    back = error_from_json({"type": "FutureError", "message": "m", "exit_code": 9})
+    assert isinstance(back, errors.RetentionkitError)
+    assert str(back) == "m" and back.exit_code == 9
+
+
+@pytest.mark.parametrize("name", ["ValueError", "LinAlgError", "UnicodeDecodeError"])
+def test_a_server_bug_keeps_its_exception_name(name: str) -> None:
+    back = error_from_json({"type": "InternalError", "exception": name, "message": "m"})
+    assert type(back).__name__ == name and str(back) == "m"
+    assert not isinstance(back, errors.RetentionkitError)

@@ -67,7 +67,8 @@ def _run(http: Request, body: Any) -> JSONResponse:
         log.exception("local request failed")
         error = {
             "type": "InternalError",
-            "message": f"internal error in the server: {type(exc).__name__}: {exc}",
+            "exception": type(exc).__name__,
+            "message": str(exc),
             "exit_code": 70,
             "http_status": 500,
         }

@@ -240,11 +240,24 @@ def error_to_json(exc: RetentionkitError) -> dict[str, Any]:
     }
 
 
-def error_from_json(data: dict[str, Any]) -> RetentionkitError:
+def error_from_json(data: dict[str, Any]) -> Exception:
     """The same exception class (a subclass of RetentionkitError from
-    :mod:`retentionkit.errors`), else a RetentionkitError with the same exit code."""
+    :mod:`retentionkit.errors`); for a bug in the server (``"type": "InternalError"``) an
+    exception of the same name (a builtin one, or one made with that name), so the faces report
+    it as they report their own bugs; else a RetentionkitError with the same exit code."""
     cls = getattr(errors, str(data.get("type")), None)
     message = str(data.get("message", "the server refused the request"))
+    if data.get("type") == "InternalError":
+        import builtins
+
+        name = str(data.get("exception") or "Exception")
+        found = getattr(builtins, name, None)
+        if not (isinstance(found, type) and issubclass(found, Exception)):
+            found = type(name, (Exception,), {})
+        try:
+            return found(message)  # type: ignore[no-any-return]
+        except TypeError:  # a builtin with another signature
+            return type(name, (Exception,), {})(message)
     if isinstance(cls, type) and issubclass(cls, RetentionkitError):
         exc = RetentionkitError.__new__(cls)
         RetentionkitError.__init__(exc, message)
