@@ -16,11 +16,12 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from retentionkit.cli.app import main
 from retentionkit.config import Settings
-from retentionkit.errors import AuthError
+from retentionkit.errors import AuthError, WorkspaceLockedError
 from retentionkit.runtime.client import ServerClient
 from retentionkit.runtime.files import RuntimeInfo, find_server, runtime_path
 from retentionkit.service import RfmRequest
@@ -163,6 +164,17 @@ def test_a_wrong_token_is_one_sentence(served: tuple[Path, RuntimeInfo]) -> None
     assert "_local" not in _api(info, "/openapi.json").decode()
 
 
+def test_report_needs_the_file_and_says_so(
+    served: tuple[Path, RuntimeInfo], capsys: pytest.CaptureFixture[str]
+) -> None:
+    tmp, info = served
+    rc = main(["--db", str(tmp / "served.duckdb"), "report", "--html", str(tmp / "r.html")])
+    err = capsys.readouterr().err
+    assert rc == WorkspaceLockedError.exit_code
+    assert err.count("\n") == 1 and f"owned by the server at {info.url}" in err
+    assert not (tmp / "r.html").exists()
+
+
 def test_a_served_workspace_in_python_runs_through_the_server(
     served: tuple[Path, RuntimeInfo],
 ) -> None:
@@ -170,6 +182,11 @@ def test_a_served_workspace_in_python_runs_through_the_server(
     with Workspace(tmp / "served.duckdb") as ws:
         assert ws.remote is not None and ws.remote.info.pid == info.pid
         assert len(ws.rfm()) > 0
+        frame = pd.DataFrame({"customer_id": ["PY1"], "signed_up_at": ["2024-01-01"]})
+        report = ws.ingest("customers", frame)  # sent as Parquet bytes
+        assert report.summary().startswith("customers: 1 inserted")
+        with pytest.raises(WorkspaceLockedError, match=f"owned by the server at {info.url}"):
+            ws.sql("select 1")
 
 
 def test_the_runtime_file_is_0600_and_removed_on_sigterm(tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ class ServerClient:
         )
         try:
             with urllib.request.urlopen(http, timeout=TIMEOUT) as resp:
-                data = json.loads(_unabsolute(resp.read().decode(), paths))
+                data = json.loads(resp.read().decode())
         except urllib.error.HTTPError as exc:
             data = self._error_body(exc)
             if exc.code in (401, 403) and "error" not in data:
@@ -90,13 +90,17 @@ class ServerClient:
                     f"The server at {self.info.url} answered HTTP {exc.code}: "
                     f"{data.get('detail', exc.reason)}."
                 ) from None
-            data = json.loads(_unabsolute(json.dumps(data), paths))
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise RetentionkitError(
                 f"The server at {self.info.url} (pid {self.info.pid}) that owns this "
                 f"workspace did not answer ({reason}); stop it or wait until it is back."
             ) from None
+        for part in ("error", "report"):  # messages and reports name the user's paths
+            if part in data and paths:
+                data[part] = json.loads(
+                    _unabsolute(json.dumps(data[part], ensure_ascii=False), paths)
+                )
         if "error" in data:
             raise error_from_json(data["error"])
         self.version = data.get("version")
