@@ -141,6 +141,7 @@ def report(
     # the report's pages build their own requests; this one checks the flags before any work
     request = MetricRequest(period=period, start=from_, end=to)
     ws = open_workspace(ctx)
+    _ = ws.con  # the report reads the file itself: while a server owns it, one sentence
     size = write_report(ws, html, period=request.period, start=request.start, end=request.end)
     typer.echo(f"Report written to {html} ({size / 1e6:.1f} MB, self-contained).")
 
