@@ -22,7 +22,6 @@ from retentionkit.errors import InputError, MissingFileError
 #: Values read as "missing" in text files.
 NA_STRINGS = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "none"})
 
-TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".dat", ".psv"}
 JSON_SUFFIXES = {".json", ".ndjson", ".jsonl"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
