@@ -51,7 +51,6 @@ class Workspace:
         if settings is None:  # a bad settings file is reported before anything is created
             path = None if not isinstance(target, (str, Path)) else Path(target)
             settings = load_settings(find_config(path, Path(config) if config else None))
-        self.con = connect(target)
         self.path: Path | None = None
         if (
             isinstance(target, (str, Path))
@@ -59,7 +58,23 @@ class Workspace:
             and str(target) != (":memory:")
         ):
             self.path = Path(target)
+        self._target = target
+        # A DuckDB file that does not exist yet is created on first use, not here: an ingest
+        # validates its file first, so a refused first load never creates (and never has to
+        # delete) a workspace file another process might be using by then.
+        self._con: Any = None
+        if self.path is None or self.path.exists():
+            self._con = connect(target)
         self.settings = settings
+
+    @property
+    def con(self) -> Any:
+        """The Ibis backend (a new DuckDB file is created on first access)."""
+        if self._con is None:
+            from retentionkit.backends import connect
+
+            self._con = connect(self._target)
+        return self._con
 
     def __repr__(self) -> str:
         where = self.path or getattr(self.con, "name", "backend")
@@ -112,7 +127,7 @@ class Workspace:
     ) -> IngestReport:
         """Validate ``source`` (a path, or a pandas/Polars/Arrow frame) and upsert it into
         ``table``; all or nothing. Returns inserted / updated / unchanged counts."""
-        from retentionkit.schema.ingest import IngestOptions, ingest_source
+        from retentionkit.schema.ingest import IngestOptions, prepare, write_batches
 
         options = IngestOptions(
             mapping=dict(mapping or {}),
@@ -127,8 +142,7 @@ class Workspace:
             from retentionkit.config import check_timezone
 
             check_timezone(timezone, "--timezone")
-        return ingest_source(
-            self.con,
+        prepared = prepare(
             table,
             source,
             options,
@@ -139,13 +153,15 @@ class Workspace:
             encoding=encoding,
             progress=progress,
         )
+        write_batches(self.con, [prepared])  # connects (creates a new file) only now
+        return prepared[0]
 
     def load_dir(self, directory: Path | str, *, progress: bool = False) -> list[IngestReport]:
         """Load every file of ``directory`` named after a canonical table (``orders.parquet``,
         ``customers.csv`` …, as ``retentionkit generate`` writes them). Every file is validated
         before anything is written, and all are written in one transaction."""
         from retentionkit.errors import InputError
-        from retentionkit.schema.ingest import IngestReport, ingest_many
+        from retentionkit.schema.ingest import IngestReport, prepare_many, write_batches
         from retentionkit.schema.readers import is_empty_table_file
 
         folder = Path(directory)
@@ -163,7 +179,11 @@ class Workspace:
                 items.append((name, files[0]))
         if not items and not skipped:
             raise InputError(f"{folder}: no file named after a table ({', '.join(TABLE_NAMES)}).")
-        reports = ingest_many(self.con, items, self.settings, progress=progress) if items else []
+        reports = []
+        if items:
+            prepared = prepare_many(items, self.settings, progress=progress)
+            write_batches(self.con, prepared)  # connects (creates a new file) only now
+            reports = [report for report, _ in prepared]
         ignored = sorted(
             p.name
             for p in folder.iterdir()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from retentionkit.cli._common import check_format, open_workspace, print_json, state
+from retentionkit.cli._common import check_format, open_workspace, print_json
 
 
 def _parse_pairs(pairs: list[str], flag: str) -> dict[str, str]:
@@ -78,44 +78,29 @@ def ingest(
     check_format(fmt, ("table", "json"))
     mapping = _parse_pairs(map_, "--map")
     constants = _parse_pairs(set_, "--set")
-    db = state(ctx).db
-    existed = db.exists()
+    # a new workspace file is created only after the file validated (Workspace.ingest), so a
+    # refused first load leaves no file and never deletes one another process may be using
     ws = open_workspace(ctx, create=True)
-    try:
-        report = ws.ingest(
-            table,
-            file,
-            mapping,
-            date_format=date_format,
-            timezone=timezone,
-            delimiter=delimiter,
-            header=not no_header,
-            columns=[c.strip() for c in columns.split(",") if c.strip()] if columns else None,
-            constants=constants,
-            generate_id=generate_id,
-            line_items=line_items,
-            drop_missing_customer=drop_missing_customer,
-            encoding=encoding,
-            progress=sys.stderr.isatty(),
-        )
-    except BaseException:
-        if not existed:  # a refused first load leaves no empty workspace file behind
-            _discard(ws, db)
-        raise
+    report = ws.ingest(
+        table,
+        file,
+        mapping,
+        date_format=date_format,
+        timezone=timezone,
+        delimiter=delimiter,
+        header=not no_header,
+        columns=[c.strip() for c in columns.split(",") if c.strip()] if columns else None,
+        constants=constants,
+        generate_id=generate_id,
+        line_items=line_items,
+        drop_missing_customer=drop_missing_customer,
+        encoding=encoding,
+        progress=sys.stderr.isatty(),
+    )
     if fmt == "json":
         print_json(report.as_dict())
     else:
         typer.echo(f"{file.name} → {report.summary()}")
-
-
-def _discard(ws: object, db: Path) -> None:
-    import contextlib
-
-    with contextlib.suppress(Exception):
-        ws.con.disconnect()  # type: ignore[attr-defined]
-    for path in (db, db.with_name(db.name + ".wal")):
-        with contextlib.suppress(OSError):
-            path.unlink()
 
 
 def load_dir(
@@ -128,15 +113,8 @@ def load_dir(
 ) -> None:
     """Load every file of DIRECTORY named after a canonical table: all are validated first,
     then written in one transaction (all or nothing)."""
-    db = state(ctx).db
-    existed = db.exists()
-    ws = open_workspace(ctx, create=True)
-    try:
-        reports = ws.load_dir(directory, progress=sys.stderr.isatty())
-    except BaseException:
-        if not existed:  # a refused first load leaves no empty workspace file behind
-            _discard(ws, db)
-        raise
+    ws = open_workspace(ctx, create=True)  # the file is created only after validation
+    reports = ws.load_dir(directory, progress=sys.stderr.isatty())
     for report in reports:
         typer.echo(f"{report.source} → {report.summary()}")
 

@@ -64,6 +64,10 @@ class IngestReport:
         }
 
 
+#: Most columns a source may have (canonical plus extra attributes): every extra column is a
+#: workspace column compared on each upsert, and thousands make an ingest take minutes.
+MAX_COLUMNS = 300
+
 # The timestamp that orders rows in time, per table (used by --generate-id).
 TIME_COLUMN = {
     "orders": "ordered_at",
@@ -436,7 +440,7 @@ def _check_order_totals(
         .sum()
     )
     # sums of absolute values bound the int64 sums: below the limit nothing can have wrapped
-    amount_over = (sums["amount"] > money.MAX_UNITS * 0.99).to_numpy()
+    amount_over = np.array(sums["amount"] > money.MAX_UNITS * 0.99, dtype=bool)
     limits = (
         ("amount", amount_over, "an order total of at most 99,999,999,999,999.9999"),
         ("quantity", (sums["quantity"] >= INTEGER_LIMIT).to_numpy(), INTEGER_LIMIT_TEXT),
@@ -483,6 +487,11 @@ def prepare(
     report = IngestReport(src.label)
     if src.frame.shape[0] == 0:
         raise InputError(f"{src.label}: has no data rows.")
+    if src.frame.shape[1] > MAX_COLUMNS:
+        raise InputError(
+            f"{src.label}: has {src.frame.shape[1]:,} columns; expected at most {MAX_COLUMNS} "
+            "(the table's columns plus extra attributes; drop the columns you do not need)."
+        )
     frame = apply_mapping(src, target, options, settings)
     if options.line_items:
         if target.name != "orders":
@@ -545,9 +554,19 @@ def ingest_many(
 ) -> list[IngestReport]:
     """Validate every ``(table, source)`` first, then write them all in one transaction: if
     any file is refused, nothing of any of them is written."""
-    prepared = [
+    prepared = prepare_many(items, settings, options, **read_kwargs)
+    write_batches(con, prepared)
+    return [report for report, _ in prepared]
+
+
+def prepare_many(
+    items: list[tuple[str, Any]],
+    settings: Settings,
+    options: IngestOptions | None = None,
+    **read_kwargs: Any,
+) -> list[tuple[IngestReport, list[tuple[TableContract, pd.DataFrame, dict[str, str]]]]]:
+    """:func:`prepare` every ``(table, source)``; the first refusal raises."""
+    return [
         prepare(table, source, options or IngestOptions(), settings, **read_kwargs)
         for table, source in items
     ]
-    write_batches(con, prepared)
-    return [report for report, _ in prepared]

@@ -78,6 +78,15 @@ def ensure_table(con: Any, contract: TableContract, extras: dict[str, str]) -> d
     return schema
 
 
+def _all(predicates: list[Any]) -> Any:
+    """AND of many predicates as a balanced tree (depth log2 n): a chain of a thousand
+    columns would exceed Python's recursion limit in the expression compiler."""
+    while len(predicates) > 1:
+        pairs = [a & b for a, b in zip(predicates[::2], predicates[1::2], strict=False)]
+        predicates = pairs + ([predicates[-1]] if len(predicates) % 2 else [])
+    return predicates[0]
+
+
 def _family(dtype: str) -> str:
     d = dtype.lower().rstrip("!")
     if d.startswith(("float", "double", "int", "decimal")):
@@ -131,7 +140,6 @@ def upsert_staged(
 
     Columns of the table that the frame does not carry keep their stored values for rows that
     already exist (a file without ``delivered_at`` does not erase it)."""
-    import ibis
 
     pk = contract.primary_key
     stats = WriteStats(contract.name)
@@ -143,8 +151,8 @@ def upsert_staged(
     full = joined.select(
         **{c: (joined[c] if c in present else joined[f"{c}__old"]) for c in schema},
         __matched=joined[f"{pk}__old"].notnull(),
-        __same=ibis.and_(
-            *[
+        __same=_all(
+            [
                 (joined[c] if c in present else joined[f"{c}__old"]).identical_to(
                     joined[f"{c}__old"]
                 )
