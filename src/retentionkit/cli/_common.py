@@ -17,6 +17,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.workspace import Workspace
 
 FORMATS = ("table", "csv", "json")
+#: Help of the ``--raw`` flag of every command that writes CSV.
+RAW_HELP = (
+    "CSV: write text cells verbatim (by default a cell a spreadsheet would run as a formula "
+    "gets a leading ')."
+)
 
 
 @dataclass
@@ -110,10 +115,14 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return clean_json(out)
 
 
-def print_frame(frame: pd.DataFrame, fmt: str, *, title: str | None = None) -> None:
-    """Print a DataFrame as a Rich table, CSV or JSON records."""
+def print_frame(
+    frame: pd.DataFrame, fmt: str, *, title: str | None = None, raw: bool = False
+) -> None:
+    """Print a DataFrame as a Rich table, CSV (formulas neutralised unless ``raw``) or JSON."""
     if fmt == "csv":
-        frame.to_csv(sys.stdout, index=False)
+        from retentionkit.csv_safety import write_csv
+
+        write_csv(frame, sys.stdout, raw=raw)
     elif fmt == "json":
         print_json(frame_records(frame))
     else:

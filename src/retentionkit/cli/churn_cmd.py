@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from retentionkit.cli._common import check_format, print_frame, print_json
+from retentionkit.cli._common import RAW_HELP, check_format, print_frame, print_json
 
 churn_app = typer.Typer(
     help="Churn risk: train a model on a customer table, score customers with reasons.",
@@ -131,6 +131,7 @@ def score(
         ..., "--model", help="Model file written by 'retentionkit churn train'."
     ),
     fmt: str = typer.Option("csv", "--format", help="csv or json."),
+    raw: bool = typer.Option(False, "--raw", help=RAW_HELP),
 ) -> None:
     """Score every customer in FILE: risk (0–1) and the top 3 reasons, highest risk first.
 
@@ -163,7 +164,7 @@ def score(
         }
     )
     out = out.sort_values("risk", ascending=False, kind="stable").reset_index(drop=True)
-    print_frame(out, fmt)
+    print_frame(out, fmt, raw=raw)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from retentionkit.cli._common import check_format, open_workspace, print_frame, print_json
+from retentionkit.cli._common import RAW_HELP, check_format, open_workspace, print_frame, print_json
 
 
 def at_risk(
@@ -29,6 +29,7 @@ def at_risk(
         "from 0 to 1 (0 lists everyone).",
     ),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+    raw: bool = typer.Option(False, "--raw", help=RAW_HELP),
 ) -> None:
     """The customers most likely to leave: risk, value at risk, reasons, segment."""
     from retentionkit.churn.pipeline import at_risk as compute
@@ -40,7 +41,7 @@ def at_risk(
     )
     if fmt in ("table", "csv"):
         frame = frame.assign(reasons=[" | ".join(r) for r in frame["reasons"]])
-    print_frame(frame, fmt, title="customers at risk")
+    print_frame(frame, fmt, title="customers at risk", raw=raw)
 
 
 def evaluate(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from retentionkit.cli._common import check_format, open_workspace, print_frame, print_json
+from retentionkit.cli._common import RAW_HELP, check_format, open_workspace, print_frame, print_json
 
 clv_app = typer.Typer(
     help="Probabilistic customer lifetime value (BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma).",
@@ -71,6 +71,7 @@ def predict(
         None, "--model-file", help="Use a model saved by 'clv fit --model-out' instead of fitting."
     ),
     fmt: str = typer.Option("csv", "--format", help="csv, json or table."),
+    raw: bool = typer.Option(False, "--raw", help=RAW_HELP),
 ) -> None:
     """Per customer: expected purchases, P(alive), expected spend and CLV over the horizon."""
     from retentionkit.clv import workflow
@@ -97,7 +98,7 @@ def predict(
         penalizer=penalizer,
         fitted=fitted,
     )
-    print_frame(frame, fmt, title=f"CLV over {horizon:g} {time_unit}s")
+    print_frame(frame, fmt, title=f"CLV over {horizon:g} {time_unit}s", raw=raw)
 
 
 @clv_app.command("evaluate")

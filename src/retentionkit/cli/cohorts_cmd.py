@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from retentionkit.cli._common import check_format, open_workspace, print_frame, print_json
+from retentionkit.cli._common import RAW_HELP, check_format, open_workspace, print_frame, print_json
 
 COHORT_FORMATS = ("table", "csv", "json", "html")
 
@@ -36,6 +36,7 @@ def cohorts(
     out: Path | None = typer.Option(
         None, "--out", help="Write the output to this file instead of stdout."
     ),
+    raw: bool = typer.Option(False, "--raw", help=RAW_HELP),
 ) -> None:
     """Acquisition cohorts × periods since acquisition: retention or revenue triangle."""
     check_format(fmt, COHORT_FORMATS)
@@ -50,7 +51,7 @@ def cohorts(
     )
     from retentionkit.cohorts.render import render_cohorts
 
-    render_cohorts(frame, fmt, kind=kind, period=period, out=out)
+    render_cohorts(frame, fmt, kind=kind, period=period, out=out, raw=raw)
 
 
 def rfm(
@@ -67,6 +68,7 @@ def rfm(
         help="Last day of the calibration window (inclusive); adds the holdout columns.",
     ),
     fmt: str = typer.Option("csv", "--format", help="csv or json."),
+    raw: bool = typer.Option(False, "--raw", help=RAW_HELP),
 ) -> None:
     """Per-customer RFM summary (frequency, recency, T, monetary value) as lifetimes has it."""
     check_format(fmt, ("csv", "json"))
@@ -74,7 +76,7 @@ def rfm(
     frame = ws.rfm(
         time_unit=time_unit, observation_end=observation_end, calibration_end=calibration_end
     )
-    print_frame(frame, fmt)
+    print_frame(frame, fmt, raw=raw)
 
 
 def segments(
@@ -86,6 +88,7 @@ def segments(
         None, "--as-of", help="Score as of this day (inclusive), YYYY-MM-DD; default: last order."
     ),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+    raw: bool = typer.Option(False, "--raw", help=RAW_HELP),
 ) -> None:
     """Customers, revenue and key KPIs per segment (RFM segments or any attribute)."""
     check_format(fmt)
@@ -96,7 +99,7 @@ def segments(
 
         print_json(frame_records(frame))
     elif fmt == "csv":
-        print_frame(frame, fmt)
+        print_frame(frame, fmt, raw=raw)
     else:
         _print_segments(frame, scheme)
 

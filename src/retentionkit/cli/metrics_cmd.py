@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from retentionkit.cli._common import check_format, open_workspace, print_json
+from retentionkit.cli._common import RAW_HELP, check_format, open_workspace, print_json
 
 HEALTH_STYLE = {"excellent": "bold green", "good": "green", "fair": "yellow", "poor": "red"}
 MAX_TABLE_PERIODS = 8
@@ -48,6 +48,7 @@ def metrics(
         "of the simple formula.",
     ),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+    raw: bool = typer.Option(False, "--raw", help=RAW_HELP),
 ) -> None:
     """Retention KPIs per period and segment, each with its components and health."""
     check_format(fmt)
@@ -71,10 +72,12 @@ def metrics(
         flat = frame.copy()
         import json
 
+        from retentionkit.csv_safety import write_csv
+
         flat["period_start"] = flat["period_start"].dt.strftime("%Y-%m-%d")
         flat["period_end"] = flat["period_end"].dt.strftime("%Y-%m-%d")
         flat["components"] = [json.dumps(c, default=str) for c in flat["components"]]
-        flat.to_csv(sys.stdout, index=False)
+        write_csv(flat, sys.stdout, raw=raw)
     else:
         _print_table(frame, compare, period)
 

@@ -124,16 +124,24 @@ def cohort_heatmap_html(frame: pd.DataFrame, kind: str, period: str) -> str:
 
 
 def render_cohorts(
-    frame: pd.DataFrame, fmt: str, *, kind: str, period: str, out: Path | None = None
+    frame: pd.DataFrame,
+    fmt: str,
+    *,
+    kind: str,
+    period: str,
+    out: Path | None = None,
+    raw: bool = False,
 ) -> None:
-    """Write ``frame`` as table, csv, json or html to ``out`` or stdout."""
+    """Write ``frame`` as table, csv (formulas neutralised unless ``raw``), json or html to
+    ``out`` or stdout."""
     from retentionkit.cli._common import dump_json
+    from retentionkit.csv_safety import write_csv
 
     if fmt == "json":
         text = dump_json(cohort_records(frame)) + "\n"
     elif fmt == "csv":
         buf = io.StringIO()
-        _plain(frame).to_csv(buf, index=False)
+        write_csv(_plain(frame), buf, raw=raw)
         text = buf.getvalue()
     elif fmt == "html":
         text = cohort_heatmap_html(frame, kind, period)
