@@ -119,7 +119,11 @@ def _generated_ids(frame: pd.DataFrame, table: TableContract) -> pd.Series:
     rows with the same customer and time (so re-loading the same file is idempotent)."""
     time_col = TIME_COLUMN[table.name]
     cust = frame.get("customer_id", pd.Series("", index=frame.index)).fillna("")
-    when = frame[time_col].dt.strftime("%Y-%m-%dT%H:%M:%S") if time_col in frame else ""
+    when = (
+        frame[time_col].dt.strftime("%Y-%m-%dT%H:%M:%S")
+        if time_col in frame
+        else pd.Series("", index=frame.index)
+    )
     key = cust.astype(str) + "|" + when.astype(str)
     occurrence = key.groupby(key).cumcount() + 1
     return key + "|" + occurrence.astype(str)
