@@ -83,5 +83,7 @@ def check_refusal(code: str | int, err: str, before: tuple, after: tuple, *, kin
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     target = os.environ.get("RK_FUZZ_REPORT")
-    if target and STATS:
-        Path(target).write_text(json.dumps(dict(STATS), indent=2, sort_keys=True) + "\n")
+    if target and STATS:  # one file per xdist worker: REPORT.gw0, REPORT.gw1 …
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        path = Path(f"{target}.{worker}" if worker else target)
+        path.write_text(json.dumps(dict(STATS), indent=2, sort_keys=True) + "\n")
