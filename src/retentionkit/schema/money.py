@@ -78,8 +78,23 @@ def decimal_units(text: str) -> int | None:
 def float_units(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Scaled integers from a numeric column of a typed frame, through each value's shortest
     round-trip text (``0.1`` → 1,000 units, not 999.99…). Returns ``(units, out_of_range)``."""
-    text = values.astype("float64").map(lambda v: None if pd.isna(v) else repr(float(v)))
-    units, _, big = parse_units(text.astype("string"))
+    floats = values.astype("float64").to_numpy()
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.rint(floats * SCALE)
+        # fast path: a float that is the nearest double to a 4-decimal amount of moderate size
+        fast = (np.abs(floats) < 9e11) & (scaled / SCALE == floats)
+    raw = np.where(fast, scaled, 0).astype(np.int64)
+    missing = np.isnan(floats)
+    big = np.zeros(len(floats), dtype=bool)
+    slow = np.flatnonzero(~fast & ~missing)
+    if slow.size:
+        text = pd.Series([repr(float(floats[i])) for i in slow], dtype="string")
+        slow_units, _, slow_big = parse_units(text)
+        raw[slow] = slow_units.fillna(0).to_numpy(dtype=np.int64)
+        big[slow] = slow_big.to_numpy()
+    units = pd.Series(raw, index=values.index).astype("Int64")
+    units = units.mask(pd.Series(missing | big, index=values.index))
+    big = pd.Series(big, index=values.index)
     return units, big
 
 
