@@ -62,12 +62,22 @@ def test_bgnbd_fit_from_raw_transactions_matches_fader_hardie_lee(cdnow_db, caps
     )
     assert set(out) == {
         "model",
+        "kind",
+        "status",
+        "warnings",
+        "limit",
         "params",
         "standard_errors",
         "log_likelihood",
         "n_customers",
         "converged",
     }
+    assert (out["kind"], out["status"], out["warnings"], out["limit"]) == (
+        "purchase",
+        "ok",
+        [],
+        None,
+    )
     p = out["params"]
     assert p["r"] == pytest.approx(0.243, abs=1e-3)
     assert p["alpha"] == pytest.approx(4.414, abs=1e-3)
