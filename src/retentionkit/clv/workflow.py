@@ -243,13 +243,16 @@ def predict(
     discount_rate: float = 0.01,
     penalizer: float = 0.0,
     fitted: BaseFitter | None = None,
+    fallback: bool = True,
 ) -> pd.DataFrame:
     """Per customer: customer_id, frequency, recency, T, monetary_value, expected_purchases
     (next ``horizon`` time units), p_alive, expected_avg_spend, clv.
 
     ``model="auto"`` (default) uses the credible purchase model chosen by
-    :mod:`retentionkit.clv.choice` (:class:`~retentionkit.clv.choice.NoCredibleModelError` when
-    there is none); an explicitly named model is used even when degenerate, with a warning.
+    :mod:`retentionkit.clv.choice`; when there is none, the recency-ratio rule
+    (:mod:`retentionkit.clv.recency`, model ``recency-ratio``, with the reasons in the
+    warnings), or :class:`~retentionkit.clv.choice.NoCredibleModelError` with
+    ``fallback=False``. An explicitly named model is used even when degenerate, with a warning.
     ``frame.attrs`` names what was used: ``model``, ``status``, ``spend_model``,
     ``spend_status``, ``warnings`` (sentences) and, for auto, ``candidates``."""
     if model != AUTO:
@@ -268,9 +271,23 @@ def predict(
     if fitted is not None:
         purchase = fitted
     elif model == AUTO:
-        choice = choose_purchase(ws, summary, time_unit, observation_end, penalizer)
-        purchase, candidates = choice.model, choice.candidates
-        warnings.extend(choice.warnings)
+        from retentionkit.clv.choice import NoCredibleModelError
+        from retentionkit.clv.recency import RecencyRatioModel
+
+        try:
+            choice = choose_purchase(ws, summary, time_unit, observation_end, penalizer)
+            purchase, candidates = choice.model, choice.candidates
+            warnings.extend(choice.warnings)
+        except NoCredibleModelError as exc:
+            if not fallback:
+                raise
+            purchase = RecencyRatioModel().fit(
+                summary["frequency"], summary["recency"], summary["T"]
+            )
+            warnings.append(
+                f"{exc} Expected purchases and P(alive) come from the recency-ratio rule "
+                f"instead (even odds of being gone after 5 usual gaps of silence)."
+            )
     else:
         purchase = fit_summary_model(summary, model, penalizer)
     spend = fit_summary_model(summary, spend_model, penalizer)
