@@ -33,6 +33,7 @@ from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1, xlog
 
 from retentionkit.clv.models import limits
 from retentionkit.clv.models.base import (
+    SOFT_LOG_PARAM_LIMIT,
     BaseFitter,
     FitData,
     FloatArray,
@@ -106,6 +107,15 @@ class BetaGeoFitter(BaseFitter):
     needs: ClassVar[str] = "orders: customer_id, ordered_at (frequency, recency, T per customer)"
     #: MBG/NBD customers can also drop out before their first repeat purchase.
     _drop_at_start: ClassVar[bool] = False
+
+    def _runaway(self, theta: FloatArray, standard_errors: Any) -> dict[str, str]:
+        """As the base rule, and a, b both above e^7 (≈ 1100) count as run off to infinity: the
+        beta distribution of the drop-out probability has collapsed onto a/(a+b) (its variance
+        is below 1/1100 of p(1-p)), so the fit is its limit and predicts with its formulas."""
+        out = super()._runaway(theta, standard_errors)
+        if min(theta[2], theta[3]) > SOFT_LOG_PARAM_LIMIT:
+            out.update({"a": "infinity", "b": "infinity"})
+        return out
 
     def _limit(self, runaway: Any) -> tuple[dict[str, float], str] | None:
         """a, b → ∞ together (a/(a+b) finite): the geometric drop-out limit

@@ -38,6 +38,7 @@ from scipy.special import betaln, gammaln, hyp2f1, logsumexp
 
 from retentionkit.clv.models import limits
 from retentionkit.clv.models.base import (
+    SOFT_LOG_PARAM_LIMIT,
     BaseFitter,
     FitData,
     FloatArray,
@@ -166,6 +167,17 @@ class ParetoNBDFitter(BaseFitter):
         "lifetimes."
     )
     needs: ClassVar[str] = "orders: customer_id, ordered_at (frequency, recency, T per customer)"
+
+    def _runaway(self, theta: FloatArray, standard_errors: Any) -> dict[str, str]:
+        """As the base rule, and s above e^7 (≈ 1100) counts as run off to infinity: the gamma
+        distribution of the drop-out rate has collapsed onto s/beta (coefficient of variation
+        below 3 %), so the fit is its limit and predicts with its formulas."""
+        out = super()._runaway(theta, standard_errors)
+        if theta[2] > SOFT_LOG_PARAM_LIMIT:
+            out["s"] = "infinity"
+            if theta[3] > 0:
+                out.setdefault("beta", "infinity")
+        return out
 
     def _limit(self, runaway: Any) -> tuple[dict[str, float], str] | None:
         """s → ∞ (with β, s/β finite): the exponential drop-out limit
