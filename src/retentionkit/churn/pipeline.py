@@ -178,6 +178,7 @@ def at_risk(
     end = feat.data_end(ws)
     given = parse_date(as_of, "--as-of")
     when = given if given is not None else (end + pd.Timedelta(days=1)).normalize()
+    explain: Callable[[pd.Index], list[list[str]]] | None = None
     used: dict[str, Any]
     if method == "auto" and feat.contractual(ws):
         method = "model"
