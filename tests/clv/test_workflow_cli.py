@@ -245,7 +245,7 @@ def test_evaluate_chooses_a_model_by_holdout_error(cdnow_db, capsys) -> None:
 
 def test_python_api(cdnow_db) -> None:
     ws = Workspace(cdnow_db)
-    frame = ws.clv(39, observation_end="1997-09-30")  # model="auto" by default
+    frame = ws.clv(39, model="auto", observation_end="1997-09-30")
     assert len(frame) == 2357 and frame["clv"].notna().all()
     assert frame.attrs["model"] in ("bgnbd", "mbgnbd", "paretonbd")
     assert frame.attrs["status"] in ("ok", "boundary")
