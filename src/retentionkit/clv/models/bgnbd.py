@@ -43,6 +43,7 @@ from retentionkit.clv.models.base import (
     collapse,
     index_of,
     keyed,
+    num,
     wdot,
 )
 from retentionkit.errors import InputError, ModelFitError
@@ -77,7 +78,7 @@ def check_time(name: str, t: ArrayLike) -> FloatArray:
     """Validate a prediction horizon (>= 0)."""
     arr = as_float_array(name, t)
     if (arr < 0).any():
-        raise InputError(f"`{name}` must not be negative; got {arr[arr < 0][0]!r}.")
+        raise InputError(f"`{name}` must not be negative; got {num(arr[arr < 0][0])}.")
     return arr
 
 

@@ -415,7 +415,7 @@ def _check_n(n: Any) -> int:
     try:
         value = float(n)
     except (TypeError, ValueError):
-        raise InputError(f"`n` must be a whole number >= 0; got {n!r}.") from None
+        raise InputError(f"`n` must be a whole number >= 0; got {n}.") from None
     if value < 0 or value != int(value):
-        raise InputError(f"`n` must be a whole number >= 0; got {n!r}.")
+        raise InputError(f"`n` must be a whole number >= 0; got {n}.")
     return int(value)
