@@ -76,7 +76,6 @@ class Workspace:
     ) -> None:
         from retentionkit.backends import connect
         from retentionkit.runtime import find_server
-        from retentionkit.runtime.lock import connect_waiting, resolve_wait
 
         if settings is None:  # a bad settings file is reported before anything is created
             path = None if not isinstance(target, (str, Path)) else Path(target)
@@ -91,6 +90,9 @@ class Workspace:
             and str(target) != (":memory:")
         ):
             self.path = Path(target)
+        self._target = target
+        self._wait = wait
+        self._closed = False
         if self.path is None:
             self._con = connect(target)
             return
@@ -100,12 +102,23 @@ class Workspace:
 
             self.remote = ServerClient(info)
             return
-        self._con = connect_waiting(self.path, resolve_wait(wait, settings.wait))
+        # A DuckDB file that does not exist yet is created on first use, not here: an ingest
+        # validates its file first, so a refused first load never creates (and never has to
+        # delete) a workspace file another process might be using by then.
+        if self.path.exists():
+            self._connect()
+
+    def _connect(self) -> None:
+        from retentionkit.runtime.lock import connect_waiting, resolve_wait
+
+        assert self.path is not None
+        self._con = connect_waiting(self.path, resolve_wait(self._wait, self.settings.wait))
 
     @property
     def con(self) -> Any:
-        """The Ibis connection; a workspace served by ``retentionkit serve`` has none here
-        (its requests run in the server), and a closed one neither."""
+        """The Ibis backend (a new DuckDB file is created on first access). A workspace served
+        by ``retentionkit serve`` has none here (its requests run in the server), and a closed
+        one neither."""
         if self._con is None:
             from retentionkit.errors import WorkspaceLockedError
 
@@ -115,7 +128,9 @@ class Workspace:
                     f"{self.remote.info.pid}) and this needs the file itself; open the "
                     "dashboard there, or stop the server first."
                 )
-            raise WorkspaceLockedError(f"Workspace {self.path} is closed; open it again.")
+            if self._closed:
+                raise WorkspaceLockedError(f"Workspace {self.path} is closed; open it again.")
+            self._connect()
         return self._con
 
     @con.setter
@@ -126,6 +141,7 @@ class Workspace:
         """Close the connection and release the file, so other processes can open it (a
         workspace served by ``retentionkit serve`` holds nothing here). Idempotent."""
         con, self._con = self._con, None
+        self._closed = True
         if con is not None:
             import contextlib
 
@@ -146,7 +162,7 @@ class Workspace:
     def __repr__(self) -> str:
         if self.remote is not None:
             return f"Workspace({self.path!s}, served by {self.remote.info.url})"
-        if self._con is None:
+        if self._closed:
             return f"Workspace({self.path!s}, closed)"
         where = self.path or getattr(self.con, "name", "backend")
         return f"Workspace({where!s}, tables={self.tables()})"

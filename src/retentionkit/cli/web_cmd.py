@@ -44,6 +44,12 @@ def serve(
         "--public-read",
         help="Serve reads (pages and GET /api/*) without a key even on a network address.",
     ),
+    max_upload_mb: int | None = typer.Option(
+        None,
+        "--max-upload-mb",
+        min=1,
+        help="Largest upload POST /api/ingest accepts, in MiB (default 1024).",
+    ),
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) and the dashboard with uvicorn.
 
@@ -90,7 +96,12 @@ def serve(
         ) from None
     port = sock.getsockname()[1]
     settings = WebSettings(
-        db=db, config_path=st.config_path, host=host, port=port, public_read=public_read
+        db=db,
+        config_path=st.config_path,
+        host=host,
+        port=port,
+        public_read=public_read,
+        **({"max_upload_bytes": max_upload_mb << 20} if max_upload_mb else {}),
     )
     token = new_token()
     app = create_app(settings, local_token=token)
