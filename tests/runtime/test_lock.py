@@ -24,6 +24,7 @@ HOLDER = """
 import sys, time
 from retentionkit.workspace import Workspace
 ws = Workspace(sys.argv[1], wait=60)
+ws.tables()  # connected: holds the file
 print("held", flush=True)
 time.sleep(float(sys.argv[2]))
 ws.close()
@@ -85,7 +86,8 @@ def test_close_and_with_release_the_file(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_second_writer_waits_then_succeeds(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    Workspace(db, settings=Settings()).close()
+    with Workspace(db, settings=Settings()) as ws:
+        ws.tables()  # creates the file (a new workspace file is created on first use)
     holder = _hold(db, 3)
     started = time.monotonic()
     assert (
@@ -103,7 +105,8 @@ def test_the_lock_holder_is_named_after_the_wait(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "w.duckdb"
-    Workspace(db, settings=Settings()).close()
+    with Workspace(db, settings=Settings()) as ws:
+        ws.tables()  # creates the file (a new workspace file is created on first use)
     holder = _hold(db, 60)
     try:
         rc = main(
