@@ -62,6 +62,8 @@ class Survey:
     comment: bool = True
     #: JSON paths of another tool's payload: {"customer_id": "$.user.id", "score": …}.
     mapping: dict[str, str] = field(default_factory=dict)
+    #: Name used in the standard NPS question ("recommend {company}"); None = "us".
+    company: str | None = None
     created_at: str = ""
 
     @property

@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from retentionkit.config import parse_duration_days
 from retentionkit.errors import InputError, RetentionkitError
-from retentionkit.surveys.store import get_survey, link_secrets
+from retentionkit.surveys.store import get_survey, link_secrets, record_links
 
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.workspace import Workspace
@@ -31,6 +31,7 @@ __all__ = [
     "InvalidLinkError",
     "LinkClaims",
     "SurveyLink",
+    "make_links",
     "read_token",
     "survey_link",
 ]
@@ -95,9 +96,38 @@ def expiry(expires: str | dt.timedelta, now: dt.datetime | None = None) -> dt.da
     return ((now or dt.datetime.now(dt.UTC)) + delta).replace(microsecond=0)
 
 
-def make_token(keys: list[str], survey: str, customer_id: str, expires_at: dt.datetime) -> str:
+def make_token(
+    keys: list[str], survey: str, customer_id: str, expires_at: dt.datetime
+) -> tuple[str, str]:
+    """A new token and its random link id."""
     link_id = secrets.token_urlsafe(6)
-    return str(_serializer(keys).dumps([survey, customer_id, link_id, int(expires_at.timestamp())]))
+    payload = [survey, customer_id, link_id, int(expires_at.timestamp())]
+    return str(_serializer(keys).dumps(payload)), link_id
+
+
+def make_links(
+    ws: Workspace,
+    survey: str,
+    customer_ids: list[str],
+    *,
+    expires: str | dt.timedelta = "30d",
+    base_url: str | None = None,
+) -> list[SurveyLink]:
+    """One signed link per customer (recorded in ``survey_links`` for the response rate)."""
+    get_survey(ws, survey)
+    expires_at = expiry(expires)
+    keys = link_secrets(ws)
+    base = (base_url or DEFAULT_BASE_URL).rstrip("/")
+    links, issued = [], []
+    for raw in customer_ids:
+        customer = str(raw).strip()
+        if not customer:
+            raise InputError("A survey link needs a customer id; got an empty one.")
+        token, link_id = make_token(keys, survey, customer, expires_at)
+        links.append(SurveyLink(customer, f"{base}/s/{token}", expires_at))
+        issued.append((link_id, customer, expires_at))
+    record_links(ws, survey, issued)
+    return links
 
 
 def survey_link(
@@ -110,15 +140,7 @@ def survey_link(
 ) -> SurveyLink:
     """A signed link for ``customer_id`` to answer ``survey`` (which must exist), valid for
     ``expires``; ``base_url`` is the public address of ``retentionkit serve``."""
-    get_survey(ws, survey)
-    customer = str(customer_id).strip()
-    if not customer:
-        raise InputError("A survey link needs a customer id; got an empty one.")
-    expires_at = expiry(expires)
-    token = make_token(link_secrets(ws), survey, customer, expires_at)
-    return SurveyLink(
-        customer, f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/s/{token}", expires_at
-    )
+    return make_links(ws, survey, [customer_id], expires=expires, base_url=base_url)[0]
 
 
 def read_token(keys: list[str], token: str, now: dt.datetime | None = None) -> LinkClaims:

@@ -35,6 +35,7 @@ __all__ = [
     "list_surveys",
     "mark_delivery",
     "new_webhook_secret",
+    "record_links",
     "utcnow",
     "webhook_secret",
 ]
@@ -43,10 +44,15 @@ _DDL = (
     """CREATE TABLE IF NOT EXISTS surveys (
         name VARCHAR PRIMARY KEY, type VARCHAR NOT NULL, scale_min INTEGER NOT NULL,
         scale_max INTEGER NOT NULL, question VARCHAR, translations VARCHAR NOT NULL,
-        comment BOOLEAN NOT NULL, mapping VARCHAR NOT NULL, webhook_secret VARCHAR NOT NULL,
+        comment BOOLEAN NOT NULL, mapping VARCHAR NOT NULL, company VARCHAR,
+        webhook_secret VARCHAR NOT NULL,
         created_at TIMESTAMP NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS survey_secrets (
         secret VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS survey_links (
+        survey VARCHAR NOT NULL, link_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL,
+        issued_at TIMESTAMP NOT NULL, expires_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (survey, link_id))""",
     """CREATE TABLE IF NOT EXISTS webhook_deliveries_seen (
         survey VARCHAR NOT NULL, webhook_id VARCHAR NOT NULL, received_at TIMESTAMP NOT NULL,
         PRIMARY KEY (survey, webhook_id))""",
@@ -99,11 +105,14 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-_COLUMNS = "name, type, scale_min, scale_max, question, translations, comment, mapping, created_at"
+_COLUMNS = (
+    "name, type, scale_min, scale_max, question, translations, comment, mapping, company, "
+    "created_at"
+)
 
 
 def _survey(row: tuple[Any, ...]) -> Survey:
-    name, kind, lo, hi, question, translations, comment, mapping, created = row
+    name, kind, lo, hi, question, translations, comment, mapping, company, created = row
     return Survey(
         name=name,
         type=kind,
@@ -113,6 +122,7 @@ def _survey(row: tuple[Any, ...]) -> Survey:
         translations=json.loads(translations),
         comment=bool(comment),
         mapping=json.loads(mapping),
+        company=company,
         created_at=created.isoformat(timespec="seconds") + "Z",
     )
 
@@ -128,7 +138,7 @@ def insert_survey(ws: Workspace, survey: Survey, webhook_secret: str) -> Survey:
             )
         _sql(
             ws,
-            f"INSERT INTO surveys ({_COLUMNS}, webhook_secret) VALUES ({', '.join('?' * 10)})",
+            f"INSERT INTO surveys ({_COLUMNS}, webhook_secret) VALUES ({', '.join('?' * 11)})",
             [
                 survey.name,
                 survey.type,
@@ -138,6 +148,7 @@ def insert_survey(ws: Workspace, survey: Survey, webhook_secret: str) -> Survey:
                 json.dumps(survey.translations, ensure_ascii=False),
                 survey.comment,
                 json.dumps(survey.mapping),
+                survey.company,
                 utcnow(),
                 webhook_secret,
             ],
@@ -180,6 +191,27 @@ def delete_survey(ws: Workspace, name: str) -> None:
     with transaction(ws.con):
         _sql(ws, "DELETE FROM surveys WHERE name = ?", [name])
         _sql(ws, "DELETE FROM webhook_deliveries_seen WHERE survey = ?", [name])
+        _sql(ws, "DELETE FROM survey_links WHERE survey = ?", [name])
+
+
+def record_links(ws: Workspace, survey: str, rows: list[tuple[str, str, dt.datetime]]) -> None:
+    """Remember issued links (link id, customer id, aware expiry): the response rate's base."""
+    import pandas as pd
+
+    if not rows:
+        return
+    now = utcnow()
+    frame = pd.DataFrame(
+        {
+            "survey": survey,
+            "link_id": [r[0] for r in rows],
+            "customer_id": [r[1] for r in rows],
+            "issued_at": now,
+            "expires_at": [r[2].replace(tzinfo=None) for r in rows],
+        }
+    )
+    with transaction(ws.con):
+        ws.con.insert("survey_links", frame)
 
 
 def mark_delivery(ws: Workspace, survey: str, webhook_id: str) -> bool:
