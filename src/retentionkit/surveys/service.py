@@ -221,7 +221,7 @@ def _claims(ws: Workspace, token: str) -> tuple[LinkClaims, Survey]:
     from retentionkit.errors import UnknownNameError
     from retentionkit.surveys.links import InvalidLinkError
 
-    claims = read_token(store.link_secrets(ws), token)
+    claims = read_token(store.link_secrets(ws, create=False), token)
     try:
         survey = store.get_survey(ws, claims.survey)
     except UnknownNameError:  # deleted since the link was sent

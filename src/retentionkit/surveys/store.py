@@ -85,8 +85,11 @@ def ensure_tables(ws: Workspace) -> None:
     setattr(ws.con, _READY_ATTR, True)
 
 
-def link_secrets(ws: Workspace) -> list[str]:
-    """The link-signing secrets, oldest first (itsdangerous signs with the last one)."""
+def link_secrets(ws: Workspace, *, create: bool = True) -> list[str]:
+    """The link-signing secrets, oldest first (itsdangerous signs with the last one); without
+    ``create`` a workspace without survey tables has none (and stays unchanged)."""
+    if not create and not _exists(ws):
+        return []
     ensure_tables(ws)
     rows = _sql(ws, "SELECT secret FROM survey_secrets ORDER BY created_at, secret").fetchall()
     return [r[0] for r in rows]
@@ -156,16 +159,25 @@ def insert_survey(ws: Workspace, survey: Survey, webhook_secret: str) -> Survey:
     return get_survey(ws, survey.name)
 
 
+def _exists(ws: Workspace) -> bool:
+    return getattr(ws.con, _READY_ATTR, False) or "surveys" in ws.con.list_tables()
+
+
 def list_surveys(ws: Workspace) -> list[Survey]:
-    ensure_tables(ws)
+    """Every survey by name (reading creates nothing)."""
+    if not _exists(ws):
+        return []
     rows = _sql(ws, f"SELECT {_COLUMNS} FROM surveys ORDER BY name").fetchall()
     return [_survey(r) for r in rows]
 
 
 def get_survey(ws: Workspace, name: str) -> Survey:
     """The survey ``name``; an unknown one lists the surveys there are."""
-    ensure_tables(ws)
-    row = _sql(ws, f"SELECT {_COLUMNS} FROM surveys WHERE name = ?", [name]).fetchone()
+    row = (
+        None
+        if not _exists(ws)
+        else _sql(ws, f"SELECT {_COLUMNS} FROM surveys WHERE name = ?", [name]).fetchone()
+    )
     if row is None:
         known = [s.name for s in list_surveys(ws)]
         raise UnknownNameError(
