@@ -154,9 +154,14 @@ def test_oversized_malformed_and_foreign(make_client, ws, customer) -> None:  # 
     assert r.status_code == 403
     r = client.post(path, data={"score": "5"}, headers={"origin": "null"})
     assert r.status_code == 403
+    r = client.post(path, data={"score": "5"}, headers={"sec-fetch-site": "cross-site"})
+    assert r.status_code == 403
     assert _rows(ws) == []
     r = client.post(path, data={"score": "5"}, headers={"origin": "http://127.0.0.1:8000"})
     assert r.status_code == 200 and len(_rows(ws)) == 1
+    # the page's own form under Referrer-Policy: no-referrer
+    same = {"origin": "null", "sec-fetch-site": "same-origin"}
+    assert client.post(path, data={"score": "6"}, headers=same).status_code == 200
 
 
 def test_rate_limits(make_client, ws, customer) -> None:  # type: ignore[no-untyped-def]
