@@ -152,7 +152,30 @@ def main() -> None:
                     log = (Path(tmp) / "serve.log").read_text()[-2000:]
                     sys.exit(f"bench_surveys: the server did not start:\n{log}")
                 time.sleep(0.1)
+            # `serve` warms the dashboard cache in both lanes at start; the warm-up holds the
+            # lanes' locks, which every write waits for: measure the answers after it
+            while (Path(tmp) / "serve.log").read_text().count("lane)") < 2:
+                if time.monotonic() - started > 40:
+                    break
+                time.sleep(0.2)
             cpu_before = _cpu_seconds(server.pid)
+            if os.environ.get("BENCH_PYSPY"):  # profile the server during the load
+                subprocess.Popen(
+                    [
+                        str(BIN / "py-spy"),
+                        "record",
+                        "-p",
+                        str(server.pid),
+                        "-d",
+                        str(int(seconds)),
+                        "-f",
+                        "raw",
+                        "-o",
+                        os.environ["BENCH_PYSPY"],
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             result = asyncio.run(load(base, paths, seconds, args.concurrency))
             cpu = _cpu_seconds(server.pid) - cpu_before
         finally:

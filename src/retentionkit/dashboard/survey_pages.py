@@ -18,6 +18,7 @@ signed token is the credential; nothing else becomes public).
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 from urllib.parse import parse_qs
@@ -99,6 +100,13 @@ def _page(template: str, status: int, lang: str, **context: Any) -> HTMLResponse
 
 
 def _message(kind: str, status: int, lang: str) -> HTMLResponse:
+    return HTMLResponse(_message_body(kind, lang), status_code=status, headers=SECURITY_HEADERS)
+
+
+@functools.cache
+def _message_body(kind: str, lang: str) -> str:
+    """The page of a fixed message (thanks, not valid, expired, busy), rendered once per
+    language."""
     _ = translator(lang).gettext
     texts = {
         "invalid": (
@@ -116,10 +124,9 @@ def _message(kind: str, status: int, lang: str) -> HTMLResponse:
         "busy": ("Survey", "Too many answers in a short time. Please try again in a minute."),
     }
     heading, text = texts[kind]
-    return _page(
+    return render(
         "survey/message.html",
-        status,
-        lang,
+        lang=lang,
         kind=kind,
         title=_(heading),
         heading=_(heading),
