@@ -174,6 +174,9 @@ def test_rate_limits(make_client, ws, customer) -> None:  # type: ignore[no-unty
     client = make_client(RateLimits(ip_rate=0.01, ip_burst=2, token_rate=0))
     codes = [client.get(path).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+    # the signed webhook shares the per-IP bucket
+    r = client.post("/api/surveys/q4/responses", content=b"{}")
+    assert r.status_code == 429 and "Too many webhook deliveries" in r.json()["detail"]
 
 
 def test_webhook_api(make_client, ws, customer) -> None:  # type: ignore[no-untyped-def]

@@ -35,7 +35,7 @@ from retentionkit.surveys.links import ExpiredLinkError, InvalidLinkError
 from retentionkit.surveys.service import AnswerLink, OpenLink, answer_links, run
 from retentionkit.web.auth import get_service
 from retentionkit.web.batcher import GroupCommit
-from retentionkit.web.ratelimit import RateLimits, TokenBuckets, rate_limits_from_env
+from retentionkit.web.ratelimit import AppLimits, app_limits
 from retentionkit.web.settings import get_settings
 
 __all__ = ["SECURITY_HEADERS", "router"]
@@ -55,21 +55,8 @@ SECURITY_HEADERS = {
 _state_lock = threading.Lock()
 
 
-class _Limits:
-    def __init__(self, limits: RateLimits) -> None:
-        self.limits = limits
-        self.ip = TokenBuckets(limits.ip_rate, limits.ip_burst)
-        self.token = TokenBuckets(limits.token_rate, limits.token_burst)
-
-
-def _limits(request: Request) -> _Limits:
-    """The app's buckets (``app.state.survey_limits`` may be set before the first request)."""
-    with _state_lock:
-        current = getattr(request.app.state, "survey_limits", None)
-        if not isinstance(current, _Limits):
-            given = current if isinstance(current, RateLimits) else rate_limits_from_env()
-            current = request.app.state.survey_limits = _Limits(given)
-        return current
+def _limits(request: Request) -> AppLimits:
+    return app_limits(request.app)
 
 
 def _service(request: Request) -> Any:
