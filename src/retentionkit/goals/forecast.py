@@ -1,0 +1,134 @@
+"""``p_hit``: the probability that a metric reaches its target in the due period, from
+simulated future paths of the metric.
+
+Method (chosen from the history's length, and named in every result):
+
+* ``ets`` — with at least two years of complete periods (24 months, 8 quarters), an
+  exponential-smoothing state-space model with additive errors, a damped additive trend and
+  additive seasonality (``statsmodels.tsa.exponential_smoothing.ets.ETSModel``; Hyndman et al.,
+  *Forecasting with Exponential Smoothing: the State Space Approach*, 2008, model ETS(A,Ad,A)),
+  fitted by maximum likelihood and simulated forward from the last observation
+  (``simulate(anchor="end")``), so the paths carry both the noise and the seasonality.
+* ``bootstrap`` — otherwise (or when the model cannot be fitted), a bootstrap of
+  period-over-period changes: the value ``k`` periods ahead is the last value plus a ``k``-period
+  change drawn from the history's own ``k``-period changes (y[t+k] − y[t]) when it holds at
+  least :data:`MIN_PAIRS` of them — which keeps a mean-reverting rate from drifting away — and
+  otherwise plus the sum of ``k`` one-period changes drawn with replacement.
+* ``none`` — fewer than :data:`MIN_HISTORY` periods: no forecast, ``p_hit`` is None.
+
+Simulated values are clipped to the metric's range (rates 0–100, NPS −100…100, counts and money
+≥ 0). ``p_hit`` = share of simulated values at the due period that reach the target (≥ for
+goals going up, ≤ for goals going down). Random draws use ``numpy.random.default_rng(seed)``:
+the same history, target and seed give the same ``p_hit``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from retentionkit.metrics.periods import PERIODS_PER_YEAR
+
+__all__ = ["FAN_QUANTILES", "Forecast", "forecast", "unit_bounds"]
+
+#: Simulated paths per forecast.
+N_PATHS = 2000
+#: Fewest complete periods for any forecast (two changes to bootstrap).
+MIN_HISTORY = 3
+#: Fewest k-period changes to draw them directly (else sums of one-period changes).
+MIN_PAIRS = 6
+#: Quantiles of the fan chart (per future period).
+FAN_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Simulated outlook of a metric: the method used, ``p_hit`` and the fan (one row of
+    quantiles per future period, the last being the due period)."""
+
+    method: str
+    p_hit: float | None
+    fan: list[list[float]] = field(default_factory=list)
+
+
+def unit_bounds(unit: str, metric: str | None = None) -> tuple[float, float]:
+    """The range a metric's values can take: rates 0–100, NPS −100…100, counts/money ≥ 0."""
+    if metric == "nps":
+        return -100.0, 100.0
+    if unit == "%":
+        return 0.0, 100.0
+    if unit in ("count", "money", "days", "hours", "months", "ratio"):
+        return 0.0, np.inf
+    return -np.inf, np.inf
+
+
+def _bootstrap(y: np.ndarray, horizon: int, rng: np.random.Generator) -> np.ndarray:
+    """(N_PATHS × horizon) values from k-period changes (see the module docstring)."""
+    steps = np.diff(y)
+    out = np.empty((N_PATHS, horizon))
+    for k in range(1, horizon + 1):
+        pairs = y[k:] - y[:-k]
+        if len(pairs) >= MIN_PAIRS:
+            out[:, k - 1] = y[-1] + rng.choice(pairs, size=N_PATHS)
+        else:
+            out[:, k - 1] = y[-1] + rng.choice(steps, size=(N_PATHS, k)).sum(axis=1)
+    return out
+
+
+def _ets(y: np.ndarray, horizon: int, season: int, seed: int) -> np.ndarray | None:
+    """(N_PATHS × horizon) simulated values of ETS(A,Ad,A), or None when it cannot be fitted."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    try:
+        with warnings.catch_warnings():  # convergence chatter; a bad fit is caught below
+            warnings.simplefilter("ignore")
+            model = ETSModel(
+                y,
+                error="add",
+                trend="add",
+                damped_trend=True,
+                seasonal="add",
+                seasonal_periods=season,
+            )
+            fitted = model.fit(disp=False, maxiter=200)
+            sims = fitted.simulate(
+                nsimulations=horizon,
+                repetitions=N_PATHS,
+                anchor="end",
+                rng=np.random.default_rng(seed),
+            )
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    paths = np.asarray(sims, dtype="float64").reshape(horizon, N_PATHS).T
+    return paths if np.isfinite(paths).all() else None
+
+
+def forecast(
+    history: np.ndarray,
+    horizon: int,
+    *,
+    period: str,
+    target: float,
+    direction: str,
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+    seed: int = 0,
+) -> Forecast:
+    """Simulate ``horizon`` periods after ``history`` and return ``p_hit`` at the last one."""
+    y = np.asarray(history, dtype="float64")
+    y = y[np.isfinite(y)]
+    if horizon < 1 or len(y) < MIN_HISTORY:
+        return Forecast("none", None)
+    season = PERIODS_PER_YEAR[period]
+    paths, method = None, "bootstrap"
+    if season >= 2 and len(y) >= 2 * season:
+        paths, method = _ets(y, horizon, season, seed), "ets"
+    if paths is None:
+        method = "bootstrap"
+        paths = _bootstrap(y, horizon, np.random.default_rng(seed))
+    paths = np.clip(paths, bounds[0], bounds[1])
+    due = paths[:, -1]
+    hit = due >= target if direction == "up" else due <= target
+    fan = np.quantile(paths, FAN_QUANTILES, axis=0).T
+    return Forecast(method, float(hit.mean()), [[float(v) for v in row] for row in fan])
