@@ -123,7 +123,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         if current.warm_cache and Path(current.db).exists():
             for lane in ("main", "slow"):
                 threading.Thread(target=_warm, args=(app, current, lane), daemon=True).start()
+        stop_goals = goals.start_daily_evaluation(app, current)  # serve: goals once a day
         yield
+        stop_goals.set()
         for svc in list(app.state.services.values()):
             svc.close()
 
@@ -139,10 +141,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app.dependency_overrides[get_settings] = lambda: settings
     _install_handlers(app)
 
-    from retentionkit.api.routers import ingest, metrics
+    from retentionkit.api.routers import goals, ingest, metrics
 
     app.include_router(metrics.router, prefix="/api")
     app.include_router(ingest.router, prefix="/api")
+    app.include_router(goals.router, prefix="/api")
     for name in optional_routers():
         module = __import__(f"retentionkit.api.routers.{name}", fromlist=["router"])
         app.include_router(module.router, prefix="/api")

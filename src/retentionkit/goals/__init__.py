@@ -30,6 +30,7 @@ from retentionkit.goals.service import (
     show_goal,
     update_goal,
 )
+from retentionkit.goals.store import has_goals
 
 __all__ = [
     "KINDS",
@@ -47,6 +48,7 @@ __all__ = [
     "delete_goal",
     "evaluate_daily",
     "evaluate_goals",
+    "has_goals",
     "list_goals",
     "show_goal",
     "update_goal",

@@ -268,6 +268,9 @@ def build_request(cls: type[_Request], **fields: Any) -> Any:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = "--" + "-".join(str(p) for p in err.get("loc", ())).replace("_", "-")
+        if err.get("type") == "extra_forbidden":
+            valid = ", ".join("--" + f.replace("_", "-") for f in cls.model_fields)
+            raise InputError(f"Unknown option {where}; valid options: {valid}.") from None
         raise InputError(f"{where}: {err.get('msg', 'invalid value')}.") from None
 
 
