@@ -331,10 +331,13 @@ def overview(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                 "%",
             )
         )
+    from retentionkit.dashboard.goals_views import goal_cards
+
     return {
         "cards": cards,
         "figures": figures,
         "latest": period_label(latest, f.period) if latest is not None else "",
+        "goals": goal_cards(svc),
     }
 
 

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from retentionkit.api.deps import COOKIE_NAME, ServiceDep, SettingsDep, get_keystore, require_read
 from retentionkit.api.keys import KeyStore
+from retentionkit.dashboard.goals_views import GOALS_NAV, goal_view, goals_view
 from retentionkit.dashboard.views import Filters, Page, pages_for
 
 __all__ = ["environment", "render_error", "router"]
@@ -40,7 +41,7 @@ def environment() -> Any:
 def _render(
     template: str, code: int = 200, headers: dict[str, str] | None = None, **context: Any
 ) -> HTMLResponse:
-    context.setdefault("nav", [(p.path, p.title) for p in pages_for()])
+    context.setdefault("nav", [*((p.path, p.title) for p in pages_for()), GOALS_NAV])
     context.setdefault("inline", None)
     body = environment().get_template(template).render(**context)
     return HTMLResponse(body, status_code=code, headers=headers)
@@ -130,6 +131,16 @@ def _register_pages() -> None:
 
 
 _register_pages()
+
+
+@router.get("/goals", response_class=HTMLResponse, dependencies=[Depends(require_read)])
+def goals_page(svc: ServiceDep) -> HTMLResponse:
+    return _render("goals.html", title="Goals", v=goals_view(svc), current="/goals")
+
+
+@router.get("/goals/{name}", response_class=HTMLResponse, dependencies=[Depends(require_read)])
+def goal_page(name: str, svc: ServiceDep) -> HTMLResponse:
+    return _render("goal.html", title=name, v=goal_view(svc, name), current="/goals")
 
 
 @router.get("/login", response_class=HTMLResponse)

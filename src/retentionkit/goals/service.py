@@ -332,7 +332,8 @@ def evaluate_daily(ws: Workspace, as_of: dt.date | None = None) -> list[dict[str
 def show_goal(ws: Workspace, req: GoalShowRequest) -> dict[str, Any]:
     """A goal with its history: ``{"goal": record, "history": [...], "series": [...],
     "forecast": {...} | None}``. ``series`` is the metric per complete period (from two
-    periods before the start to the latest evaluation) — or, for custom goals, the history."""
+    periods before the start to the latest evaluation) — or, for custom goals, the history;
+    ``forecast`` is the fan of the latest evaluation that made one (with its ``as_of``)."""
     goal = _goal(ws, req.name)
     history = store.read_evaluations(ws, goal.name)
     rows = history.to_dict("records")
@@ -360,7 +361,11 @@ def show_goal(ws: Workspace, req: GoalShowRequest) -> dict[str, Any]:
         ]
     else:
         series = [{"period_start": h["as_of"], "value": h["current"]} for h in out_history]
-    fan = json.loads(latest["forecast"]) if latest is not None and latest["forecast"] else None
+    fan = None
+    for row in reversed(rows):  # the latest forecast (a goal past its due date has none)
+        if isinstance(row["forecast"], str) and row["forecast"]:
+            fan = json.loads(row["forecast"]) | {"as_of": row["as_of"].isoformat()}
+            break
     return {
         "goal": record(goal, latest),
         "history": out_history,

@@ -46,6 +46,9 @@ def build_report(
         except RetentionkitError as exc:  # e.g. no subscriptions: say so in that section
             view, error = None, str(exc)
         sections.append({"page": page, "view": view, "error": error})
+    from retentionkit.dashboard.goals_views import GOALS_PAGE, goals_view
+
+    sections.append({"page": GOALS_PAGE, "view": goals_view(svc), "error": None})
     inline = {
         "css": _inline_style((STATIC / "app.css").read_text(encoding="utf-8")),
         "js": _inline_script((STATIC / "app.js").read_text(encoding="utf-8")),
