@@ -31,7 +31,14 @@ import numpy as np
 
 from retentionkit.metrics.periods import PERIODS_PER_YEAR
 
-__all__ = ["FAN_QUANTILES", "Forecast", "forecast", "unit_bounds"]
+__all__ = [
+    "FAN_QUANTILES",
+    "Forecast",
+    "forecast",
+    "hit_probability",
+    "simulate",
+    "unit_bounds",
+]
 
 #: Simulated paths per forecast.
 N_PATHS = 2000
@@ -105,6 +112,35 @@ def _ets(y: np.ndarray, horizon: int, season: int, seed: int) -> np.ndarray | No
     return paths if np.isfinite(paths).all() else None
 
 
+def simulate(
+    history: np.ndarray,
+    horizon: int,
+    *,
+    period: str,
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+    seed: int = 0,
+) -> tuple[str, np.ndarray | None]:
+    """(method, N_PATHS × horizon simulated values), or ("none", None) without a forecast."""
+    y = np.asarray(history, dtype="float64")
+    y = y[np.isfinite(y)]
+    if horizon < 1 or len(y) < MIN_HISTORY:
+        return "none", None
+    season = PERIODS_PER_YEAR[period]
+    paths, method = None, "bootstrap"
+    if season >= 2 and len(y) >= 2 * season:
+        paths, method = _ets(y, horizon, season, seed), "ets"
+    if paths is None:
+        method = "bootstrap"
+        paths = _bootstrap(y, horizon, np.random.default_rng(seed))
+    return method, np.clip(paths, bounds[0], bounds[1])
+
+
+def hit_probability(values: np.ndarray, target: float, direction: str) -> float:
+    """Share of simulated ``values`` that reach ``target`` (≥ going up, ≤ going down)."""
+    hit = values >= target if direction == "up" else values <= target
+    return float(np.mean(hit))
+
+
 def forecast(
     history: np.ndarray,
     horizon: int,
@@ -116,19 +152,12 @@ def forecast(
     seed: int = 0,
 ) -> Forecast:
     """Simulate ``horizon`` periods after ``history`` and return ``p_hit`` at the last one."""
-    y = np.asarray(history, dtype="float64")
-    y = y[np.isfinite(y)]
-    if horizon < 1 or len(y) < MIN_HISTORY:
-        return Forecast("none", None)
-    season = PERIODS_PER_YEAR[period]
-    paths, method = None, "bootstrap"
-    if season >= 2 and len(y) >= 2 * season:
-        paths, method = _ets(y, horizon, season, seed), "ets"
+    method, paths = simulate(history, horizon, period=period, bounds=bounds, seed=seed)
     if paths is None:
-        method = "bootstrap"
-        paths = _bootstrap(y, horizon, np.random.default_rng(seed))
-    paths = np.clip(paths, bounds[0], bounds[1])
-    due = paths[:, -1]
-    hit = due >= target if direction == "up" else due <= target
+        return Forecast("none", None)
     fan = np.quantile(paths, FAN_QUANTILES, axis=0).T
-    return Forecast(method, float(hit.mean()), [[float(v) for v in row] for row in fan])
+    return Forecast(
+        method,
+        hit_probability(paths[:, -1], target, direction),
+        [[float(v) for v in row] for row in fan],
+    )
