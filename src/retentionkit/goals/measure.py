@@ -32,8 +32,22 @@ def day_end(day: dt.date) -> pd.Timestamp:
     return pd.Timestamp(day) + pd.Timedelta(days=1)
 
 
+def _extent(ws: Workspace, metric: str, definition: str | None) -> tuple[pd.Timestamp, ...]:
+    """First and last event time of the metric's source tables."""
+    from retentionkit.metrics.engine import data_extent, default_definition
+    from retentionkit.metrics.registry import get_metric
+
+    tables = set(get_metric(metric).source_tables(definition or default_definition(ws)))
+    return data_extent(ws, tables)
+
+
 def complete_mask(
-    ws: Workspace, metric: str, definition: str | None, frame: pd.DataFrame, as_of: dt.date
+    ws: Workspace,
+    metric: str,
+    definition: str | None,
+    frame: pd.DataFrame,
+    as_of: dt.date,
+    last_event: pd.Timestamp | None = None,
 ) -> pd.Series:
     """Which rows of a ``ws.metrics`` frame are complete periods as of ``as_of``.
 
@@ -41,14 +55,10 @@ def complete_mask(
     data of the metric's source tables reach ``end`` — the last event falls on the period's
     last day or later (:func:`retentionkit.metrics.engine.data_extent` over
     ``spec.source_tables(definition)``). The one place to switch to the engine's ``complete``
-    flag once it exists.
+    flag once it exists. ``last_event`` saves the query when the caller already knows it.
     """
-    from retentionkit.metrics.engine import data_extent, default_definition
-    from retentionkit.metrics.registry import get_metric
-
-    spec = get_metric(metric)
-    tables = set(spec.source_tables(definition or default_definition(ws)))
-    _, last_event = data_extent(ws, tables)
+    if last_event is None:
+        last_event = _extent(ws, metric, definition)[1]
     data_end = day_end(pd.Timestamp(last_event).date())
     cutoff = min(day_end(as_of), data_end)
     return pd.to_datetime(frame["period_end"]) <= cutoff
@@ -79,6 +89,9 @@ def metric_series(ws: Workspace, goal: Goal, as_of: dt.date) -> pd.DataFrame:
     """
     attr, value = split_segment(goal.segment)
     assert goal.metric is not None
+    first_event, last_event = _extent(ws, goal.metric, goal.customer_definition)
+    if day_end(as_of) <= first_event:  # before the data: no period at all
+        return pd.DataFrame({"period_start": [], "period_end": [], "value": []})
     frame = ws.metrics(
         [goal.metric],
         period=goal.period,
@@ -95,7 +108,8 @@ def metric_series(ws: Workspace, goal: Goal, as_of: dt.date) -> pd.DataFrame:
                 f"values: {listed or 'none'}."
             )
         frame = frame[frame["segment"].astype(str) == value]
-    frame = frame[complete_mask(ws, goal.metric, goal.customer_definition, frame, as_of)]
+    complete = complete_mask(ws, goal.metric, goal.customer_definition, frame, as_of, last_event)
+    frame = frame[complete]
     frame = frame[frame["value"].notna()]
     out = frame[["period_start", "period_end", "value"]].copy()
     out["value"] = out["value"].astype("float64")
