@@ -14,7 +14,8 @@ Method (chosen from the history's length, and named in every result):
   change drawn from the history's own ``k``-period changes (y[t+k] − y[t]) when it holds at
   least :data:`MIN_PAIRS` of them — which keeps a mean-reverting rate from drifting away — and
   otherwise plus the sum of ``k`` one-period changes drawn with replacement.
-* ``none`` — fewer than :data:`MIN_HISTORY` periods: no forecast, ``p_hit`` is None.
+* ``none`` — fewer than :data:`MIN_HISTORY` periods, or a due period more than
+  :data:`MAX_HORIZON` periods ahead: no forecast, ``p_hit`` is None.
 
 Simulated values are clipped to the metric's range (rates 0–100, NPS −100…100, counts and money
 ≥ 0). ``p_hit`` = share of simulated values at the due period that reach the target (≥ for
@@ -46,6 +47,8 @@ N_PATHS = 2000
 MIN_HISTORY = 3
 #: Fewest k-period changes to draw them directly (else sums of one-period changes).
 MIN_PAIRS = 6
+#: Longest forecast, in periods (ten years of months); beyond it p_hit is None.
+MAX_HORIZON = 120
 #: Quantiles of the fan chart (per future period).
 FAN_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -73,14 +76,10 @@ def unit_bounds(unit: str, metric: str | None = None) -> tuple[float, float]:
 
 def _bootstrap(y: np.ndarray, horizon: int, rng: np.random.Generator) -> np.ndarray:
     """(N_PATHS × horizon) values from k-period changes (see the module docstring)."""
-    steps = np.diff(y)
-    out = np.empty((N_PATHS, horizon))
-    for k in range(1, horizon + 1):
-        pairs = y[k:] - y[:-k]
-        if len(pairs) >= MIN_PAIRS:
-            out[:, k - 1] = y[-1] + rng.choice(pairs, size=N_PATHS)
-        else:
-            out[:, k - 1] = y[-1] + rng.choice(steps, size=(N_PATHS, k)).sum(axis=1)
+    walks = np.cumsum(rng.choice(np.diff(y), size=(N_PATHS, horizon)), axis=1)
+    out = y[-1] + walks  # sums of k one-period changes …
+    for k in range(1, min(horizon, len(y) - MIN_PAIRS) + 1):
+        out[:, k - 1] = y[-1] + rng.choice(y[k:] - y[:-k], size=N_PATHS)  # … or k-period ones
     return out
 
 
@@ -123,7 +122,7 @@ def simulate(
     """(method, N_PATHS × horizon simulated values), or ("none", None) without a forecast."""
     y = np.asarray(history, dtype="float64")
     y = y[np.isfinite(y)]
-    if horizon < 1 or len(y) < MIN_HISTORY:
+    if horizon < 1 or horizon > MAX_HORIZON or len(y) < MIN_HISTORY:
         return "none", None
     season = PERIODS_PER_YEAR[period]
     paths, method = None, "bootstrap"
