@@ -81,3 +81,13 @@ def test_calibration_table_worked_example() -> None:
     assert table["0.5–0.7"]["goals"] == 1 and table["0.1–0.3"]["hit_rate"] is None
     assert brier_score([(1.0, True), (0.0, False)]) == 0.0
     assert brier_score([(0.5, True)]) == 0.25
+
+
+def test_no_forecast_beyond_the_longest_horizon() -> None:
+    from retentionkit.goals.forecast import MAX_HORIZON
+
+    y = _history(8)
+    assert forecast(y, MAX_HORIZON, period="month", target=60, direction="up").method == (
+        "bootstrap"
+    )
+    assert forecast(y, MAX_HORIZON + 1, period="month", target=60, direction="up").p_hit is None
