@@ -69,8 +69,7 @@ def due_period_end(goal: Goal) -> pd.Timestamp:
     (a due date of 2025-03-31 makes March, or Q1, the due period)."""
     from retentionkit.metrics.periods import floor
 
-    end = floor(day_end(goal.due), goal.period)
-    return end
+    return floor(day_end(goal.due), goal.period)
 
 
 def split_segment(segment: str | None) -> tuple[str | None, str | None]:

@@ -91,15 +91,8 @@ def _check(goal: Goal) -> None:
             f"Goal {goal.name}: the due date {goal.due} (--by) must be after the start "
             f"{goal.start}."
         )
-    if goal.kind == "yes_no" and (
-        goal.target not in (0.0, 1.0)
-        or goal.current
-        not in (
-            None,
-            0.0,
-            1.0,
-        )
-    ):
+    yes_no = (None, 0.0, 1.0)
+    if goal.kind == "yes_no" and (goal.target not in yes_no or goal.current not in yes_no):
         raise InputError(f"Goal {goal.name}: a yes_no goal's values must be yes or no.")
     if goal.reached(goal.start_value):
         sign = "≥" if goal.direction == "up" else "≤"
