@@ -19,6 +19,12 @@ from retentionkit.cli._common import (
     print_frame,
     print_json,
 )
+from retentionkit.service.options import (
+    GOAL_CUSTOM_KINDS,
+    GOAL_DIRECTIONS,
+    GOAL_PERIODS,
+    one_of,
+)
 
 goals_app = typer.Typer(
     help="Goals on any KPI (or set by hand): progress, status, history, p_hit.",
@@ -97,7 +103,7 @@ def add(
     metric: str | None = typer.Option(None, "--metric", help="A metric of the registry."),
     target: str = typer.Option(..., "--target", help="Target value (yes/no for yes_no goals)."),
     by: str = typer.Option(..., "--by", help="Due date, YYYY-MM-DD."),
-    period: str = typer.Option("month", "--period", help="month, quarter or year."),
+    period: str = typer.Option("month", "--period", help=f"{one_of(GOAL_PERIODS)}."),
     segment: str | None = typer.Option(None, "--segment", help="ATTRIBUTE=VALUE."),
     customer_definition: str | None = typer.Option(
         None, "--customer-definition", help="activity or contractual (default: the workspace's)."
@@ -107,12 +113,14 @@ def add(
         None, "--start-value", help="Default: the metric over the last complete period."
     ),
     direction: str | None = typer.Option(
-        None, "--direction", help="up or down (default: the metric's better direction)."
+        None,
+        "--direction",
+        help=f"{one_of(GOAL_DIRECTIONS)} (default: the metric's better direction).",
     ),
     owner: str | None = typer.Option(None, "--owner"),
     note: str | None = typer.Option(None, "--note"),
     kind: str = typer.Option(
-        "metric", "--kind", help="metric, or number, money, yes_no for a value set by hand."
+        "metric", "--kind", help=f"metric, or {one_of(GOAL_CUSTOM_KINDS)} for a value set by hand."
     ),
 ) -> None:
     """Add a goal; it is evaluated at once as of its start date."""
@@ -147,7 +155,7 @@ def update(
     current: str | None = typer.Option(None, "--current", help="Custom goals: the value now."),
     target: str | None = typer.Option(None, "--target"),
     by: str | None = typer.Option(None, "--by", help="New due date."),
-    direction: str | None = typer.Option(None, "--direction", help="up or down."),
+    direction: str | None = typer.Option(None, "--direction", help=f"{one_of(GOAL_DIRECTIONS)}."),
     owner: str | None = typer.Option(None, "--owner"),
     note: str | None = typer.Option(None, "--note"),
     as_of: str | None = typer.Option(None, "--as-of", help="Re-evaluate as of (default today)."),
