@@ -13,7 +13,11 @@ Method (chosen from the history's length, and named in every result):
   period-over-period changes: the value ``k`` periods ahead is the last value plus a ``k``-period
   change drawn from the history's own ``k``-period changes (y[t+k] − y[t]) when it holds at
   least :data:`MIN_PAIRS` of them — which keeps a mean-reverting rate from drifting away — and
-  otherwise plus the sum of ``k`` one-period changes drawn with replacement.
+  otherwise plus the sum of ``k`` one-period changes drawn with replacement. Both carry the
+  drift's own uncertainty: a direct ``k``-period change gets Gaussian noise with the standard
+  error of the mean of those changes (standard deviation / √(pairs / k), the pairs overlap);
+  a sum of one-period changes gets ``k`` times a per-path drift error, a bootstrap replicate
+  of the mean one-period change minus the mean (Efron & Tibshirani 1993, ch. 6).
 * ``none`` — fewer than :data:`MIN_HISTORY` periods, or a due period more than
   :data:`MAX_HORIZON` periods ahead: no forecast, ``p_hit`` is None.
 
@@ -75,11 +79,20 @@ def unit_bounds(unit: str, metric: str | None = None) -> tuple[float, float]:
 
 
 def _bootstrap(y: np.ndarray, horizon: int, rng: np.random.Generator) -> np.ndarray:
-    """(N_PATHS × horizon) values from k-period changes (see the module docstring)."""
-    walks = np.cumsum(rng.choice(np.diff(y), size=(N_PATHS, horizon)), axis=1)
+    """(N_PATHS × horizon) values from k-period changes (see the module docstring), widened by
+    the uncertainty of the history's own drift: a short history pins its average change down
+    only roughly, and resampling its changes alone treats that average as known (which made
+    p_hit over-confident between 0.5 and 0.9, docs/benchmarks.md)."""
+    d = np.diff(y)
+    # each path's drift error: a bootstrap replicate of the mean one-period change, minus it
+    drift = rng.choice(d, size=(N_PATHS, len(d))).mean(axis=1) - d.mean()
+    steps = np.arange(1, horizon + 1)
+    walks = np.cumsum(rng.choice(d, size=(N_PATHS, horizon)), axis=1) + np.outer(drift, steps)
     out = y[-1] + walks  # sums of k one-period changes …
     for k in range(1, min(horizon, len(y) - MIN_PAIRS) + 1):
-        out[:, k - 1] = y[-1] + rng.choice(y[k:] - y[:-k], size=N_PATHS)  # … or k-period ones
+        changes = y[k:] - y[:-k]  # … or k-period ones; they overlap, so about len/k independent
+        spread = changes.std(ddof=1) / np.sqrt(max(len(changes) / k, 1.0))
+        out[:, k - 1] = y[-1] + rng.choice(changes, size=N_PATHS) + rng.normal(0, spread, N_PATHS)
     return out
 
 
