@@ -40,6 +40,7 @@ COMMAND_MODULES: list[str] = [
     "retentionkit.cli.cohorts_cmd",
     "retentionkit.cli.surveys_cmd",
     "retentionkit.cli.web_cmd",
+    "retentionkit.cli.goals_cmd",
 ]
 
 
