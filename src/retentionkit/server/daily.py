@@ -1,5 +1,6 @@
 """``serve``'s daily goal evaluation: at start-up, then a minute after every UTC midnight,
-every goal of the workspace is evaluated as of today (``goals evaluate``; idempotent per day,
+every goal of the workspace is evaluated as of today (the first run waits :data:`START_DELAY`
+seconds, so it never holds up the first pages) (``goals evaluate``; idempotent per day,
 a no-op without goals). Started and stopped by :func:`retentionkit.server.create_app`'s
 lifespan; it uses the app's workspace service (:func:`retentionkit.web.auth.app_service`), as
 the cache warm-up does, so its write clears the pages' cache."""
@@ -39,7 +40,15 @@ def evaluate_today(app: Any, settings: WebSettings) -> int | None:
     return len(done)
 
 
+#: Seconds after start-up before the first evaluation: the evaluation writes (it holds every
+#: lane while it forecasts), so it waits until the first visitors' pages and the cache warm-up
+#: are served.
+START_DELAY = 30.0
+
+
 def _daily(app: Any, settings: WebSettings, stop: threading.Event) -> None:
+    if stop.wait(START_DELAY):
+        return
     while not stop.is_set():
         if Path(settings.db).exists():
             try:
