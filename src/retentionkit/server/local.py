@@ -26,6 +26,10 @@ log = logging.getLogger("uvicorn.error")
 
 #: Request types that write: they run through ``WorkspaceService.write``.
 WRITES = (IngestRequest, LoadDirRequest)
+#: The goal requests that write (retentionkit.goals, imported on demand).
+GOAL_WRITES = frozenset(
+    {"GoalAddRequest", "GoalUpdateRequest", "GoalDeleteRequest", "GoalEvaluateRequest"}
+)
 
 
 def local_router(token: str) -> APIRouter:
@@ -56,7 +60,7 @@ def _run(http: Request, body: Any) -> JSONResponse:
     svc = app_service(http.app, settings)
     try:
         request = request_from_json(body.get("request") if isinstance(body, dict) else None)
-        if isinstance(request, WRITES):
+        if isinstance(request, WRITES) or type(request).__name__ in GOAL_WRITES:
             result = svc.write(lambda ws: run(ws, request))
         else:
             result = svc.request(request)

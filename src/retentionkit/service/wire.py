@@ -88,6 +88,12 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _goal_types() -> dict[str, type]:
+    from retentionkit.service.operations import _goal_operations
+
+    return {t.__name__: t for t in _goal_operations()}
+
+
 def request_to_json(request: Request) -> dict[str, Any]:
     """``request`` as JSON; an ingest source given as a path text becomes an absolute path."""
     fields = {}
@@ -102,7 +108,7 @@ def request_to_json(request: Request) -> dict[str, Any]:
 def request_from_json(data: Any) -> Request:
     """Rebuild (and validate again) a request made by :func:`request_to_json`."""
     try:
-        cls = _TYPES[data["type"]]
+        cls = _TYPES.get(data["type"]) or _goal_types()[data["type"]]
         fields = {k: _decode(v) for k, v in dict(data["fields"]).items()}
     except (KeyError, TypeError) as exc:
         raise errors.InputError(f"Not a retentionkit request ({exc}).") from None
