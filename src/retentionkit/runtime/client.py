@@ -32,8 +32,10 @@ TIMEOUT = 3600.0
 
 def _user_paths(request: Request) -> dict[str, str]:
     """Absolute path → the path as the user gave it, for every path field of ``request``."""
-    out = {}
-    for f in dataclasses.fields(request):  # type: ignore[arg-type]
+    out: dict[str, str] = {}
+    if not dataclasses.is_dataclass(request):
+        return out
+    for f in dataclasses.fields(request):
         value = getattr(request, f.name)
         if isinstance(value, (str, Path)) and f.name in ("source", "directory", "model_file"):
             given = str(value)

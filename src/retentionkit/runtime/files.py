@@ -30,7 +30,7 @@ __all__ = [
 
 SUFFIX = ".server.json"
 #: Seconds a client waits for ``GET /api/health`` before treating the server as gone.
-HEALTH_TIMEOUT = 2.0
+HEALTH_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)

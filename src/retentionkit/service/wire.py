@@ -95,7 +95,14 @@ def _goal_types() -> dict[str, type]:
 
 
 def request_to_json(request: Request) -> dict[str, Any]:
-    """``request`` as JSON; an ingest source given as a path text becomes an absolute path."""
+    """``request`` as JSON; an ingest source given as a path text becomes an absolute path.
+    A request that is not a dataclass (the goal requests, for now) cannot travel: one
+    sentence saying so."""
+    if not dataclasses.is_dataclass(request):
+        raise errors.WorkspaceLockedError(
+            f"{type(request).__name__.removesuffix('Request')} cannot run through the server "
+            "that owns this workspace yet; stop 'retentionkit serve' first, or use its REST API."
+        )
     fields = {}
     for f in dataclasses.fields(request):  # type: ignore[arg-type]
         value = getattr(request, f.name)
