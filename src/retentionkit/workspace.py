@@ -275,7 +275,7 @@ class Workspace:
         self,
         horizon: float = 52,
         *,
-        model: str = "bgnbd",
+        model: str = "auto",
         spend_model: str = "gamma-gamma",
         time_unit: TimeUnit = "week",
         observation_end: Any = None,
@@ -287,7 +287,9 @@ class Workspace:
     ) -> pd.DataFrame:
         """Per-customer CLV predictions (see :func:`retentionkit.clv.workflow.predict`).
         ``discount_rate`` is annual (default ≈ 0.1268, i.e. 1 % a month); ``model_file`` uses
-        a model saved by ``clv fit --model-out`` instead of fitting."""
+        a model saved by ``clv fit --model-out`` instead of fitting. ``model="auto"`` uses the
+        credible purchase model; every record names it (columns ``model``, ``model_status``)
+        and ``frame.attrs`` holds the status, spend model, warnings and candidates."""
         rq.reject_unknown(self.clv, unknown)
         request = rq.ClvPredictRequest(
             horizon=horizon,
@@ -306,12 +308,13 @@ class Workspace:
         self,
         model: str = "bgnbd",
         *,
-        time_unit: TimeUnit = "week",
+        time_unit: TimeUnit | None = None,
         observation_end: Any = None,
         penalizer: float = 0.0,
         **unknown: Any,
     ) -> BaseFitter:
-        """Fit a CLV model on the orders; returns the fitted model object."""
+        """Fit a CLV model (any registry name or ``auto``) on the workspace; returns the fitted
+        model object. ``time_unit=None``: the model's kind decides (week; month for sbg, bgbb)."""
         rq.reject_unknown(self.clv_fit, unknown)
         request = rq.ClvFitRequest(
             model, time_unit=time_unit, observation_end=observation_end, penalizer=penalizer
@@ -349,10 +352,12 @@ class Workspace:
         method: ChurnMethod = "auto",
         sort: ChurnSort = "value_at_risk",
         min_risk: float | str = "average",
+        model: str = "auto",
         **unknown: Any,
     ) -> pd.DataFrame:
-        """Customers at risk: customer_id, risk, value_at_risk, reasons, segment (see
-        :func:`retentionkit.churn.pipeline.at_risk`)."""
+        """Customers at risk: customer_id, risk, value_at_risk, reasons, segment, model,
+        model_status (see :func:`retentionkit.churn.pipeline.at_risk`); ``model`` is the
+        purchase model of the P(alive) method (``auto``: the credible one)."""
         rq.reject_unknown(self.churn, unknown)
         request = rq.ChurnAtRiskRequest(
             as_of=as_of,
@@ -361,6 +366,7 @@ class Workspace:
             method=method,
             sort=sort,
             min_risk=str(min_risk),
+            model=model,
         )
         return run(self, request).frame
 

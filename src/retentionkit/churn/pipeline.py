@@ -31,12 +31,14 @@ from retentionkit.churn import features as feat
 from retentionkit.config import parse_duration_days
 from retentionkit.errors import ConfigError, InputError, ModelFitError
 from retentionkit.metrics.periods import parse_date
+from retentionkit.vocabulary import CHURN_METHODS
 
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.churn.model import ChurnModel
     from retentionkit.workspace import Workspace
 
-METHODS = ("auto", "model", "palive")
+#: ``--method``: the one definition is :data:`retentionkit.vocabulary.CHURN_METHODS`.
+METHODS = CHURN_METHODS
 #: The supervised model stands in for P(alive) only with at least this mean backtest ROC-AUC.
 MIN_BACKTEST_AUC = 0.7
 

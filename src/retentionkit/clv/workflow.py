@@ -18,6 +18,7 @@ import pandas as pd
 from retentionkit.clv.models import model_names
 from retentionkit.clv.rfm import DAYS_PER_UNIT, check_time_unit, rfm_summary
 from retentionkit.errors import ConfigError, InputError, ModelFitError
+from retentionkit.vocabulary import AUTO_MODEL
 
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.clv.models.base import BaseFitter
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 PURCHASE_MODELS = model_names("purchase")
 SPEND_MODELS = model_names("spend")
 #: ``model="auto"``: the credible purchase model chosen by :mod:`retentionkit.clv.choice`.
-AUTO = "auto"
+AUTO = AUTO_MODEL
 #: The time unit of each kind of model when none is given (renewals and opportunities: months).
 DEFAULT_TIME_UNIT = {
     "purchase": "week",

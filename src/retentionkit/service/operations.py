@@ -57,6 +57,41 @@ class Result:
         frame = None if self.frame is None else self.frame.copy()
         return dataclasses.replace(self, frame=frame)
 
+    @property
+    def model_used(self) -> str | None:
+        """The model that produced a CLV or at-risk frame (``extra["model"]``)."""
+        return self.extra.get("model")
+
+    @property
+    def model_status(self) -> str | None:
+        """That model's fit status (ok, limit, degenerate, …; ``extra["model_status"]``)."""
+        return self.extra.get("model_status")
+
+    @property
+    def warnings(self) -> list[str]:
+        """Sentences about the model used (e.g. why no purchase model was credible)."""
+        return list(self.extra.get("warnings", ()))
+
+    @property
+    def model_line(self) -> str | None:
+        """``"Model: mbgnbd (status ok)"`` — the line every face shows under the results."""
+        if self.model_used is None:
+            return None
+        return f"Model: {self.model_used} (status {self.model_status})"
+
+
+def _with_model(req: Request, frame: pd.DataFrame, title: str) -> Result:
+    """A result naming the model behind ``frame`` (its ``attrs``: model, status, warnings): the
+    same as ``extra`` and as the columns ``model`` and ``model_status`` on every record."""
+    attrs = dict(frame.attrs)
+    model, status = attrs.get("model"), attrs.get("status")
+    frame = frame.copy()
+    frame["model"] = model
+    frame["model_status"] = status
+    frame.attrs = attrs
+    extra = {"model": model, "model_status": status, "warnings": list(attrs.get("warnings", ()))}
+    return Result(req, frame=frame, title=title, extra=extra)
+
 
 #: Library argument names in error hints → the option the user gives (the CLV models word their
 #: hints for lifetimes' keyword ``penalizer_coef``; users pass ``--penalizer``/``penalizer=``).
@@ -170,7 +205,7 @@ def clv_predict(ws: Workspace, req: ClvPredictRequest) -> Result:
             penalizer=req.penalizer,
             fitted=fitted,
         )
-    return Result(req, frame=frame, title=f"CLV over {req.horizon:g} {req.time_unit}s")
+    return _with_model(req, frame, f"CLV over {req.horizon:g} {req.time_unit}s")
 
 
 def clv_evaluate(ws: Workspace, req: ClvEvaluateRequest) -> Result:
@@ -199,8 +234,9 @@ def churn_at_risk(ws: Workspace, req: ChurnAtRiskRequest) -> Result:
         method=req.method,
         sort=req.sort,
         min_risk=req.min_risk,
+        model=req.model,
     )
-    return Result(req, frame=frame, title="customers at risk")
+    return _with_model(req, frame, "customers at risk")
 
 
 def churn_backtest(ws: Workspace, req: ChurnBacktestRequest) -> Result:

@@ -36,6 +36,7 @@ from retentionkit.service.options import (
     check_choice,
     clv_model_names,
 )
+from retentionkit.vocabulary import AUTO_MODEL
 
 __all__ = [
     "DEFAULT_ANNUAL_DISCOUNT_RATE",
@@ -126,11 +127,14 @@ def _optional_choice(value: Any, values: tuple[str, ...], flag: str) -> str | No
     return None if text is None else check_choice(text, values, flag)
 
 
-def _clv_model(name: Any, kind: str | None, flag: str) -> str:
-    """The registry spelling of CLV model ``name``, which must be of ``kind``."""
+def _clv_model(name: Any, kind: str | None, flag: str, *, auto: bool = False) -> str:
+    """The registry spelling of CLV model ``name``, which must be of ``kind`` (or ``"auto"``,
+    the credible purchase model of :mod:`retentionkit.clv.choice`, when ``auto`` is true)."""
     from retentionkit.clv.models import get_model
 
-    allowed = clv_model_names(kind)
+    if auto and str(name).strip().lower() == AUTO_MODEL:
+        return AUTO_MODEL
+    allowed = (AUTO_MODEL, *clv_model_names(kind)) if auto else clv_model_names(kind)
     try:
         key = get_model(str(name)).model_name
     except UnknownNameError:
@@ -334,13 +338,14 @@ class ClvFitRequest(Request):
 
     lane: ClassVar[str] = "slow"
     model: str = "bgnbd"
-    time_unit: str = "week"
+    time_unit: str | None = None
     observation_end: str | None = None
     penalizer: float = 0.0
 
     def __post_init__(self) -> None:
-        _set(self, "model", _clv_model(self.model, None, "--model"))
-        check_choice(self.time_unit, TIME_UNITS, "--time-unit")
+        _set(self, "model", _clv_model(self.model, None, "--model", auto=True))
+        if self.time_unit is not None:  # None: the model's kind decides (clv.workflow.fit)
+            check_choice(self.time_unit, TIME_UNITS, "--time-unit")
         _set(self, "observation_end", _day(self.observation_end, "--observation-end"))
         _set(self, "penalizer", _number(self.penalizer, "--penalizer", low=0, high=math.inf))
 
@@ -353,7 +358,7 @@ class ClvPredictRequest(Request):
 
     lane: ClassVar[str] = "slow"
     horizon: float = 52.0
-    model: str = "bgnbd"
+    model: str = AUTO_MODEL
     spend_model: str = "gamma-gamma"
     time_unit: str = "week"
     observation_end: str | None = None
@@ -370,7 +375,7 @@ class ClvPredictRequest(Request):
                 raise InputError(f"{path}: model file not found (--model-file).")
             _set(self, "model_file", path)
         else:
-            _set(self, "model", _clv_model(self.model, "purchase", "--model"))
+            _set(self, "model", _clv_model(self.model, "purchase", "--model", auto=True))
         _set(self, "spend_model", _clv_model(self.spend_model, "spend", "--spend-model"))
         check_choice(self.time_unit, TIME_UNITS, "--time-unit")
         _set(self, "observation_end", _day(self.observation_end, "--observation-end"))
@@ -386,7 +391,7 @@ class ClvEvaluateRequest(Request):
     lane: ClassVar[str] = "slow"
     calibration_end: str | None = None
     observation_end: str | None = None
-    model: str = "auto"
+    model: str = AUTO_MODEL
     time_unit: str = "week"
     penalizer: float = 0.0
 
@@ -396,8 +401,7 @@ class ClvEvaluateRequest(Request):
         if self.calibration_end is None or self.observation_end is None:
             raise ConfigError("clv evaluate needs --calibration-end and --observation-end.")
         _range(self.calibration_end, self.observation_end, "--calibration-end", "--observation-end")
-        if self.model != "auto":
-            _set(self, "model", _clv_model(self.model, "purchase", "--model"))
+        _set(self, "model", _clv_model(self.model, "purchase", "--model", auto=True))
         check_choice(self.time_unit, TIME_UNITS, "--time-unit")
         _set(self, "penalizer", _number(self.penalizer, "--penalizer", low=0, high=math.inf))
 
@@ -413,8 +417,10 @@ class ChurnAtRiskRequest(Request):
     method: str = "auto"
     sort: str = "value_at_risk"
     min_risk: str = "average"
+    model: str = AUTO_MODEL
 
     def __post_init__(self) -> None:
+        _set(self, "model", _clv_model(self.model, "purchase", "--model", auto=True))
         _set(self, "as_of", _day(self.as_of, "--as-of"))
         _set(self, "horizon", _horizon(self.horizon))
         _set(self, "top", _positive_int(self.top, "--top"))
