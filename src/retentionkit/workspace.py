@@ -190,12 +190,14 @@ class Workspace:
         churn_basis: ChurnBasis | None = None,
         compare: Compare | None = None,
         clv_model: str | None = None,
+        margin: float | None = None,
         **unknown: Any,
     ) -> pd.DataFrame:
         """KPIs per period and segment: one row per metric, period and segment with
         ``value``, ``components`` and ``health`` (see docs/metrics.md). ``start``/``end``
         are the CLI's ``--from``/``--to`` (half-open); ``clv_model`` computes the ``clv``
-        metric from a fitted purchase model."""
+        metric from a fitted purchase model; ``margin`` is the gross margin of the CLV and
+        CAC-payback formulas (None: ``gross_margin`` of retentionkit.toml)."""
         rq.reject_unknown(self.metrics, unknown)
         request = rq.MetricRequest(
             metrics=tuple([metric] if isinstance(metric, str) else metric or ()) or None,
@@ -209,6 +211,7 @@ class Workspace:
             churn_basis=churn_basis,
             compare=compare,
             clv_model=clv_model,
+            margin=margin,
         )
         return run(self, request).frame
 
@@ -280,13 +283,14 @@ class Workspace:
         time_unit: TimeUnit = "week",
         observation_end: Any = None,
         margin: float = 1.0,
-        discount_rate: float = rq.DEFAULT_ANNUAL_DISCOUNT_RATE,
+        discount_rate: float | None = None,
         penalizer: float = 0.0,
         model_file: Path | str | None = None,
         **unknown: Any,
     ) -> pd.DataFrame:
         """Per-customer CLV predictions (see :func:`retentionkit.clv.workflow.predict`).
-        ``discount_rate`` is annual (default ≈ 0.1268, i.e. 1 % a month); ``model_file`` uses
+        ``discount_rate`` is annual (None: ``annual_discount_rate`` of retentionkit.toml, by
+        default ≈ 0.1268, i.e. 1 % a month); ``model_file`` uses
         a model saved by ``clv fit --model-out`` instead of fitting. ``model="auto"`` uses the
         credible purchase model; every record names it (columns ``model``, ``model_status``)
         and ``frame.attrs`` holds the status, spend model, warnings and candidates."""

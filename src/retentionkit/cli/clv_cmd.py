@@ -84,8 +84,9 @@ def predict(
     discount_rate: float | None = typer.Option(
         None,
         "--discount-rate",
-        help="Annual discount rate (0.1 = 10 % a year; default 0.1268 = 1 % a month, "
-        "lifetimes' default). Cash flows are discounted monthly at (1 + rate)^(1/12) − 1.",
+        help="Annual discount rate (0.1 = 10 % a year; default: annual_discount_rate of "
+        "retentionkit.toml, 0.1268 = 1 % a month). Cash flows are discounted monthly at "
+        "(1 + rate)^(1/12) − 1.",
     ),
     penalizer: float = typer.Option(0.0, "--penalizer", help=PENALIZER_HELP),
     model_file: Path | None = typer.Option(
@@ -107,7 +108,7 @@ def predict(
         margin=margin,
         penalizer=penalizer,
         model_file=model_file,
-        **({"discount_rate": discount_rate} if discount_rate is not None else {}),
+        discount_rate=discount_rate,
     )
     result = run(open_workspace(ctx), request)
     print_frame(result.frame, fmt, title=result.title, raw=raw)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from retentionkit.clv.models import model_names
 from retentionkit.clv.rfm import DAYS_PER_UNIT, check_time_unit, rfm_summary
+from retentionkit.config import monthly_rate
 from retentionkit.errors import ConfigError, InputError, ModelFitError
 from retentionkit.vocabulary import AUTO_MODEL
 
@@ -499,9 +500,15 @@ def cumulative_repeat_transactions(
 def tier_segment_table(ws: Workspace) -> Any:
     """The ``clv_tier`` segment scheme: (customer_id, segment) with the value tier of each
     customer by 12-month CLV (the auto-chosen purchase model + Gamma-Gamma, weekly, as of the
-    last order day)."""
+    last order day, at the configured gross margin and annual discount rate)."""
     import ibis
 
-    predictions = predict(ws, horizon=52, time_unit="week", margin=ws.settings.gross_margin)
+    predictions = predict(
+        ws,
+        horizon=52,
+        time_unit="week",
+        margin=ws.settings.gross_margin,
+        discount_rate=monthly_rate(ws.settings.annual_discount_rate),
+    )
     tiers = value_tiers(predictions)
     return ibis.memtable(tiers[["customer_id", "tier"]].rename(columns={"tier": "segment"}))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from retentionkit.config import DEFAULT_ANNUAL_DISCOUNT_RATE, monthly_rate
 from retentionkit.errors import ConfigError, InputError, UnknownNameError
 from retentionkit.service.options import (
     CHURN_BASES,
@@ -56,10 +57,6 @@ __all__ = [
     "parse_pairs",
     "reject_unknown",
 ]
-
-#: CLV predictions discount at 1 % a month unless told otherwise (lifetimes' default), which is
-#: this annual rate: (1 + 0.01)^12 − 1.
-DEFAULT_ANNUAL_DISCOUNT_RATE = 1.01**12 - 1
 
 
 # --------------------------------------------------------------------------- helpers
@@ -156,11 +153,6 @@ def _horizon(value: Any, flag: str = "--horizon") -> str:
     return f"{days}d"
 
 
-def monthly_rate(annual: float) -> float:
-    """The monthly rate compounding to ``annual`` over 12 months: (1 + a)^(1/12) − 1."""
-    return (1.0 + annual) ** (1.0 / 12.0) - 1.0
-
-
 def parse_pairs(pairs: Iterable[str], flag: str) -> tuple[tuple[str, str], ...]:
     """``["A=B", …]`` (``--map`` / ``--set``) as pairs; a malformed one names the flag."""
     out: dict[str, str] = {}
@@ -228,8 +220,11 @@ class MetricRequest(Request):
     churn_basis: str | None = None
     compare: str | None = None
     clv_model: str | None = None
+    margin: float | None = None
 
     def __post_init__(self) -> None:
+        if self.margin is not None:  # None: gross_margin of retentionkit.toml
+            _set(self, "margin", _number(self.margin, "--margin", low=0, high=1, low_open=True))
         names = self.metrics
         if isinstance(names, str):
             names = (names,)
@@ -353,7 +348,8 @@ class ClvFitRequest(Request):
 @dataclass(frozen=True)
 class ClvPredictRequest(Request):
     """Per-customer CLV predictions (``retentionkit clv predict``, ``GET /api/clv``).
-    ``discount_rate`` is annual; the service hands the CLV workflow the monthly rate that
+    ``discount_rate`` is annual (None: ``annual_discount_rate`` of retentionkit.toml, by default
+    (1.01^12 − 1), i.e. 1 % a month); the service hands the CLV workflow the monthly rate that
     compounds to it (:func:`monthly_rate`)."""
 
     lane: ClassVar[str] = "slow"
@@ -363,7 +359,7 @@ class ClvPredictRequest(Request):
     time_unit: str = "week"
     observation_end: str | None = None
     margin: float = 1.0
-    discount_rate: float = DEFAULT_ANNUAL_DISCOUNT_RATE
+    discount_rate: float | None = None
     penalizer: float = 0.0
     model_file: Path | None = None
 
@@ -380,7 +376,9 @@ class ClvPredictRequest(Request):
         check_choice(self.time_unit, TIME_UNITS, "--time-unit")
         _set(self, "observation_end", _day(self.observation_end, "--observation-end"))
         _set(self, "margin", _number(self.margin, "--margin", low=0, high=1, low_open=True))
-        _set(self, "discount_rate", _number(self.discount_rate, "--discount-rate", low=0, high=10))
+        if self.discount_rate is not None:
+            rate = _number(self.discount_rate, "--discount-rate", low=0, high=10)
+            _set(self, "discount_rate", rate)
         _set(self, "penalizer", _number(self.penalizer, "--penalizer", low=0, high=math.inf))
 
 

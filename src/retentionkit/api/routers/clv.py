@@ -16,7 +16,6 @@ from retentionkit.service.options import (
     literal,
     purchase_model_choices,
 )
-from retentionkit.service.requests import DEFAULT_ANNUAL_DISCOUNT_RATE
 from retentionkit.web.auth import ReadAuth, ServiceDep
 
 router = APIRouter(tags=["clv"], dependencies=[ReadAuth])
@@ -35,8 +34,14 @@ def get_clv(
     observation_end: Annotated[dt.date | None, Query()] = None,
     margin: Annotated[float, Query(gt=0, le=1)] = 1.0,
     discount_rate: Annotated[
-        float, Query(ge=0, le=10, description="Annual discount rate (default: 1 % a month).")
-    ] = DEFAULT_ANNUAL_DISCOUNT_RATE,
+        float | None,
+        Query(
+            ge=0,
+            le=10,
+            description="Annual discount rate (default: annual_discount_rate of "
+            "retentionkit.toml, 0.1268 = 1 % a month).",
+        ),
+    ] = None,
     penalizer: Annotated[float, Query(ge=0)] = 0.0,
 ) -> Response:
     request = ClvPredictRequest(
