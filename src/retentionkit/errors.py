@@ -11,6 +11,7 @@ sentence. The CLI prints that sentence and exits with :attr:`RetentionkitError.e
     │   └── MissingFileError          (exit 2, HTTP 422)  file not found / unreadable
     ├── ConfigError                   (exit 2, HTTP 422)  bad retentionkit.toml or option
     ├── UnknownNameError              (exit 2, HTTP 422)  unknown name; lists the valid ones
+    │   └── NotFoundError             (exit 2, HTTP 404)  a stored item (a goal) that is not there
     ├── MissingTableError             (exit 3, HTTP 409)  a table that must be ingested first
     ├── NotFittedError                (exit 4, HTTP 409)  predict before fit
     ├── ModelFitError                 (exit 5, HTTP 422)  non-convergence or a degenerate fit
@@ -27,6 +28,7 @@ __all__ = [
     "MissingTableError",
     "ModelFitError",
     "NotFittedError",
+    "NotFoundError",
     "RetentionkitError",
     "UnknownNameError",
 ]
@@ -62,6 +64,12 @@ class UnknownNameError(RetentionkitError):
 
     exit_code = 2
     http_status = 422
+
+
+class NotFoundError(UnknownNameError):
+    """A stored item (a goal …) asked for by a name that does not exist; lists the valid ones."""
+
+    http_status = 404
 
 
 class MissingTableError(RetentionkitError):

@@ -386,3 +386,108 @@ class Workspace:
         rq.reject_unknown(self.churn_backtest, unknown)
         request = rq.ChurnBacktestRequest(horizon=horizon, folds=folds, train_cutoffs=train_cutoffs)
         return run(self, request).report  # type: ignore[no-any-return]
+
+    # -- goals (docs/goals.md) -------------------------------------------------------------
+    def goals(self, **unknown: Any) -> list[dict[str, Any]]:
+        """Every goal with its latest evaluation (the records of ``goals list --format json``)."""
+        from retentionkit.goals.model import GoalListRequest
+
+        rq.reject_unknown(self.goals, unknown)
+        return run(self, GoalListRequest()).report  # type: ignore[no-any-return]
+
+    def goal(self, name: str, **unknown: Any) -> dict[str, Any]:
+        """One goal with its history, metric series and latest forecast fan (``goals show``)."""
+        from retentionkit.goals.model import GoalShowRequest, build_request
+
+        rq.reject_unknown(self.goal, unknown)
+        return run(self, build_request(GoalShowRequest, name=name)).report  # type: ignore[no-any-return]
+
+    def add_goal(
+        self,
+        name: str,
+        *,
+        target: float | str,
+        by: str,
+        metric: str | None = None,
+        kind: str = "metric",
+        period: str = "month",
+        segment: str | None = None,
+        customer_definition: str | None = None,
+        start: str | None = None,
+        start_value: float | str | None = None,
+        direction: str | None = None,
+        owner: str | None = None,
+        note: str | None = None,
+        **unknown: Any,
+    ) -> dict[str, Any]:
+        """Add a goal (``goals add``) and evaluate it as of its start date; returns its record."""
+        from retentionkit.goals.model import GoalAddRequest, build_request
+
+        rq.reject_unknown(self.add_goal, unknown)
+        fields = {
+            "name": name,
+            "target": target,
+            "by": by,
+            "metric": metric,
+            "kind": kind,
+            "period": period,
+            "segment": segment,
+            "customer_definition": customer_definition,
+            "start": start,
+            "start_value": start_value,
+            "direction": direction,
+            "owner": owner,
+            "note": note,
+        }
+        request = build_request(
+            GoalAddRequest, **{k: v for k, v in fields.items() if v is not None}
+        )
+        return run(self, request).report  # type: ignore[no-any-return]
+
+    def update_goal(
+        self,
+        name: str,
+        *,
+        current: float | str | None = None,
+        target: float | str | None = None,
+        by: str | None = None,
+        direction: str | None = None,
+        owner: str | None = None,
+        note: str | None = None,
+        as_of: str | None = None,
+        **unknown: Any,
+    ) -> dict[str, Any]:
+        """Change the given fields of a goal (``goals update``), then re-evaluate it."""
+        from retentionkit.goals.model import GoalUpdateRequest, build_request
+
+        rq.reject_unknown(self.update_goal, unknown)
+        fields = {
+            "name": name,
+            "current": current,
+            "target": target,
+            "by": by,
+            "direction": direction,
+            "owner": owner,
+            "note": note,
+            "as_of": as_of,
+        }
+        request = build_request(
+            GoalUpdateRequest, **{k: v for k, v in fields.items() if v is not None}
+        )
+        return run(self, request).report  # type: ignore[no-any-return]
+
+    def evaluate_goals(self, as_of: str | None = None, **unknown: Any) -> list[dict[str, Any]]:
+        """Evaluate every goal as of ``as_of`` (default today) and store it (``goals
+        evaluate``; the same as-of date again replaces)."""
+        from retentionkit.goals.model import GoalEvaluateRequest, build_request
+
+        rq.reject_unknown(self.evaluate_goals, unknown)
+        request = build_request(GoalEvaluateRequest, as_of=as_of)
+        return run(self, request).report  # type: ignore[no-any-return]
+
+    def delete_goal(self, name: str, **unknown: Any) -> dict[str, Any]:
+        """Delete a goal and its history (``goals delete``)."""
+        from retentionkit.goals.model import GoalDeleteRequest, build_request
+
+        rq.reject_unknown(self.delete_goal, unknown)
+        return run(self, build_request(GoalDeleteRequest, name=name)).report  # type: ignore[no-any-return]

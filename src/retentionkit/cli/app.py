@@ -38,7 +38,9 @@ COMMAND_MODULES: list[str] = [
     "retentionkit.cli.churn_cmd",
     "retentionkit.cli.churn_ws_cmd",
     "retentionkit.cli.cohorts_cmd",
+    "retentionkit.cli.surveys_cmd",
     "retentionkit.cli.web_cmd",
+    "retentionkit.cli.goals_cmd",
 ]
 
 

@@ -6,7 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from retentionkit.pages import at_risk, clv, cohorts, feedback, mrr, overview, segments, trends
+from retentionkit.pages import (
+    at_risk,
+    clv,
+    cohorts,
+    feedback,
+    goals,
+    mrr,
+    overview,
+    segments,
+    trends,
+)
 from retentionkit.pages.common import PERIOD_CHOICES, Filters
 from retentionkit.service.features import available_features
 from retentionkit.service.options import COHORT_PERIODS
@@ -28,6 +38,9 @@ class Page:
     periods: tuple[str, ...] = PERIOD_CHOICES
     lane: str = "main"  # where its slowest call runs (warm-up order)
     options: dict[str, Any] = field(default_factory=dict)
+    #: One page per item at ``{path}/{name}`` (e.g. one per goal): its view model and template.
+    build_item: Callable[[WorkspaceService, str], dict[str, Any]] | None = None
+    item_template: str | None = None
 
 
 PAGES: list[Page] = [
@@ -39,6 +52,15 @@ PAGES: list[Page] = [
     Page("clv", "/clv", "CLV", clv.build, "clv", periods=(), lane="slow"),
     Page("at-risk", "/at-risk", "At risk", at_risk.build, "churn", periods=(), lane="slow"),
     Page("segments", "/segments", "Segments", segments.build, "segments", periods=()),
+    Page(
+        "goals",
+        "/goals",
+        "Goals",
+        goals.build,
+        periods=(),
+        build_item=goals.build_item,
+        item_template="goal.html",
+    ),
 ]
 
 

@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 
 from retentionkit.pages.render import STATIC_DIR
+from retentionkit.server.daily import start_daily_evaluation
 from retentionkit.web.assets import plotly_js_path
 from retentionkit.web.errors import install_handlers
 from retentionkit.web.settings import WebSettings, get_settings
@@ -58,7 +59,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         if current.warm_cache and Path(current.db).exists():
             for lane in ("main", "slow"):
                 threading.Thread(target=_warm, args=(app, current, lane), daemon=True).start()
+        stop_goals = start_daily_evaluation(app, current)  # serve: goals once a day
         yield
+        stop_goals.set()
         for svc in list(app.state.services.values()):
             svc.close()
 
