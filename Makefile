@@ -32,11 +32,12 @@ test: $(STAMP) browser lint-imports
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-lint: $(STAMP) lint-imports
+lint: $(STAMP) lint-imports typecheck
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-# mypy over the files listed in pyproject.toml's [tool.mypy] (not part of `make test` yet).
+# mypy over the packages listed in pyproject.toml's [tool.mypy] files; part of `make lint`, not
+# of `make test` (a cold run takes minutes on a loaded machine; lint-imports is in both).
 typecheck: $(STAMP)
 	$(BIN)/mypy
 

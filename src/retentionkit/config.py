@@ -48,6 +48,16 @@ DEFAULT_SURVEYS: dict[str, SurveyScale] = {
 }
 
 
+#: The annual discount rate of CLV cash flows when retentionkit.toml sets none: 1 % a month
+#: compounded, (1 + 0.01)^12 − 1 ≈ 0.1268 (lifetimes' default monthly 0.01).
+DEFAULT_ANNUAL_DISCOUNT_RATE = 1.01**12 - 1
+
+
+def monthly_rate(annual: float) -> float:
+    """The monthly rate compounding to ``annual`` over 12 months: (1 + a)^(1/12) − 1."""
+    return float((1.0 + annual) ** (1.0 / 12.0) - 1.0)
+
+
 class Settings(BaseModel):
     """All workspace settings with their defaults (see docs/configuration in README)."""
 
@@ -61,7 +71,7 @@ class Settings(BaseModel):
     churn_basis: Literal["start", "end"] = "start"
     renewal_grace_days: int = Field(default=7, ge=0)
     gross_margin: float = Field(default=1.0, gt=0, le=1)
-    annual_discount_rate: float = Field(default=0.0, ge=0)
+    annual_discount_rate: float = Field(default=DEFAULT_ANNUAL_DISCOUNT_RATE, ge=0, le=10)
     health: dict[str, HealthBand] = Field(default_factory=default_health)
     surveys: dict[str, SurveyScale] = Field(default_factory=lambda: dict(DEFAULT_SURVEYS))
     #: Column mappings per table, e.g. {"orders": {"CustomerID": "customer_id"}}.
@@ -227,8 +237,9 @@ wait = "30s"
 renewal_grace_days = 7
 # Gross margin applied to CLV and CAC payback (1.0 = revenue).
 gross_margin = 1.0
-# Annual discount rate for CLV cash flows (0 = none).
-annual_discount_rate = 0.0
+# Annual discount rate of CLV cash flows (clv predict, the clv metric with --clv-model, the
+# clv_tier segments); discounted monthly at (1 + rate)^(1/12) - 1. 0.1268 = 1 % a month.
+annual_discount_rate = 0.1268250301
 
 # Health bands: colours next to each KPI. For KPIs where up is good, value >= good is good and
 # value < poor is poor; for KPIs where down is good (churn_rate, return_rate) the reverse.

@@ -259,12 +259,14 @@ class Workspace:
         churn_basis: ChurnBasis | None = None,
         compare: Compare | None = None,
         clv_model: str | None = None,
+        margin: float | None = None,
         **unknown: Any,
     ) -> pd.DataFrame:
         """KPIs per period and segment: one row per metric, period and segment with
         ``value``, ``components`` and ``health`` (see docs/metrics.md). ``start``/``end``
         are the CLI's ``--from``/``--to`` (half-open); ``clv_model`` computes the ``clv``
-        metric from a fitted purchase model."""
+        metric from a fitted purchase model; ``margin`` is the gross margin of the CLV and
+        CAC-payback formulas (None: ``gross_margin`` of retentionkit.toml)."""
         rq.reject_unknown(self.metrics, unknown)
         request = rq.MetricRequest(
             metrics=tuple([metric] if isinstance(metric, str) else metric or ()) or None,
@@ -278,6 +280,7 @@ class Workspace:
             churn_basis=churn_basis,
             compare=compare,
             clv_model=clv_model,
+            margin=margin,
         )
         return run(self, request).frame
 
@@ -344,19 +347,22 @@ class Workspace:
         self,
         horizon: float = 52,
         *,
-        model: str = "bgnbd",
+        model: str = "auto",
         spend_model: str = "gamma-gamma",
         time_unit: TimeUnit = "week",
         observation_end: Any = None,
         margin: float = 1.0,
-        discount_rate: float = rq.DEFAULT_ANNUAL_DISCOUNT_RATE,
+        discount_rate: float | None = None,
         penalizer: float = 0.0,
         model_file: Path | str | None = None,
         **unknown: Any,
     ) -> pd.DataFrame:
         """Per-customer CLV predictions (see :func:`retentionkit.clv.workflow.predict`).
-        ``discount_rate`` is annual (default ≈ 0.1268, i.e. 1 % a month); ``model_file`` uses
-        a model saved by ``clv fit --model-out`` instead of fitting."""
+        ``discount_rate`` is annual (None: ``annual_discount_rate`` of retentionkit.toml, by
+        default ≈ 0.1268, i.e. 1 % a month); ``model_file`` uses
+        a model saved by ``clv fit --model-out`` instead of fitting. ``model="auto"`` uses the
+        credible purchase model; every record names it (columns ``model``, ``model_status``)
+        and ``frame.attrs`` holds the status, spend model, warnings and candidates."""
         rq.reject_unknown(self.clv, unknown)
         request = rq.ClvPredictRequest(
             horizon=horizon,
@@ -375,12 +381,13 @@ class Workspace:
         self,
         model: str = "bgnbd",
         *,
-        time_unit: TimeUnit = "week",
+        time_unit: TimeUnit | None = None,
         observation_end: Any = None,
         penalizer: float = 0.0,
         **unknown: Any,
     ) -> BaseFitter:
-        """Fit a CLV model on the orders; returns the fitted model object."""
+        """Fit a CLV model (any registry name or ``auto``) on the workspace; returns the fitted
+        model object. ``time_unit=None``: the model's kind decides (week; month for sbg, bgbb)."""
         rq.reject_unknown(self.clv_fit, unknown)
         request = rq.ClvFitRequest(
             model, time_unit=time_unit, observation_end=observation_end, penalizer=penalizer
@@ -418,10 +425,12 @@ class Workspace:
         method: ChurnMethod = "auto",
         sort: ChurnSort = "value_at_risk",
         min_risk: float | str = "average",
+        model: str = "auto",
         **unknown: Any,
     ) -> pd.DataFrame:
-        """Customers at risk: customer_id, risk, value_at_risk, reasons, segment (see
-        :func:`retentionkit.churn.pipeline.at_risk`)."""
+        """Customers at risk: customer_id, risk, value_at_risk, reasons, segment, model,
+        model_status (see :func:`retentionkit.churn.pipeline.at_risk`); ``model`` is the
+        purchase model of the P(alive) method (``auto``: the credible one)."""
         rq.reject_unknown(self.churn, unknown)
         request = rq.ChurnAtRiskRequest(
             as_of=as_of,
@@ -430,6 +439,7 @@ class Workspace:
             method=method,
             sort=sort,
             min_risk=str(min_risk),
+            model=model,
         )
         return run(self, request).frame
 

@@ -84,7 +84,7 @@ def test_degenerate_fit_is_flagged_not_raised() -> None:
     assert m.status_ == "degenerate"
     assert m.limit_ is None
     assert len(m.warnings_) == 1
-    assert re.search(r"degenerate \(.*a to 0.*not credible.*penalizer_coef", m.warnings_[0])
+    assert re.search(r"degenerate \(.*a to 0.*not credible.*--penalizer", m.warnings_[0])
     assert m.to_dict()["status"] == "degenerate"
 
 

@@ -155,7 +155,10 @@ def test_predict_columns_and_published_conditional_expectation(cdnow_db, capsys)
         "p_alive",
         "expected_avg_spend",
         "clv",
+        "model",  # the model used and its fit status, on every record (issue 10)
+        "model_status",
     ]
+    assert rows[0]["model"] == "bgnbd"
     # customer 00004: x=2, t_x=30.43, T=38.86 → E[Y(39)] = 1.226 (FHL 2005)
     first = next(r for r in rows if r["customer_id"] == "00004")
     assert first["frequency"] == 2
@@ -189,6 +192,8 @@ def test_saved_model_predicts_the_same(cdnow_db, tmp_path, capsys) -> None:
             str(cdnow_db),
             "clv",
             "predict",
+            "--model",  # the default is auto since issue 10; the saved model is BG/NBD
+            "bgnbd",
             "--horizon",
             "10",
             "--observation-end",

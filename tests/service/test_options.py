@@ -1,4 +1,4 @@
-"""The option vocabularies are declared once; the core modules' remaining copies agree."""
+"""The option vocabularies are declared once (retentionkit.vocabulary, service.options)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ from typing import get_args
 from retentionkit.service import options
 
 
-def test_core_copies_match_the_service_vocabularies() -> None:
+def test_core_modules_use_the_one_vocabulary() -> None:
+    """One definition (retentionkit.vocabulary): the core names are the same objects."""
+    from retentionkit import vocabulary
     from retentionkit.churn.pipeline import METHODS
     from retentionkit.clv.rfm import TIME_UNITS
     from retentionkit.cohorts import table
     from retentionkit.metrics.periods import PERIODS
 
-    assert PERIODS == options.PERIODS
-    assert METHODS == options.CHURN_METHODS
-    assert TIME_UNITS == options.TIME_UNITS
+    assert PERIODS is vocabulary.PERIODS is options.PERIODS
+    assert METHODS is vocabulary.CHURN_METHODS is options.CHURN_METHODS
+    assert TIME_UNITS is vocabulary.TIME_UNITS is options.TIME_UNITS
     assert table.COHORT_KINDS is options.COHORT_KINDS
 
 

@@ -113,7 +113,7 @@ def cross_validate(
     folds = max(2, min(cv_folds, n_min))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     splits = list(splitter.split(np.zeros(len(y)), y))
-    results = []
+    results: list[dict[str, Any]] = []
     for cand in candidates:
         oof = np.empty(len(y))
         aucs = []

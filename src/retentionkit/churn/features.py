@@ -24,12 +24,20 @@ Population and label (``horizon`` H):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
+
     from retentionkit.workspace import Workspace
+
+
+def _num(expr: Any) -> ir.NumericColumn:
+    """``expr`` typed as the numeric column it is (Ibis types ``ifelse`` as a bare Value)."""
+    return cast("ir.NumericColumn", expr)
+
 
 DAY = 86400.0
 LOOKBACK_DAYS = 365
@@ -144,16 +152,18 @@ def build_features(ws: Workspace, cutoff: Any) -> pd.DataFrame:
             orders_total=o.count(),
             orders_90d=(o.ordered_at >= d90).cast("int64").sum(),
             orders_prev_90d=((o.ordered_at >= d180) & (o.ordered_at < d90)).cast("int64").sum(),
-            revenue_90d=ibis.ifelse(o.ordered_at >= d90, amount, 0.0).sum(),
-            revenue_prev_90d=ibis.ifelse(
-                (o.ordered_at >= d180) & (o.ordered_at < d90), amount, 0.0
+            revenue_90d=_num(ibis.ifelse(o.ordered_at >= d90, amount, 0.0)).sum(),
+            revenue_prev_90d=_num(
+                ibis.ifelse((o.ordered_at >= d180) & (o.ordered_at < d90), amount, 0.0)
             ).sum(),
         )
         span = _days(agg.last_order, agg.first_order)
-        gap = ibis.ifelse(
-            agg.orders_total > 1,
-            span / (agg.orders_total - 1).cast("float64"),
-            ibis.null().cast("float64"),
+        gap = _num(
+            ibis.ifelse(
+                agg.orders_total > 1,
+                span / (agg.orders_total - 1).cast("float64"),
+                ibis.null().cast("float64"),
+            )
         )
         since = _days(t, agg.last_order)
         pieces.append(
@@ -169,7 +179,11 @@ def build_features(ws: Workspace, cutoff: Any) -> pd.DataFrame:
                 revenue_trend=agg.revenue_90d - agg.revenue_prev_90d,
                 avg_gap_days=gap,
                 # orders at the same instant give a zero gap: no ratio (never infinity)
-                gap_ratio=ibis.ifelse(gap > 0, since / gap, ibis.null().cast("float64")),
+                gap_ratio=ibis.ifelse(
+                    gap > 0,  # type: ignore[operator]  # Ibis's stubs lack Column > int
+                    since / gap,
+                    ibis.null().cast("float64"),
+                ),
             )
         )
     if contractual(ws):
@@ -234,8 +248,8 @@ def build_features(ws: Workspace, cutoff: Any) -> pd.DataFrame:
             k.group_by("customer_id").agg(
                 open_tickets=(k.resolved_at.isnull() | (k.resolved_at >= t)).cast("int64").sum(),
                 tickets_90d=(k.opened_at >= d90).cast("int64").sum(),
-                median_resolution_hours=ibis.ifelse(
-                    resolved_recent, hours, ibis.null().cast("float64")
+                median_resolution_hours=_num(
+                    ibis.ifelse(resolved_recent, hours, ibis.null().cast("float64"))
                 ).median(),
             )
         )

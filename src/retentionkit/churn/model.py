@@ -141,6 +141,8 @@ class ChurnModel:
         self.reason_templates = reason_templates
         self.id_column = id_column
         self.label_column = label_column
+        #: The manifest of the file the model was loaded from (persistence.load), else None.
+        self.manifest_: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ fitting
 
@@ -191,7 +193,7 @@ class ChurnModel:
         self.background_ = background(data, types) if chosen.family == "hgb" else {}
         self.n_rows_ = len(y_arr)
         validation = evaluate(y_arr, best["oof"])
-        self.report_ = {
+        self.report_: dict[str, Any] = {
             "n_rows": len(y_arr),
             "n_features": len(types),
             "positive_rate": self.base_rate_,

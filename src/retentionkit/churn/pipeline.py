@@ -28,15 +28,17 @@ import numpy as np
 import pandas as pd
 
 from retentionkit.churn import features as feat
-from retentionkit.config import parse_duration_days
+from retentionkit.config import monthly_rate, parse_duration_days
 from retentionkit.errors import ConfigError, InputError, ModelFitError
 from retentionkit.metrics.periods import parse_date
+from retentionkit.vocabulary import CHURN_METHODS
 
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.churn.model import ChurnModel
     from retentionkit.workspace import Workspace
 
-METHODS = ("auto", "model", "palive")
+#: ``--method``: the one definition is :data:`retentionkit.vocabulary.CHURN_METHODS`.
+METHODS = CHURN_METHODS
 #: The supervised model stands in for P(alive) only with at least this mean backtest ROC-AUC.
 MIN_BACKTEST_AUC = 0.7
 
@@ -253,6 +255,7 @@ def _palive_risk(ws: Workspace, when: pd.Timestamp, model: str) -> tuple[pd.Data
         time_unit="week",
         observation_end=observation_end,
         margin=ws.settings.gross_margin,
+        discount_rate=monthly_rate(ws.settings.annual_discount_rate),
     )
     days_unit = 7.0
     since = (pred["T"] - pred["recency"]) * days_unit

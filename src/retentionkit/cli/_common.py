@@ -106,6 +106,18 @@ def print_frame(
         console().print(table)
 
 
+def print_model(result: Any, fmt: str) -> None:
+    """Name the model behind a CLV or at-risk result: ``Model: mbgnbd (status ok)`` under a
+    table (CSV and JSON carry it in the ``model`` and ``model_status`` columns) and its warnings
+    on stderr, so that piped output stays data."""
+    if result.model_line is None:
+        return
+    if fmt == "table":
+        typer.echo(result.model_line)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
 def print_report(report: Any, fmt: str, *, title: str | None = None) -> None:
     """Print a dict (a fit, evaluation or ingest report): JSON as it is; CSV as one flattened
     row; a table as ``field, value`` rows."""

@@ -11,10 +11,11 @@ from retentionkit.cli._common import (
     format_option,
     open_workspace,
     print_frame,
+    print_model,
     print_report,
     raw_option,
 )
-from retentionkit.service.options import CHURN_METHODS, CHURN_SORTS, one_of
+from retentionkit.service.options import AUTO_MODEL, CHURN_METHODS, CHURN_SORTS, one_of
 
 
 def at_risk(
@@ -38,6 +39,12 @@ def at_risk(
         help="List customers riskier than the average ('average') or with risk ≥ a number "
         "from 0 to 1 (0 lists everyone).",
     ),
+    model: str = typer.Option(
+        AUTO_MODEL,
+        "--model",
+        help="Purchase model of the P(alive) method: auto (the credible one) or a purchase "
+        "model of the CLV registry (docs/clv.md).",
+    ),
     fmt: str = format_option(),
     raw: bool = raw_option(),
 ) -> None:
@@ -48,10 +55,17 @@ def at_risk(
 
     check_format(fmt)
     request = ChurnAtRiskRequest(
-        as_of=as_of, horizon=horizon, top=top, method=method, sort=sort, min_risk=min_risk
+        as_of=as_of,
+        horizon=horizon,
+        top=top,
+        method=method,
+        sort=sort,
+        min_risk=min_risk,
+        model=model,
     )
     result = run(open_workspace(ctx), request)
     print_frame(result.frame, fmt, title=result.title, raw=raw)
+    print_model(result, fmt)
 
 
 def evaluate(

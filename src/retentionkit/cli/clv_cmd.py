@@ -11,10 +11,11 @@ from retentionkit.cli._common import (
     format_option,
     open_workspace,
     print_frame,
+    print_model,
     print_report,
     raw_option,
 )
-from retentionkit.service.options import TIME_UNITS, one_of
+from retentionkit.service.options import AUTO_MODEL, TIME_UNITS, one_of
 
 clv_app = typer.Typer(
     help="Probabilistic customer lifetime value (BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma).",
@@ -23,15 +24,29 @@ clv_app = typer.Typer(
 
 TIME_UNIT_HELP = f"{one_of(TIME_UNITS)}."
 PENALIZER_HELP = "L2 penalty on the parameters (e.g. 0.01 for thin data)."
+# The model names are not spelled out here: the registry (retentionkit.clv.models.model_names)
+# imports SciPy, too slow for start-up help; a wrong name is refused with the registry's list.
+PURCHASE_MODEL_HELP = (
+    "auto (the credible purchase model, else the recency-ratio rule) or a purchase model "
+    "of the CLV registry (docs/clv.md); a wrong name lists them."
+)
 
 
 @clv_app.command("fit")
 def fit(
     ctx: typer.Context,
     model: str = typer.Option(
-        "bgnbd", "--model", help="A model of the CLV registry: bgnbd, mbgnbd, paretonbd, …"
+        "bgnbd",
+        "--model",
+        help="auto or any model of the CLV registry (purchase, spend, contractual, discrete; "
+        "docs/clv.md); a wrong name lists them.",
     ),
-    time_unit: str = typer.Option("week", "--time-unit", help=TIME_UNIT_HELP),
+    time_unit: str | None = typer.Option(
+        None,
+        "--time-unit",
+        help=f"{one_of(TIME_UNITS)} (default: the model's kind decides: week for purchase "
+        "and spend models, month for sbg and bgbb).",
+    ),
     observation_end: str | None = typer.Option(
         None, "--observation-end", help="Last day of data to use (default: the last order day)."
     ),
@@ -60,9 +75,7 @@ def fit(
 @clv_app.command("predict")
 def predict(
     ctx: typer.Context,
-    model: str = typer.Option(
-        "bgnbd", "--model", help="A purchase model of the CLV registry: bgnbd, mbgnbd, …"
-    ),
+    model: str = typer.Option(AUTO_MODEL, "--model", help=PURCHASE_MODEL_HELP),
     spend_model: str = typer.Option("gamma-gamma", "--spend-model", help="gamma-gamma."),
     horizon: float = typer.Option(..., "--horizon", help="Prediction horizon in time units."),
     time_unit: str = typer.Option("week", "--time-unit", help=TIME_UNIT_HELP),
@@ -71,8 +84,9 @@ def predict(
     discount_rate: float | None = typer.Option(
         None,
         "--discount-rate",
-        help="Annual discount rate (0.1 = 10 % a year; default 0.1268 = 1 % a month, "
-        "lifetimes' default). Cash flows are discounted monthly at (1 + rate)^(1/12) − 1.",
+        help="Annual discount rate (0.1 = 10 % a year; default: annual_discount_rate of "
+        "retentionkit.toml, 0.1268 = 1 % a month). Cash flows are discounted monthly at "
+        "(1 + rate)^(1/12) − 1.",
     ),
     penalizer: float = typer.Option(0.0, "--penalizer", help=PENALIZER_HELP),
     model_file: Path | None = typer.Option(
@@ -94,10 +108,11 @@ def predict(
         margin=margin,
         penalizer=penalizer,
         model_file=model_file,
-        **({"discount_rate": discount_rate} if discount_rate is not None else {}),
+        discount_rate=discount_rate,
     )
     result = run(open_workspace(ctx), request)
     print_frame(result.frame, fmt, title=result.title, raw=raw)
+    print_model(result, fmt)
 
 
 @clv_app.command("evaluate")
@@ -106,7 +121,7 @@ def evaluate(
     calibration_end: str = typer.Option(..., "--calibration-end"),
     observation_end: str = typer.Option(..., "--observation-end"),
     model: str = typer.Option(
-        "auto", "--model", help="auto (lowest holdout error) or a purchase model (bgnbd, …)."
+        AUTO_MODEL, "--model", help="auto (lowest holdout error) or a purchase model."
     ),
     time_unit: str = typer.Option("week", "--time-unit", help=TIME_UNIT_HELP),
     penalizer: float = typer.Option(0.0, "--penalizer", help=PENALIZER_HELP),

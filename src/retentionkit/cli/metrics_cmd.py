@@ -62,6 +62,12 @@ def metrics(
         help="Compute the clv metric from a fitted purchase model of the CLV registry "
         "(e.g. bgnbd) instead of the simple formula.",
     ),
+    margin: float | None = typer.Option(
+        None,
+        "--margin",
+        help="Gross margin in (0, 1] of the CLV and CAC-payback values (default: gross_margin "
+        "of retentionkit.toml).",
+    ),
     fmt: str = format_option(),
     raw: bool = raw_option(),
 ) -> None:
@@ -83,6 +89,7 @@ def metrics(
         churn_basis=churn_basis,
         compare=compare,
         clv_model=clv_model,
+        margin=margin,
     )
     frame = run(open_workspace(ctx), request).frame
     if fmt == "table":
@@ -164,6 +171,10 @@ def _print_table(frame: Any, compare: str | None, period: str) -> None:
 
 
 # --------------------------------------------------------------------------- calc
+# The flags below are the union of every MetricSpec.calc_inputs (retentionkit.metrics.registry).
+# They are written out, not generated from the registry, because building the command from it
+# would import the registry (pandas, Ibis: ~2 s) on every CLI start, even for --help;
+# tests/cli/test_calc_flags.py asserts that these flags equal the registry's, so they cannot drift.
 def calc(
     metric: str = typer.Argument(
         ..., help="The formula: crr, churn_rate, nps … (an unknown name lists them all)."

@@ -40,6 +40,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from retentionkit.errors import ConfigError, MissingTableError
+from retentionkit.vocabulary import TIME_UNITS
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -50,9 +51,7 @@ __all__ = ["DAYS_PER_UNIT", "TIME_UNITS", "rfm_expr", "rfm_summary"]
 
 #: Length of one time unit in days (a month is the mean Gregorian month, 365.25 / 12).
 DAYS_PER_UNIT: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 30.4375}
-TIME_UNITS: tuple[str, ...] = tuple(DAYS_PER_UNIT)
-
-RFM_COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value"]
+assert tuple(DAYS_PER_UNIT) == TIME_UNITS, "one length per time unit of the vocabulary"
 HOLDOUT_COLUMNS = ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
 
 

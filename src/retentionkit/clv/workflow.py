@@ -17,7 +17,9 @@ import pandas as pd
 
 from retentionkit.clv.models import model_names
 from retentionkit.clv.rfm import DAYS_PER_UNIT, check_time_unit, rfm_summary
+from retentionkit.config import monthly_rate
 from retentionkit.errors import ConfigError, InputError, ModelFitError
+from retentionkit.vocabulary import AUTO_MODEL
 
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.clv.models.base import BaseFitter
@@ -27,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 PURCHASE_MODELS = model_names("purchase")
 SPEND_MODELS = model_names("spend")
 #: ``model="auto"``: the credible purchase model chosen by :mod:`retentionkit.clv.choice`.
-AUTO = "auto"
+AUTO = AUTO_MODEL
 #: The time unit of each kind of model when none is given (renewals and opportunities: months).
 DEFAULT_TIME_UNIT = {
     "purchase": "week",
@@ -498,9 +500,15 @@ def cumulative_repeat_transactions(
 def tier_segment_table(ws: Workspace) -> Any:
     """The ``clv_tier`` segment scheme: (customer_id, segment) with the value tier of each
     customer by 12-month CLV (the auto-chosen purchase model + Gamma-Gamma, weekly, as of the
-    last order day)."""
+    last order day, at the configured gross margin and annual discount rate)."""
     import ibis
 
-    predictions = predict(ws, horizon=52, time_unit="week", margin=ws.settings.gross_margin)
+    predictions = predict(
+        ws,
+        horizon=52,
+        time_unit="week",
+        margin=ws.settings.gross_margin,
+        discount_rate=monthly_rate(ws.settings.annual_discount_rate),
+    )
     tiers = value_tiers(predictions)
     return ibis.memtable(tiers[["customer_id", "tier"]].rename(columns={"tier": "segment"}))

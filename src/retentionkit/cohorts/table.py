@@ -29,7 +29,7 @@ window sums for ``unbounded`` and ``cumulative_revenue``. Nothing runs in pandas
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from retentionkit.clv.rfm import DAYS_PER_UNIT
 from retentionkit.errors import ConfigError, MissingTableError
@@ -41,6 +41,7 @@ from retentionkit.service.options import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
     import pandas as pd
 
     from retentionkit.workspace import Workspace
@@ -139,10 +140,10 @@ def _contractual(ws: Workspace, period: str, hi: Any) -> tuple[Any, Any]:
     terms = terms.mutate(stop=ibis.least(ibis.coalesce(terms.ended_at, end_ts), end_ts))
     p_start = period_start(terms.idx, period).cast("timestamp")
     p_end = period_start(terms.idx + 1, period).cast("timestamp")
-    seconds = (
-        ibis.least(terms.stop, p_end).epoch_seconds()
-        - ibis.greatest(terms.started_at, p_start).epoch_seconds()
-    )
+    # Ibis types least/greatest as a bare Value; these are timestamps
+    stop = cast("ir.TimestampValue", ibis.least(terms.stop, p_end))
+    begin = cast("ir.TimestampValue", ibis.greatest(terms.started_at, p_start))
+    seconds = stop.epoch_seconds() - begin.epoch_seconds()
     terms = terms.mutate(
         revenue=terms.mrr.cast("float64")
         * ibis.greatest(seconds, 0).cast("float64")
@@ -206,7 +207,7 @@ def cohort_expr(
         keys = ["segment", "cohort_idx"]
 
     sizes = cust.group_by(keys).agg(size=cust.count())
-    grid = sizes.mutate(offset=ibis.range(0, end_idx - sizes.cohort_idx + 1).unnest())
+    grid = sizes.mutate(offset=ibis.range(0, end_idx - sizes.cohort_idx + 1, 1).unnest())
 
     act = acts.join(cust, "customer_id")
     act = act.mutate(offset=act.idx - act.cohort_idx)
@@ -238,7 +239,8 @@ def cohort_expr(
         )
         value = g.n_last.sum().over(later).cast("float64") / size * 100.0
     elif kind == "revenue":
-        base = ibis.ifelse(g.offset == 0, g.revenue, 0.0).sum().over(group_by=keys)
+        first = cast("ir.NumericColumn", ibis.ifelse(g.offset == 0, g.revenue, 0.0))
+        base = first.sum().over(group_by=keys)
         value = ibis.ifelse(base == 0, ibis.null("float64"), g.revenue / base * 100.0)
     else:
         upto = ibis.window(group_by=keys, order_by=g.offset, preceding=None, following=0)

@@ -170,9 +170,12 @@ def compute_metrics(
     active_window: str | None = None,
     churn_basis: str | None = None,
     compare: str | None = None,
+    margin: float | None = None,
     options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Every requested metric per period and segment, as a DataFrame of records."""
+    """Every requested metric per period and segment, as a DataFrame of records. ``margin`` is
+    the gross margin of the CLV and CAC-payback formulas (None: ``gross_margin`` of the
+    settings)."""
     return _compute(
         ws,
         metrics,
@@ -185,6 +188,7 @@ def compute_metrics(
         active_window=active_window,
         churn_basis=churn_basis,
         compare=compare,
+        margin=margin,
         options=options,
         sql=None,
     )
@@ -205,8 +209,10 @@ def _compute(
     compare: str | None,
     options: dict[str, Any] | None,
     sql: list[str] | None,
+    margin: float | None = None,
 ) -> pd.DataFrame:
     settings = ws.settings
+    margin = settings.gross_margin if margin is None else margin
     definition = customer_definition or default_definition(ws)
     if definition not in ("activity", "contractual"):
         raise ConfigError(
@@ -234,6 +240,7 @@ def _compute(
         churn_basis=basis,
         segment=segment,
         segment_table=segment_table(ws, segment) if segment else None,
+        margin=margin,
         options=dict(options or {}),
     )
     runner = Runner(q, sql)
@@ -241,7 +248,7 @@ def _compute(
         period=period,
         definition=definition,
         churn_basis=basis,
-        margin=settings.gross_margin,
+        margin=margin,
         clv_model=(options or {}).get("clv_model"),
     )
     index_starts = pd.to_datetime(compute_grid.starts).astype("datetime64[us]")
@@ -381,6 +388,7 @@ def explain_metric(ws: Workspace, metric: str, **kwargs: Any) -> str:
         "active_window": None,
         "churn_basis": None,
         "compare": None,
+        "margin": None,
         "options": None,
     }
     unknown = sorted(set(kwargs) - set(arguments))

@@ -2,7 +2,8 @@
 
 With ``clv_model="bgnbd"`` (or mbgnbd, paretonbd) the ``clv`` metric of a period is the mean
 predicted 12-month CLV (the purchase model + Gamma-Gamma, weekly, lifetimes' discounted monthly
-cash flows at ``clv_discount_rate``, default 0.01 a month, times the gross margin) of the
+cash flows at the monthly rate compounding to ``annual_discount_rate`` of retentionkit.toml —
+by default (1.01^12 − 1), i.e. 0.01 a month —, times the request's gross margin) of the
 customers at the period end, with both models fitted on the orders up to the period end. The
 per-customer summary comes from the engine (:mod:`retentionkit.clv.rfm`); the fitting happens
 in memory on it, once per period.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from retentionkit.config import monthly_rate
 from retentionkit.metrics.customers import customer_flags
 from retentionkit.metrics.family import Plan, only
 from retentionkit.metrics.query import MetricQuery
@@ -46,8 +48,8 @@ def model_clv_components(q: MetricQuery, members: pd.DataFrame) -> pd.DataFrame:
                 horizon=52,
                 time_unit="week",
                 observation_end=observation_end,
-                margin=q.settings.gross_margin,
-                discount_rate=float(q.options.get("clv_discount_rate", 0.01)),
+                margin=q.margin,
+                discount_rate=monthly_rate(q.settings.annual_discount_rate),
             )
         except ModelFitError:
             continue  # too little history at this period end: the value stays undefined

@@ -13,8 +13,7 @@ from typing import Literal
 import pandas as pd
 
 from retentionkit.errors import ConfigError
-
-PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+from retentionkit.vocabulary import PERIODS  # the one definition, re-exported here
 
 TruncateUnit = Literal["D", "W", "M", "Q", "Y"]
 #: Ibis ``truncate`` unit per period.

@@ -31,6 +31,7 @@ class MetricQuery:
     churn_basis: str = "start"
     segment: str | None = None
     segment_table: ir.Table | None = None  # (customer_id, segment) or None
+    margin: float = 1.0  # gross margin of CLV values (the request's, else the settings')
     options: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -18,7 +18,8 @@ AT_RISK = ChurnAtRiskRequest(top=100)
 
 
 def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
-    frame = svc.request(AT_RISK).frame
+    result = svc.request(AT_RISK)
+    frame = result.frame
     currency = currency_of(svc)
     rows = []
     for rec in frame.to_dict("records"):
@@ -69,4 +70,6 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         "count": len(rows),
         "currency": currency,
         "horizon": AT_RISK.horizon,
+        "model_line": result.model_line,
+        "warnings": result.warnings,
     }

@@ -13,8 +13,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.web.service import WorkspaceService
 
 
-#: The page shows the request GET /api/clv makes by default (one year ahead in weeks,
-#: BG/NBD + Gamma-Gamma).
+#: The page shows the request GET /api/clv makes by default (one year ahead in weeks, the
+#: credible purchase model — ``model="auto"`` — + Gamma-Gamma); it names the model used.
 CLV = ClvPredictRequest()
 TOP_CUSTOMERS = 25
 
@@ -22,7 +22,8 @@ TOP_CUSTOMERS = 25
 def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
     import numpy as np
 
-    frame = svc.request(CLV).frame
+    result = svc.request(CLV)
+    frame = result.frame
     currency = currency_of(svc)
     values = frame["clv"].astype("float64").dropna()
     figures = []
@@ -78,7 +79,15 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         }
         for r in top.to_dict("records")
     ]
-    return {"figures": figures, "stats": stats, "tiers": tiers, "rows": rows, "currency": currency}
+    return {
+        "figures": figures,
+        "stats": stats,
+        "tiers": tiers,
+        "rows": rows,
+        "currency": currency,
+        "model_line": result.model_line,
+        "warnings": result.warnings,
+    }
 
 
 def _clv_tiers(svc: WorkspaceService, currency: str) -> list[dict[str, Any]]:

@@ -272,8 +272,9 @@ def _json_row(record: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, bool):
             out[key] = "true" if value else "false"
         else:  # nested objects and arrays are kept as JSON text
-            out[key] = json.dumps(value, ensure_ascii=False)
-            out[key].encode("utf-8")
+            text = json.dumps(value, ensure_ascii=False)
+            text.encode("utf-8")
+            out[key] = text
     return out
 
 

@@ -27,11 +27,12 @@ at least one order on or before it:
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from retentionkit.errors import MissingTableError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
     import pandas as pd
 
     from retentionkit.workspace import Workspace
@@ -133,7 +134,8 @@ def _score(worst_first: Any, n: Any) -> Any:
     import ibis
 
     rank = ibis.rank().over(order_by=worst_first)  # 0-based, ties share the lowest rank
-    raw = (rank.cast("int64") * 5) // ibis.greatest(n - 1, 1)
+    ranked = cast("ir.IntegerColumn", rank.cast("int64"))  # Ibis types cast() as Value
+    raw = (ranked * 5) // cast("ir.IntegerValue", ibis.greatest(n - 1, 1))
     return ibis.least(raw + 1, 5).cast("int64")
 
 

@@ -9,9 +9,8 @@ answer in a :class:`Result`. :func:`run` picks the operation by the request's ty
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -65,26 +64,40 @@ class Result:
         frame = None if self.frame is None else self.frame.copy()
         return dataclasses.replace(self, frame=frame)
 
+    @property
+    def model_used(self) -> str | None:
+        """The model that produced a CLV or at-risk frame (``extra["model"]``)."""
+        return self.extra.get("model")
 
-#: Library argument names in error hints → the option the user gives (the CLV models word their
-#: hints for lifetimes' keyword ``penalizer_coef``; users pass ``--penalizer``/``penalizer=``).
-FLAG_NAMES = {"`penalizer_coef`": "--penalizer"}
+    @property
+    def model_status(self) -> str | None:
+        """That model's fit status (ok, limit, degenerate, …; ``extra["model_status"]``)."""
+        return self.extra.get("model_status")
+
+    @property
+    def warnings(self) -> list[str]:
+        """Sentences about the model used (e.g. why no purchase model was credible)."""
+        return list(self.extra.get("warnings", ()))
+
+    @property
+    def model_line(self) -> str | None:
+        """``"Model: mbgnbd (status ok)"`` — the line every face shows under the results."""
+        if self.model_used is None:
+            return None
+        return f"Model: {self.model_used} (status {self.model_status})"
 
 
-@contextlib.contextmanager
-def _user_flags() -> Iterator[None]:
-    """Re-word a library error's hint to name the flag the user gives."""
-    from retentionkit.errors import RetentionkitError
-
-    try:
-        yield
-    except RetentionkitError as exc:
-        text = str(exc)
-        for name, flag in FLAG_NAMES.items():
-            text = text.replace(name, flag)
-        if text != str(exc):
-            exc.args = (text,)
-        raise
+def _with_model(req: Request, frame: pd.DataFrame, title: str) -> Result:
+    """A result naming the model behind ``frame`` (its ``attrs``: model, status, warnings): the
+    same as ``extra`` and as the columns ``model`` and ``model_status`` on every record."""
+    attrs = dict(frame.attrs)
+    model, status = attrs.get("model"), attrs.get("status")
+    frame = frame.copy()
+    frame["model"] = model
+    frame["model_status"] = status
+    frame.attrs = attrs
+    extra = {"model": model, "model_status": status, "warnings": list(attrs.get("warnings", ()))}
+    return Result(req, frame=frame, title=title, extra=extra)
 
 
 def metrics(ws: Workspace, req: MetricRequest) -> Result:
@@ -102,6 +115,7 @@ def metrics(ws: Workspace, req: MetricRequest) -> Result:
         active_window=req.active_window,
         churn_basis=req.churn_basis,
         compare=req.compare,
+        margin=req.margin,
         options={"clv_model": req.clv_model} if req.clv_model else {},
     )
     return Result(req, frame=frame, title="retention KPIs")
@@ -140,14 +154,13 @@ def segments(ws: Workspace, req: SegmentRequest) -> Result:
 def clv_fit(ws: Workspace, req: ClvFitRequest) -> Result:
     from retentionkit.clv import workflow
 
-    with _user_flags():
-        fitted = workflow.fit(
-            ws,
-            req.model,
-            time_unit=req.time_unit,
-            observation_end=req.observation_end,
-            penalizer=req.penalizer,
-        )
+    fitted = workflow.fit(
+        ws,
+        req.model,
+        time_unit=req.time_unit,
+        observation_end=req.observation_end,
+        penalizer=req.penalizer,
+    )
     report = workflow.fit_report(fitted.model)
     title = (
         f"{report['model']} on {report['n_customers']:,} customers, "
@@ -165,34 +178,34 @@ def clv_predict(ws: Workspace, req: ClvPredictRequest) -> Result:
 
         fitted = BaseFitter.load(req.model_file)
         model = fitted.model_name
-    with _user_flags():
-        frame = workflow.predict(
-            ws,
-            model=model,
-            spend_model=req.spend_model,
-            horizon=req.horizon,
-            time_unit=req.time_unit,
-            observation_end=req.observation_end,
-            margin=req.margin,
-            discount_rate=monthly_rate(req.discount_rate),
-            penalizer=req.penalizer,
-            fitted=fitted,
-        )
-    return Result(req, frame=frame, title=f"CLV over {req.horizon:g} {req.time_unit}s")
+    frame = workflow.predict(
+        ws,
+        model=model,
+        spend_model=req.spend_model,
+        horizon=req.horizon,
+        time_unit=req.time_unit,
+        observation_end=req.observation_end,
+        margin=req.margin,
+        discount_rate=monthly_rate(
+            ws.settings.annual_discount_rate if req.discount_rate is None else req.discount_rate
+        ),
+        penalizer=req.penalizer,
+        fitted=fitted,
+    )
+    return _with_model(req, frame, f"CLV over {req.horizon:g} {req.time_unit}s")
 
 
 def clv_evaluate(ws: Workspace, req: ClvEvaluateRequest) -> Result:
     from retentionkit.clv import workflow
 
-    with _user_flags():
-        report = workflow.evaluate(
-            ws,
-            calibration_end=req.calibration_end,
-            observation_end=req.observation_end,
-            model=req.model,
-            time_unit=req.time_unit,
-            penalizer=req.penalizer,
-        )
+    report = workflow.evaluate(
+        ws,
+        calibration_end=req.calibration_end,
+        observation_end=req.observation_end,
+        model=req.model,
+        time_unit=req.time_unit,
+        penalizer=req.penalizer,
+    )
     return Result(req, report=report, title="CLV holdout evaluation")
 
 
@@ -207,8 +220,9 @@ def churn_at_risk(ws: Workspace, req: ChurnAtRiskRequest) -> Result:
         method=req.method,
         sort=req.sort,
         min_risk=req.min_risk,
+        model=req.model,
     )
-    return Result(req, frame=frame, title="customers at risk")
+    return _with_model(req, frame, "customers at risk")
 
 
 def churn_backtest(ws: Workspace, req: ChurnBacktestRequest) -> Result:

@@ -5,11 +5,9 @@ types are built from the tuples, so the FastAPI query enums, the CLI help texts 
 and the request types (:mod:`retentionkit.service.requests`) cannot drift apart. This module
 imports nothing heavy: the CLI builds its help texts from it at start-up.
 
-A few core modules still hold their own copy of a vocabulary they validate (``PERIODS`` in
-:mod:`retentionkit.metrics.periods`, ``METHODS`` in :mod:`retentionkit.churn.pipeline`,
-``TIME_UNITS`` in :mod:`retentionkit.clv.rfm`); tests/service/test_options.py pins them equal
-to these until their owners import them from here. CLV model names come from the model
-registry itself (:func:`clv_model_names`).
+The vocabularies core modules validate too (``PERIODS``, ``TIME_UNITS``, ``CHURN_METHODS``,
+``AUTO_MODEL``) are defined in the import-free :mod:`retentionkit.vocabulary` and re-exported
+here. CLV model names come from the model registry itself (:func:`clv_model_names`).
 """
 
 from __future__ import annotations
@@ -17,8 +15,10 @@ from __future__ import annotations
 from typing import Literal
 
 from retentionkit.errors import ConfigError
+from retentionkit.vocabulary import AUTO_MODEL, CHURN_METHODS, PERIODS, TIME_UNITS
 
 __all__ = [
+    "AUTO_MODEL",
     "CHURN_BASES",
     "CHURN_METHODS",
     "CHURN_SORTS",
@@ -52,20 +52,15 @@ __all__ = [
     "clv_model_names",
     "literal",
     "one_of",
+    "purchase_model_choices",
 ]
 
-#: ``--period``: the reporting period of KPIs.
-PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 #: ``cohorts --period``.
 COHORT_PERIODS: tuple[str, ...] = ("week", "month", "quarter")
 #: ``cohorts --kind``.
 COHORT_KINDS: tuple[str, ...] = ("customers", "unbounded", "revenue", "cumulative_revenue")
 #: ``--customer-definition``: who counts as a customer (SPEC §3).
 CUSTOMER_DEFINITIONS: tuple[str, ...] = ("activity", "contractual")
-#: ``--time-unit`` of RFM summaries and CLV models.
-TIME_UNITS: tuple[str, ...] = ("day", "week", "month")
-#: ``churn at-risk --method``: a supervised model (subscriptions), 1 − P(alive) or automatic.
-CHURN_METHODS: tuple[str, ...] = ("auto", "model", "palive")
 #: ``--churn-basis``: churn rate as lost / customers at the start or at the end.
 CHURN_BASES: tuple[str, ...] = ("start", "end")
 #: ``--compare``: the period each value is compared with.
@@ -123,6 +118,11 @@ def clv_model_names(kind: str | None = None) -> tuple[str, ...]:
         "contractual": ("sbg", "bgbb"),
     }
     return tuple(models.MODELS) if kind is None else tuple(today[kind])
+
+
+def purchase_model_choices() -> tuple[str, ...]:
+    """``--model`` of clv predict and churn at-risk: ``auto`` or a purchase model."""
+    return (AUTO_MODEL, *clv_model_names("purchase"))
 
 
 def one_of(values: tuple[str, ...], *, last: str = "or") -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from retentionkit.config import DEFAULT_ANNUAL_DISCOUNT_RATE, monthly_rate
 from retentionkit.errors import ConfigError, InputError, UnknownNameError
 from retentionkit.service.options import (
     CHURN_BASES,
@@ -36,6 +37,7 @@ from retentionkit.service.options import (
     check_choice,
     clv_model_names,
 )
+from retentionkit.vocabulary import AUTO_MODEL
 
 __all__ = [
     "DEFAULT_ANNUAL_DISCOUNT_RATE",
@@ -55,10 +57,6 @@ __all__ = [
     "parse_pairs",
     "reject_unknown",
 ]
-
-#: CLV predictions discount at 1 % a month unless told otherwise (lifetimes' default), which is
-#: this annual rate: (1 + 0.01)^12 − 1.
-DEFAULT_ANNUAL_DISCOUNT_RATE = 1.01**12 - 1
 
 
 # --------------------------------------------------------------------------- helpers
@@ -126,11 +124,14 @@ def _optional_choice(value: Any, values: tuple[str, ...], flag: str) -> str | No
     return None if text is None else check_choice(text, values, flag)
 
 
-def _clv_model(name: Any, kind: str | None, flag: str) -> str:
-    """The registry spelling of CLV model ``name``, which must be of ``kind``."""
+def _clv_model(name: Any, kind: str | None, flag: str, *, auto: bool = False) -> str:
+    """The registry spelling of CLV model ``name``, which must be of ``kind`` (or ``"auto"``,
+    the credible purchase model of :mod:`retentionkit.clv.choice`, when ``auto`` is true)."""
     from retentionkit.clv.models import get_model
 
-    allowed = clv_model_names(kind)
+    if auto and str(name).strip().lower() == AUTO_MODEL:
+        return AUTO_MODEL
+    allowed = (AUTO_MODEL, *clv_model_names(kind)) if auto else clv_model_names(kind)
     try:
         key = get_model(str(name)).model_name
     except UnknownNameError:
@@ -150,11 +151,6 @@ def _horizon(value: Any, flag: str = "--horizon") -> str:
     except ConfigError:
         raise ConfigError(f"{flag} {value!r} must look like 90d (a number of days).") from None
     return f"{days}d"
-
-
-def monthly_rate(annual: float) -> float:
-    """The monthly rate compounding to ``annual`` over 12 months: (1 + a)^(1/12) − 1."""
-    return (1.0 + annual) ** (1.0 / 12.0) - 1.0
 
 
 def parse_pairs(pairs: Iterable[str], flag: str) -> tuple[tuple[str, str], ...]:
@@ -224,8 +220,11 @@ class MetricRequest(Request):
     churn_basis: str | None = None
     compare: str | None = None
     clv_model: str | None = None
+    margin: float | None = None
 
     def __post_init__(self) -> None:
+        if self.margin is not None:  # None: gross_margin of retentionkit.toml
+            _set(self, "margin", _number(self.margin, "--margin", low=0, high=1, low_open=True))
         names = self.metrics
         if isinstance(names, str):
             names = (names,)
@@ -334,13 +333,14 @@ class ClvFitRequest(Request):
 
     lane: ClassVar[str] = "slow"
     model: str = "bgnbd"
-    time_unit: str = "week"
+    time_unit: str | None = None
     observation_end: str | None = None
     penalizer: float = 0.0
 
     def __post_init__(self) -> None:
-        _set(self, "model", _clv_model(self.model, None, "--model"))
-        check_choice(self.time_unit, TIME_UNITS, "--time-unit")
+        _set(self, "model", _clv_model(self.model, None, "--model", auto=True))
+        if self.time_unit is not None:  # None: the model's kind decides (clv.workflow.fit)
+            check_choice(self.time_unit, TIME_UNITS, "--time-unit")
         _set(self, "observation_end", _day(self.observation_end, "--observation-end"))
         _set(self, "penalizer", _number(self.penalizer, "--penalizer", low=0, high=math.inf))
 
@@ -348,17 +348,18 @@ class ClvFitRequest(Request):
 @dataclass(frozen=True)
 class ClvPredictRequest(Request):
     """Per-customer CLV predictions (``retentionkit clv predict``, ``GET /api/clv``).
-    ``discount_rate`` is annual; the service hands the CLV workflow the monthly rate that
+    ``discount_rate`` is annual (None: ``annual_discount_rate`` of retentionkit.toml, by default
+    (1.01^12 − 1), i.e. 1 % a month); the service hands the CLV workflow the monthly rate that
     compounds to it (:func:`monthly_rate`)."""
 
     lane: ClassVar[str] = "slow"
     horizon: float = 52.0
-    model: str = "bgnbd"
+    model: str = AUTO_MODEL
     spend_model: str = "gamma-gamma"
     time_unit: str = "week"
     observation_end: str | None = None
     margin: float = 1.0
-    discount_rate: float = DEFAULT_ANNUAL_DISCOUNT_RATE
+    discount_rate: float | None = None
     penalizer: float = 0.0
     model_file: Path | None = None
 
@@ -370,12 +371,14 @@ class ClvPredictRequest(Request):
                 raise InputError(f"{path}: model file not found (--model-file).")
             _set(self, "model_file", path)
         else:
-            _set(self, "model", _clv_model(self.model, "purchase", "--model"))
+            _set(self, "model", _clv_model(self.model, "purchase", "--model", auto=True))
         _set(self, "spend_model", _clv_model(self.spend_model, "spend", "--spend-model"))
         check_choice(self.time_unit, TIME_UNITS, "--time-unit")
         _set(self, "observation_end", _day(self.observation_end, "--observation-end"))
         _set(self, "margin", _number(self.margin, "--margin", low=0, high=1, low_open=True))
-        _set(self, "discount_rate", _number(self.discount_rate, "--discount-rate", low=0, high=10))
+        if self.discount_rate is not None:
+            rate = _number(self.discount_rate, "--discount-rate", low=0, high=10)
+            _set(self, "discount_rate", rate)
         _set(self, "penalizer", _number(self.penalizer, "--penalizer", low=0, high=math.inf))
 
 
@@ -386,7 +389,7 @@ class ClvEvaluateRequest(Request):
     lane: ClassVar[str] = "slow"
     calibration_end: str | None = None
     observation_end: str | None = None
-    model: str = "auto"
+    model: str = AUTO_MODEL
     time_unit: str = "week"
     penalizer: float = 0.0
 
@@ -396,8 +399,7 @@ class ClvEvaluateRequest(Request):
         if self.calibration_end is None or self.observation_end is None:
             raise ConfigError("clv evaluate needs --calibration-end and --observation-end.")
         _range(self.calibration_end, self.observation_end, "--calibration-end", "--observation-end")
-        if self.model != "auto":
-            _set(self, "model", _clv_model(self.model, "purchase", "--model"))
+        _set(self, "model", _clv_model(self.model, "purchase", "--model", auto=True))
         check_choice(self.time_unit, TIME_UNITS, "--time-unit")
         _set(self, "penalizer", _number(self.penalizer, "--penalizer", low=0, high=math.inf))
 
@@ -413,8 +415,10 @@ class ChurnAtRiskRequest(Request):
     method: str = "auto"
     sort: str = "value_at_risk"
     min_risk: str = "average"
+    model: str = AUTO_MODEL
 
     def __post_init__(self) -> None:
+        _set(self, "model", _clv_model(self.model, "purchase", "--model", auto=True))
         _set(self, "as_of", _day(self.as_of, "--as-of"))
         _set(self, "horizon", _horizon(self.horizon))
         _set(self, "top", _positive_int(self.top, "--top"))

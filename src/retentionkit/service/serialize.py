@@ -95,7 +95,7 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
     out = []
     for rec in _dates_as_days(frame).to_dict(orient="records"):
-        row = {}
+        row: dict[str, Any] = {}
         for key, val in rec.items():
             if val is None or (isinstance(val, float) and math.isnan(val)) or val is pd.NaT:
                 row[key] = None

@@ -59,8 +59,12 @@ class GroupCommit(Generic[T]):
                 except queue.Empty:
                     break
             items = [item for item, _ in batch]
+
+            def write_batch(ws: Any, items: list[Any] = items) -> Any:
+                return self.fn(ws, items)
+
             try:
-                results = self.svc.write(lambda ws, items=items: self.fn(ws, items))
+                results = self.svc.write(write_batch)
             except BaseException as exc:  # the whole batch failed: every caller gets the error
                 results = [exc] * len(batch)
             for (_, future), result in zip(batch, results, strict=True):

@@ -23,7 +23,7 @@ import tempfile
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 from retentionkit.errors import AuthError, ConfigError, UnknownNameError
 
@@ -119,7 +119,7 @@ class KeyStore:
             salt = secrets.token_hex(16)
             record = ApiKey(
                 id=key_id,
-                role=role,
+                role=cast(Role, role),  # checked against ROLES above
                 name=name,
                 created_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
                 salt=salt,

@@ -11,6 +11,14 @@ __all__ = ["json_records"]
 
 
 def json_records(result: Result) -> Response:
-    """``result.frame`` as the JSON records ``--format json`` prints for the same request."""
+    """``result.frame`` as the JSON records ``--format json`` prints for the same request; a
+    result that names its model (CLV, at-risk) also sends it in the headers
+    ``X-Retentionkit-Model`` and ``X-Retentionkit-Model-Status``."""
     assert result.frame is not None
-    return Response(dump_json(frame_records(result.frame)), media_type="application/json")
+    headers = {}
+    if result.model_used is not None:
+        headers["X-Retentionkit-Model"] = str(result.model_used)
+        headers["X-Retentionkit-Model-Status"] = str(result.model_status)
+    return Response(
+        dump_json(frame_records(result.frame)), media_type="application/json", headers=headers
+    )

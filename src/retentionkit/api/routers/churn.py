@@ -9,8 +9,16 @@ from fastapi import APIRouter, Query, Response
 
 from retentionkit.api.routers._respond import json_records
 from retentionkit.service import ChurnAtRiskRequest
-from retentionkit.service.options import ChurnMethod, ChurnSort
+from retentionkit.service.options import (
+    AUTO_MODEL,
+    ChurnMethod,
+    ChurnSort,
+    literal,
+    purchase_model_choices,
+)
 from retentionkit.web.auth import ReadAuth, ServiceDep
+
+PurchaseModel = literal(purchase_model_choices())
 
 router = APIRouter(tags=["churn"], dependencies=[ReadAuth])
 
@@ -33,10 +41,17 @@ def get_at_risk(
             description="'average' (riskier than the average customer) or a number from 0 to 1",
         ),
     ] = "average",
+    model: Annotated[PurchaseModel, Query()] = AUTO_MODEL,  # type: ignore[valid-type]
 ) -> Response:
     """``Workspace.churn``: for order data risk = 1 − P(alive); for subscriptions a supervised
     model; value at risk = CLV × risk; the main reasons per customer."""
     request = ChurnAtRiskRequest(
-        as_of=as_of, horizon=horizon, top=top, method=method, sort=sort, min_risk=min_risk
+        as_of=as_of,
+        horizon=horizon,
+        top=top,
+        method=method,
+        sort=sort,
+        min_risk=min_risk,
+        model=model,
     )
     return json_records(svc.request(request))

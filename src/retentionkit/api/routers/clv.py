@@ -9,13 +9,18 @@ from fastapi import APIRouter, Query, Response
 
 from retentionkit.api.routers._respond import json_records
 from retentionkit.service import ClvPredictRequest
-from retentionkit.service.options import TimeUnit, clv_model_names, literal
-from retentionkit.service.requests import DEFAULT_ANNUAL_DISCOUNT_RATE
+from retentionkit.service.options import (
+    AUTO_MODEL,
+    TimeUnit,
+    clv_model_names,
+    literal,
+    purchase_model_choices,
+)
 from retentionkit.web.auth import ReadAuth, ServiceDep
 
 router = APIRouter(tags=["clv"], dependencies=[ReadAuth])
 
-PurchaseModel = literal(clv_model_names("purchase"))
+PurchaseModel = literal(purchase_model_choices())
 SpendModel = literal(clv_model_names("spend"))
 
 
@@ -23,14 +28,20 @@ SpendModel = literal(clv_model_names("spend"))
 def get_clv(
     svc: ServiceDep,
     horizon: Annotated[float, Query(gt=0, le=10000, description="Horizon in time units.")] = 52,
-    model: Annotated[PurchaseModel, Query()] = "bgnbd",  # type: ignore[valid-type]
+    model: Annotated[PurchaseModel, Query()] = AUTO_MODEL,  # type: ignore[valid-type]
     spend_model: Annotated[SpendModel, Query()] = "gamma-gamma",  # type: ignore[valid-type]
     time_unit: Annotated[TimeUnit, Query()] = "week",
     observation_end: Annotated[dt.date | None, Query()] = None,
     margin: Annotated[float, Query(gt=0, le=1)] = 1.0,
     discount_rate: Annotated[
-        float, Query(ge=0, le=10, description="Annual discount rate (default: 1 % a month).")
-    ] = DEFAULT_ANNUAL_DISCOUNT_RATE,
+        float | None,
+        Query(
+            ge=0,
+            le=10,
+            description="Annual discount rate (default: annual_discount_rate of "
+            "retentionkit.toml, 0.1268 = 1 % a month).",
+        ),
+    ] = None,
     penalizer: Annotated[float, Query(ge=0)] = 0.0,
 ) -> Response:
     request = ClvPredictRequest(

@@ -367,7 +367,7 @@ class BaseFitter(ABC):
             raise ModelFitError(
                 f"{type(self).__name__} fit gave a non-finite log-likelihood ({names}). "
                 f"Check the data for extreme values, try another time unit {unit_hint}, or set a "
-                f"small `penalizer_coef` (e.g. 0.01)."
+                f"small `--penalizer` (e.g. 0.01)."
             )
         converged = bool(res.success) or self._gradient_small(fun, theta)
         standard_errors = self._standard_errors(params, data)
@@ -375,7 +375,7 @@ class BaseFitter(ABC):
         if not converged and not runaway:
             raise ModelFitError(
                 f"{type(self).__name__} did not converge after {res.nit} iterations "
-                f"({res.message}; {names}). Try another time unit {unit_hint}, a `penalizer_coef` "
+                f"({res.message}; {names}). Try another time unit {unit_hint}, a `--penalizer` "
                 f"such as 0.01, or a larger `max_iter`."
             )
         self.params_ = {k: float(v) for k, v in zip(self.param_names, params, strict=True)}
@@ -426,7 +426,7 @@ class BaseFitter(ABC):
         self.warnings_.append(
             f"{type(self).__name__} fit is degenerate ({moved}; {names}): the data do not "
             f"identify the model, so its predictions are not credible; choose the model "
-            f"automatically (model auto), set a small `penalizer_coef` (e.g. 0.01) or try "
+            f"automatically (model auto), set a small `--penalizer` (e.g. 0.01) or try "
             f"another time unit {unit_hint}."
         )
 

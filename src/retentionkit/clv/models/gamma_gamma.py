@@ -223,7 +223,7 @@ class GammaGammaFitter(BaseFitter):
         if q <= 1:
             raise ModelFitError(
                 f"The fitted Gamma-Gamma model has q={q:.4g} <= 1, so the expected spend per "
-                f"purchase is infinite; refit with a `penalizer_coef` or on more repeat buyers."
+                f"purchase is infinite; refit with a `--penalizer` or on more repeat buyers."
             )
         # no usable own spend (0 or negative average): the population mean (weight 0)
         weight = np.where(m > 0, p * x / (p * x + q - 1), 0.0)
