@@ -38,6 +38,7 @@ COMMAND_MODULES: list[str] = [
     "retentionkit.cli.churn_cmd",
     "retentionkit.cli.churn_ws_cmd",
     "retentionkit.cli.cohorts_cmd",
+    "retentionkit.cli.surveys_cmd",
     "retentionkit.cli.web_cmd",
 ]
 

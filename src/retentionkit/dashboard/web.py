@@ -99,6 +99,10 @@ def _register_pages() -> None:
 
 _register_pages()
 
+from retentionkit.dashboard.survey_pages import router as _survey_router  # noqa: E402
+
+router.include_router(_survey_router)  # public: GET/POST /s/{token}
+
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:

@@ -130,6 +130,7 @@ SURVEY_RESPONSES = TableContract(
         _c("touchpoint", "text", False, "where it was asked (after purchase, support …)"),
         _c("scale_min", "number", False, "lowest point of the survey's scale"),
         _c("scale_max", "number", False, "highest point of the survey's scale"),
+        _c("survey_name", "text", False, "the retentionkit survey that asked (surveys create)"),
     ),
     "One row per survey answer.",
     "NPS, CSAT, custom survey rates",
