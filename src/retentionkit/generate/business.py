@@ -37,7 +37,7 @@ import pyarrow as pa
 from retentionkit.errors import ConfigError, InputError
 from retentionkit.generate._util import Calendar, labels, timestamps
 from retentionkit.generate.costs import simulate_costs
-from retentionkit.generate.customers import simulate_customers
+from retentionkit.generate.customers import contact_columns, simulate_customers
 from retentionkit.generate.feedback import simulate_surveys, simulate_tickets
 from retentionkit.generate.orders import simulate_orders
 from retentionkit.generate.params import CHANNELS, COUNTRIES, KINDS, PLANS, BusinessParams
@@ -75,6 +75,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("country", _STR),
             ("channel", _STR),
             ("plan", _STR),
+            ("email", _STR),
+            ("language", _STR),
         ]
     ),
     "orders": pa.schema(
@@ -207,6 +209,7 @@ def generate_tables(
         "country": labels(pop.country, COUNTRIES),
         "channel": labels(pop.channel, CHANNELS),
         "plan": labels(pop.plan, PLANS),
+        **contact_columns(pop.ids, np.asarray(COUNTRIES)[pop.country]),
     }
     tables["customers"] = pa.table(columns)
 
