@@ -29,7 +29,7 @@ class _SmtpHandler:
     def __init__(self, out: Path) -> None:
         self.out = out
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         mail = message_from_bytes(envelope.original_content or envelope.content)
         text = ""
         for part in mail.walk():
@@ -62,7 +62,7 @@ def start_webhook(port: int, out: Path) -> ThreadingHTTPServer:
     """A webhook receiver on 127.0.0.1:``port`` recording webhook-id and the body."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             _append(
                 out,
