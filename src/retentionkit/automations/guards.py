@@ -1,4 +1,6 @@
-"""Guard rails applied when an action is planned.
+"""Guard rails applied when an action is planned. Quiet hours and the frequency cap apply to
+emails addressed to the customer; team emails (``--to``), webhooks and log actions are not
+messages to the customer.
 
 * **Holdout**: a customer is in rule R's holdout group when
   ``int(sha256(customer \\x1f R)[:8], 16) / 2**32 < holdout`` — stable across runs and

@@ -107,15 +107,16 @@ def planned_actions(
                 recipient = rule.url
             else:
                 recipient = None
-            if not rule.team:
+            to_customer = rule.channel == "email" and not rule.team
+            if to_customer:
                 due = after_quiet_hours(due, _zone(zone, ws.settings.timezone), conf.quiet_hours)
             if in_holdout(cust, rule.name, rule.holdout):
                 status, reason = "held_out", f"holdout {rule.holdout:.0%}"
             elif rule.channel == "email" and not recipient:
                 status, reason = "skipped", "no email address"
-            elif rule.channel == "email" and not rule.team and cust in opted:
+            elif to_customer and cust in opted:
                 status, reason = "skipped", "unsubscribed"
-            elif not rule.team:
+            elif to_customer:
                 sent = last_by_customer.setdefault(cust, [])
                 if any(abs(due - other) < conf.frequency_cap for other in sent):
                     status, reason = "skipped", "frequency cap"

@@ -36,6 +36,7 @@ __all__ = [
     "SetStatus",
     "ShowRule",
     "Unsubscribe",
+    "has_active_rules",
     "parse_when",
     "run",
 ]
@@ -252,7 +253,10 @@ def _run(ws: Workspace, req: RunAutomations) -> dict[str, Any]:
 
 
 def _log(ws: Workspace, req: Log) -> pd.DataFrame:
-    store.ensure_tables(ws)
+    if not ws.has_table("automation_outbox"):
+        if req.rule is not None:
+            store.get_rule(ws, req.rule)
+        return pd.DataFrame(columns=LOG_COLUMNS)
     if req.rule is not None:
         store.get_rule(ws, req.rule)
     where = "WHERE rule = ?" if req.rule else ""
@@ -267,7 +271,8 @@ def _log(ws: Workspace, req: Log) -> pd.DataFrame:
 
 
 def _overview(ws: Workspace, req: Overview) -> dict[str, Any]:
-    store.ensure_tables(ws)
+    if not ws.has_table("automation_outbox"):  # reads never create the tables
+        return {"rules": [], "next_due": []}
     rows = store.sql(
         ws, "SELECT rule, status, count(*) FROM automation_outbox GROUP BY rule, status"
     ).fetchall()
@@ -370,3 +375,8 @@ OPERATIONS: dict[type, Callable[[Workspace, Any], Any]] = {
 def run(ws: Workspace, request: AutomationRequest) -> Any:
     """Answer ``request`` on ``ws`` with the operation registered for its type."""
     return OPERATIONS[type(request)](ws, request)
+
+
+def has_active_rules(ws: Workspace) -> bool:
+    """True when ``ws`` has an active rule (creates nothing): the background loop's check."""
+    return store.has_rules(ws)

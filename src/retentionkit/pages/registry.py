@@ -6,7 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from retentionkit.pages import at_risk, clv, cohorts, feedback, mrr, overview, segments, trends
+from retentionkit.pages import (
+    at_risk,
+    automations,
+    clv,
+    cohorts,
+    feedback,
+    mrr,
+    overview,
+    segments,
+    trends,
+)
 from retentionkit.pages.common import PERIOD_CHOICES, Filters
 from retentionkit.service.features import available_features
 from retentionkit.service.options import COHORT_PERIODS
@@ -39,6 +49,7 @@ PAGES: list[Page] = [
     Page("clv", "/clv", "CLV", clv.build, "clv", periods=(), lane="slow"),
     Page("at-risk", "/at-risk", "At risk", at_risk.build, "churn", periods=(), lane="slow"),
     Page("segments", "/segments", "Segments", segments.build, "segments", periods=()),
+    Page("automations", "/automations", "Automations", automations.build, periods=()),
 ]
 
 
