@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
