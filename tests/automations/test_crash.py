@@ -34,6 +34,7 @@ import datetime as dt, os, sys, time
 from retentionkit.automations.service import RunAutomations, run
 from retentionkit.workspace import Workspace
 import retentionkit.automations.deliverer, retentionkit.surveys.links, smtplib, urllib.request
+Workspace(":memory:").con.disconnect()  # the lazy imports of opening a workspace, done once
 
 def work(db):
     ws = Workspace(db)
