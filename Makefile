@@ -21,6 +21,10 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "warning: could not install chromium; browser tests will be skipped"
+	@# a CJK font, so the Chinese survey page (docs/surveys-zh.png) shows its characters
+	@fc-list 2>/dev/null | grep -qi -e wqy -e "noto.*cjk" || \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null 2>&1) || \
+	  echo "warning: no CJK font; the Chinese survey screenshot will show boxes"
 
 test: $(STAMP) browser lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q

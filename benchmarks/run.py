@@ -10,7 +10,9 @@ Steps (SPEC §10):
    the three give the same numbers;
 3. run each variant again in a fresh subprocess for its peak memory (``ru_maxrss``);
 4. time the CLI as a whole process: ``retentionkit --help`` and
-   ``retentionkit --db BENCH metrics --period month`` on a ~5 M-order workspace.
+   ``retentionkit --db BENCH metrics --period month`` on a ~5 M-order workspace;
+5. load-test the survey answer route (benchmarks/bench_surveys.py: a real ``serve`` on
+   loopback, bounded to 60 s).
 
 Environment knobs (a quick run: ``BENCH_CUSTOMERS=100000 make bench``):
 
@@ -23,6 +25,7 @@ Environment knobs (a quick run: ``BENCH_CUSTOMERS=100000 make bench``):
     BENCH_MEMORY=0       skip the per-variant subprocesses
     BENCH_CLI_CUSTOMERS  customers of the CLI workspace (default BENCH_CUSTOMERS / 2 → ~5 M
                          orders); BENCH_CLI=0 skips the CLI timings
+    BENCH_SURVEYS=0      skip the survey answer-route load test (benchmarks/bench_surveys.py)
     BENCH_JSON           where to write the results (default
                          benchmarks/data/kpi_results_<customers>c.json)
 
@@ -377,6 +380,18 @@ def main() -> None:
             f" orders: best {min(results['cli']['metrics_seconds']):.2f} s",
             flush=True,
         )
+
+    if env_int("BENCH_SURVEYS", 1):
+        # the survey answer route under load (benchmarks/bench_surveys.py; bounded, ≤ 60 s)
+        cmd = [sys.executable, str(HERE / "bench_surveys.py"), "--json"]
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        lines = done.stdout.strip().splitlines()
+        results["surveys"] = (
+            json.loads(lines[-1])
+            if done.returncode in (0, 1) and lines
+            else {"error": (done.stderr or done.stdout)[-500:]}
+        )
+        print(f"survey answers: {results['surveys']}", flush=True)
 
     results["load_average_after"] = os.getloadavg()[0]
     out = Path(os.environ.get("BENCH_JSON") or DATA / f"kpi_results_{customers}c.json")

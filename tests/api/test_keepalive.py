@@ -19,6 +19,7 @@ def _free_port() -> int:
 def test_faults_are_4xx_and_keep_the_connection(db: Path, keys) -> None:  # type: ignore[no-untyped-def]
     import httpx
     import uvicorn
+
     from retentionkit.server.app import create_app
     from retentionkit.web.settings import WebSettings
 

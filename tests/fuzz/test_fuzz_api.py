@@ -60,8 +60,9 @@ ODD = [
 @pytest.fixture(scope="module")
 def app_client(shop_db: Path, tmp_path_factory):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
-    from retentionkit.web.keys import KeyStore, keys_path_for
+
     from retentionkit.server.app import create_app
+    from retentionkit.web.keys import KeyStore, keys_path_for
     from retentionkit.web.settings import WebSettings
 
     db = tmp_path_factory.mktemp("fuzz_api") / "shop.duckdb"

@@ -103,6 +103,7 @@ def test_report_html_on_edge_values(edge_db: Path, tmp_path: Path, capsys) -> No
 
 def test_every_page_and_route_on_edge_values(edge_db: Path) -> None:
     from fastapi.testclient import TestClient
+
     from retentionkit.server.app import create_app
     from retentionkit.web.settings import WebSettings
 

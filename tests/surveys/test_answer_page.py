@@ -154,9 +154,14 @@ def test_oversized_malformed_and_foreign(make_client, ws, customer) -> None:  # 
     assert r.status_code == 403
     r = client.post(path, data={"score": "5"}, headers={"origin": "null"})
     assert r.status_code == 403
+    r = client.post(path, data={"score": "5"}, headers={"sec-fetch-site": "cross-site"})
+    assert r.status_code == 403
     assert _rows(ws) == []
     r = client.post(path, data={"score": "5"}, headers={"origin": "http://127.0.0.1:8000"})
     assert r.status_code == 200 and len(_rows(ws)) == 1
+    # the page's own form under Referrer-Policy: no-referrer
+    same = {"origin": "null", "sec-fetch-site": "same-origin"}
+    assert client.post(path, data={"score": "6"}, headers=same).status_code == 200
 
 
 def test_rate_limits(make_client, ws, customer) -> None:  # type: ignore[no-untyped-def]
@@ -169,6 +174,9 @@ def test_rate_limits(make_client, ws, customer) -> None:  # type: ignore[no-unty
     client = make_client(RateLimits(ip_rate=0.01, ip_burst=2, token_rate=0))
     codes = [client.get(path).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+    # the signed webhook shares the per-IP bucket
+    r = client.post("/api/surveys/q4/responses", content=b"{}")
+    assert r.status_code == 429 and "Too many webhook deliveries" in r.json()["detail"]
 
 
 def test_webhook_api(make_client, ws, customer) -> None:  # type: ignore[no-untyped-def]

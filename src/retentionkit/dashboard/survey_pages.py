@@ -4,9 +4,11 @@ signed token is the credential; nothing else becomes public).
 * language: ``?lang=``, else the customer's ``language`` attribute, else Accept-Language, else
   English (:func:`retentionkit.surveys.i18n.choose_language`);
 * POST takes ``application/x-www-form-urlencoded`` fields ``score`` and ``comment``, at most
-  ``max_body`` bytes (413), refuses a foreign ``Origin`` (403), and is rate limited per client
-  IP and per token (429); the answer is committed (on the workspace service's write path, so
-  the KPI cache is cleared) before the thank-you page is sent;
+  ``max_body`` bytes (413), refuses a cross-site post (``Origin`` / ``Sec-Fetch-Site``, 403),
+  and is rate limited per client IP and per token (429); the answer is committed before the
+  thank-you page is sent, on the workspace service's write path (so the KPI cache is cleared),
+  in a group commit with the answers posted at the same moment
+  (:class:`retentionkit.web.batcher.GroupCommit`);
 * a tampered or unknown token gets the localised "link not valid" page (404), an expired one
   "link expired" (410); nothing is written;
 * every response carries a strict CSP (no script at all), ``X-Content-Type-Options``,
@@ -16,6 +18,7 @@ signed token is the credential; nothing else becomes public).
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 from urllib.parse import parse_qs
@@ -29,9 +32,10 @@ from retentionkit.pages.render import render
 from retentionkit.surveys.answers import MAX_COMMENT
 from retentionkit.surveys.i18n import choose_language, translator
 from retentionkit.surveys.links import ExpiredLinkError, InvalidLinkError
-from retentionkit.surveys.service import AnswerLink, OpenLink, run
+from retentionkit.surveys.service import AnswerLink, OpenLink, answer_links, run
 from retentionkit.web.auth import get_service
-from retentionkit.web.ratelimit import RateLimits, TokenBuckets, rate_limits_from_env
+from retentionkit.web.batcher import GroupCommit
+from retentionkit.web.ratelimit import AppLimits, app_limits
 from retentionkit.web.settings import get_settings
 
 __all__ = ["SECURITY_HEADERS", "router"]
@@ -51,26 +55,24 @@ SECURITY_HEADERS = {
 _state_lock = threading.Lock()
 
 
-class _Limits:
-    def __init__(self, limits: RateLimits) -> None:
-        self.limits = limits
-        self.ip = TokenBuckets(limits.ip_rate, limits.ip_burst)
-        self.token = TokenBuckets(limits.token_rate, limits.token_burst)
-
-
-def _limits(request: Request) -> _Limits:
-    """The app's buckets (``app.state.survey_limits`` may be set before the first request)."""
-    with _state_lock:
-        current = getattr(request.app.state, "survey_limits", None)
-        if not isinstance(current, _Limits):
-            given = current if isinstance(current, RateLimits) else rate_limits_from_env()
-            current = request.app.state.survey_limits = _Limits(given)
-        return current
+def _limits(request: Request) -> AppLimits:
+    return app_limits(request.app)
 
 
 def _service(request: Request) -> Any:
     settings = request.app.dependency_overrides.get(get_settings, get_settings)()
     return get_service(request, settings)
+
+
+def _committer(request: Request) -> GroupCommit[AnswerLink]:
+    """The app's group commit of answers for its workspace service (created on first use)."""
+    svc = _service(request)
+    with _state_lock:
+        committers = request.app.state.__dict__.setdefault("survey_committers", {})
+        committer = committers.get(id(svc))
+        if committer is None or committer.svc is not svc:
+            committer = committers[id(svc)] = GroupCommit(svc, answer_links)
+        return committer  # type: ignore[no-any-return]
 
 
 def _lang(request: Request) -> str:
@@ -85,6 +87,13 @@ def _page(template: str, status: int, lang: str, **context: Any) -> HTMLResponse
 
 
 def _message(kind: str, status: int, lang: str) -> HTMLResponse:
+    return HTMLResponse(_message_body(kind, lang), status_code=status, headers=SECURITY_HEADERS)
+
+
+@functools.cache
+def _message_body(kind: str, lang: str) -> str:
+    """The page of a fixed message (thanks, not valid, expired, busy), rendered once per
+    language."""
     _ = translator(lang).gettext
     texts = {
         "invalid": (
@@ -102,10 +111,9 @@ def _message(kind: str, status: int, lang: str) -> HTMLResponse:
         "busy": ("Survey", "Too many answers in a short time. Please try again in a minute."),
     }
     heading, text = texts[kind]
-    return _page(
+    return render(
         "survey/message.html",
-        status,
-        lang,
+        lang=lang,
         kind=kind,
         title=_(heading),
         heading=_(heading),
@@ -172,9 +180,19 @@ def _client(request: Request) -> str:
 
 
 def _foreign_origin(request: Request) -> bool:
+    """A cross-site form post: ``Sec-Fetch-Site`` says so, or ``Origin`` names another site.
+
+    With ``Referrer-Policy: no-referrer`` browsers send ``Origin: null`` even for the page's
+    own form, so a ``null`` origin is accepted only when ``Sec-Fetch-Site: same-origin``
+    vouches for it."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return True
     origin = request.headers.get("origin")
     if origin is None:
         return False
+    if origin == "null":
+        return site != "same-origin"
     own = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
     return origin.rstrip("/").lower() != own.lower()
 
@@ -229,9 +247,8 @@ async def answer(request: Request, token: str) -> HTMLResponse:
     score = (fields.get("score") or [""])[0]
     comment = (fields.get("comment") or [None])[0]
     svc = _service(request)
-    req = AnswerLink(token[:2000], score, comment)
     try:
-        await run_in_threadpool(svc.write, lambda ws: run(ws, req))
+        await _committer(request).submit(AnswerLink(token[:2000], score, comment))
     except (InvalidLinkError, ExpiredLinkError) as exc:
         return _link_error(exc, lang)
     except InputError as exc:

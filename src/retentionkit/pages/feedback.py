@@ -1,4 +1,6 @@
-"""The NPS & CSAT page: answer mixes per period and a breakdown by segment."""
+"""The NPS & CSAT page: answer mixes per period, a breakdown by segment and, for the surveys
+asked through retentionkit (``surveys create``), each survey's result with its 95 % interval,
+response rate and latest comments (:func:`retentionkit.surveys.summary.summarize`)."""
 
 from __future__ import annotations
 
@@ -107,6 +109,27 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
     return {
         "figures": figures,
         "breakdown": breakdown,
+        "surveys": survey_results(svc),
         "segment": segment,
         "segment_options": segment_options(svc),
     }
+
+
+def survey_results(svc: WorkspaceService) -> list[dict[str, Any]]:
+    """One row per stored survey: answers, response rate, score and interval, comments
+    (cached per data version, so an answer shows on the next request)."""
+    from retentionkit.surveys.service import ListSurveys, ShowSurvey, run
+
+    def compute(ws: Any) -> list[dict[str, Any]]:
+        return [run(ws, ShowSurvey(s.name)) for s in run(ws, ListSurveys())]
+
+    rows = [dict(r) for r in svc.cached(("survey-results",), compute)]
+    for row in rows:
+        unit = "%" if row["metric"] == "csat" else ""
+        row["shown"] = "–" if row["value"] is None else f"{row['value']:g}{unit}"
+        row["interval"] = (
+            "" if row["low"] is None else f"{row['low']:.1f} to {row['high']:.1f}{unit}"
+        )
+        rate = row["response_rate"]
+        row["rate"] = "–" if rate is None else f"{rate * 100:.1f}%"
+    return rows  # type: ignore[no-any-return]

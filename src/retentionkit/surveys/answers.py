@@ -1,7 +1,7 @@
 """Answers into the canonical ``survey_responses`` table (SPEC §2), one row per response_id.
 
-A new answer with the response_id of an earlier one replaces it (delete + insert in one
-transaction), so a link answered twice, or a webhook delivered twice, leaves one row. The
+A new answer with the response_id of an earlier one replaces it (one ``MERGE`` statement), so
+a link answered twice, or a webhook delivered twice, leaves one row. The
 ``nps``/``csat``/``survey_rate`` metrics and the churn features read the same table, so an
 answer counts on their next request (the web server clears its cache on every write).
 """
@@ -9,6 +9,7 @@ answer counts on their next request (the web server clears its cache on every wr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,15 @@ from retentionkit.surveys.store import mark_delivery, utcnow
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.workspace import Workspace
 
-__all__ = ["MAX_COMMENT", "Answer", "clean_comment", "write_answer"]
+__all__ = [
+    "MAX_COMMENT",
+    "Answer",
+    "answer_row",
+    "as_answer",
+    "clean_comment",
+    "write_answer",
+    "write_rows",
+]
 
 #: Longest comment kept (characters).
 MAX_COMMENT = 2000
@@ -38,9 +47,34 @@ _COLUMNS = (
     "scale_max",
     "survey_name",
 )
-_DELETE = "DELETE FROM survey_responses WHERE response_id = ?"
-_PLACEHOLDERS = ", ".join("?" * len(_COLUMNS))
-_INSERT = f"INSERT INTO survey_responses ({', '.join(_COLUMNS)}) VALUES ({_PLACEHOLDERS})"
+_TYPES = (
+    "VARCHAR",
+    "VARCHAR",
+    "DOUBLE",
+    "TIMESTAMP",
+    "VARCHAR",
+    "VARCHAR",
+    "VARCHAR",
+    "DOUBLE",
+    "DOUBLE",
+    "VARCHAR",
+)
+_SOURCE_ROW = "(" + ", ".join(f"?::{t}" for t in _TYPES) + ")"
+
+
+@functools.lru_cache(maxsize=64)
+def _merge_sql(rows: int) -> str:
+    """One ``MERGE`` of ``rows`` answers: insert each, or replace the row of its response_id
+    (one statement, so one commit, however many answers)."""
+    return (
+        "MERGE INTO survey_responses USING (SELECT * FROM (VALUES "
+        + ", ".join([_SOURCE_ROW] * rows)
+        + f") AS v({', '.join(_COLUMNS)})) AS new "
+        + "ON survey_responses.response_id = new.response_id WHEN MATCHED THEN UPDATE SET "
+        + ", ".join(f"{c} = new.{c}" for c in _COLUMNS[1:])
+        + f" WHEN NOT MATCHED THEN INSERT ({', '.join(_COLUMNS)}) VALUES "
+        + f"({', '.join('new.' + c for c in _COLUMNS)})"
+    )
 
 
 @dataclass(frozen=True)
@@ -77,6 +111,52 @@ def _ensure_responses(ws: Workspace) -> None:
     setattr(ws.con, _READY_ATTR, True)
 
 
+def answer_row(
+    survey: Survey,
+    *,
+    response_id: str,
+    customer_id: str | None,
+    score: float,
+    comment: str | None,
+    touchpoint: str,
+    responded_at: dt.datetime | None = None,
+) -> list[object]:
+    """The survey_responses values of one answer, in :data:`_COLUMNS` order."""
+    return [
+        response_id,
+        survey.metric_survey,
+        float(score),
+        responded_at or utcnow(),
+        customer_id,
+        comment if survey.comment else None,
+        touchpoint,
+        float(survey.scale_min),
+        float(survey.scale_max),
+        survey.name,
+    ]
+
+
+def write_rows(ws: Workspace, rows: list[list[object]]) -> None:
+    """Store answer rows in one statement (committed when it returns); of several rows with one
+    response_id the last wins."""
+    if not rows:
+        return
+    _ensure_responses(ws)
+    unique = list({str(r[0]): r for r in rows}.values())
+    ws.con.raw_sql(_merge_sql(len(unique)), parameters=[v for r in unique for v in r])
+
+
+def as_answer(row: list[object]) -> Answer:
+    return Answer(
+        str(row[0]),
+        str(row[9]),
+        row[4],
+        float(row[2]),
+        row[3],
+        row[5],  # type: ignore[arg-type]
+    )
+
+
 def write_answer(
     ws: Workspace,
     survey: Survey,
@@ -92,23 +172,21 @@ def write_answer(
     """Store (or replace) one answer of ``survey``, committed before this returns. With a
     webhook ``delivery`` id, a delivery seen before writes nothing and returns None (the check
     and the write share one transaction)."""
-    _ensure_responses(ws)
-    when = responded_at or utcnow()
-    row = [
-        response_id,
-        survey.metric_survey,
-        float(score),
-        when,
-        customer_id,
-        comment if survey.comment else None,
-        touchpoint,
-        float(survey.scale_min),
-        float(survey.scale_max),
-        survey.name,
-    ]
-    with transaction(ws.con):
-        if delivery is not None and not mark_delivery(ws, survey.name, delivery):
-            return None
-        ws.con.raw_sql(_DELETE, parameters=[response_id])
-        ws.con.raw_sql(_INSERT, parameters=row)
-    return Answer(response_id, survey.name, customer_id, float(score), when, row[5])
+    row = answer_row(
+        survey,
+        response_id=response_id,
+        customer_id=customer_id,
+        score=score,
+        comment=comment,
+        touchpoint=touchpoint,
+        responded_at=responded_at,
+    )
+    if delivery is None:
+        write_rows(ws, [row])
+    else:
+        _ensure_responses(ws)
+        with transaction(ws.con):
+            if not mark_delivery(ws, survey.name, delivery):
+                return None
+            ws.con.raw_sql(_merge_sql(1), parameters=row)
+    return as_answer(row)

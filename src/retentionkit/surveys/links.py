@@ -146,6 +146,8 @@ def survey_link(
 def read_token(keys: list[str], token: str, now: dt.datetime | None = None) -> LinkClaims:
     """The claims of ``token``: InvalidLinkError when the signature does not match any secret
     (or the payload is malformed), ExpiredLinkError when it is past its expiry."""
+    if not keys:
+        raise InvalidLinkError("This survey link is not valid.")
     try:
         payload = _serializer(keys).loads(token)
         survey, customer, link_id, exp = payload

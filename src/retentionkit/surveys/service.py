@@ -13,9 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from retentionkit.errors import ConfigError, InputError
+from retentionkit.errors import ConfigError, InputError, RetentionkitError
 from retentionkit.surveys import store
-from retentionkit.surveys.answers import Answer, clean_comment, write_answer
+from retentionkit.surveys.answers import (
+    Answer,
+    answer_row,
+    as_answer,
+    clean_comment,
+    write_answer,
+    write_rows,
+)
 from retentionkit.surveys.definitions import SURVEY_TYPES, Survey, check_name, parse_scale
 from retentionkit.surveys.i18n import LANGUAGES, choose_language, translator
 from retentionkit.surveys.links import (
@@ -40,6 +47,7 @@ __all__ = [
     "ShowSurvey",
     "SurveyLinks",
     "SurveyRequest",
+    "answer_links",
     "page_text",
     "run",
     "utc_iso",
@@ -221,7 +229,7 @@ def _claims(ws: Workspace, token: str) -> tuple[LinkClaims, Survey]:
     from retentionkit.errors import UnknownNameError
     from retentionkit.surveys.links import InvalidLinkError
 
-    claims = read_token(store.link_secrets(ws), token)
+    claims = read_token(store.link_secrets(ws, create=False), token)
     try:
         survey = store.get_survey(ws, claims.survey)
     except UnknownNameError:  # deleted since the link was sent
@@ -282,21 +290,37 @@ def _open(ws: Workspace, req: OpenLink) -> dict[str, Any]:
     return {"lang": lang, "survey": survey.name, **page_text(survey, lang)}
 
 
+def answer_links(ws: Workspace, reqs: list[AnswerLink]) -> list[Answer | RetentionkitError]:
+    """Answer several links at once: each is checked on its own (its result is the error that
+    refused it), the accepted ones are written in one statement, committed before this
+    returns (group commit for the answer route)."""
+    results: list[Answer | RetentionkitError] = []
+    rows = []
+    for req in reqs:
+        try:
+            claims, survey = _claims(ws, req.token)
+            row = answer_row(
+                survey,
+                response_id=claims.response_id,
+                customer_id=claims.customer_id,
+                score=survey.check_score(req.score, "score"),
+                comment=clean_comment(req.comment, "comment"),
+                touchpoint="link",
+            )
+        except RetentionkitError as exc:
+            results.append(exc)
+            continue
+        rows.append(row)
+        results.append(as_answer(row))
+    write_rows(ws, rows)
+    return results
+
+
 def _answer(ws: Workspace, req: AnswerLink) -> Answer:
-    claims, survey = _claims(ws, req.token)
-    score = survey.check_score(req.score, "score")
-    comment = clean_comment(req.comment, "comment")
-    answer = write_answer(
-        ws,
-        survey,
-        response_id=claims.response_id,
-        customer_id=claims.customer_id,
-        score=score,
-        comment=comment,
-        touchpoint="link",
-    )
-    assert answer is not None
-    return answer
+    result = answer_links(ws, [req])[0]
+    if isinstance(result, RetentionkitError):
+        raise result
+    return result
 
 
 def _webhook(ws: Workspace, req: ReceiveWebhook) -> dict[str, Any]:

@@ -58,6 +58,22 @@ _DDL = (
         PRIMARY KEY (survey, webhook_id))""",
 )
 _READY_ATTR = "_retentionkit_survey_tables"
+#: Per-connection cache of the link secrets and survey definitions (the answer route reads
+#: them on every post); every write of this module clears it. Safe because one process owns a
+#: DuckDB workspace file while it is open for writing.
+_CACHE_ATTR = "_retentionkit_survey_cache"
+
+
+def _cache(ws: Workspace) -> dict[str, Any]:
+    cache = getattr(ws.con, _CACHE_ATTR, None)
+    if cache is None:
+        cache = {}
+        setattr(ws.con, _CACHE_ATTR, cache)
+    return cache
+
+
+def _forget(ws: Workspace) -> None:
+    _cache(ws).clear()
 
 
 def utcnow() -> dt.datetime:
@@ -85,16 +101,23 @@ def ensure_tables(ws: Workspace) -> None:
     setattr(ws.con, _READY_ATTR, True)
 
 
-def link_secrets(ws: Workspace) -> list[str]:
-    """The link-signing secrets, oldest first (itsdangerous signs with the last one)."""
+def link_secrets(ws: Workspace, *, create: bool = True) -> list[str]:
+    """The link-signing secrets, oldest first (itsdangerous signs with the last one); without
+    ``create`` a workspace without survey tables has none (and stays unchanged)."""
+    if not create and not _exists(ws):
+        return []
     ensure_tables(ws)
-    rows = _sql(ws, "SELECT secret FROM survey_secrets ORDER BY created_at, secret").fetchall()
-    return [r[0] for r in rows]
+    cache = _cache(ws)
+    if "secrets" not in cache:
+        rows = _sql(ws, "SELECT secret FROM survey_secrets ORDER BY created_at, secret").fetchall()
+        cache["secrets"] = [r[0] for r in rows]
+    return list(cache["secrets"])
 
 
 def add_secret(ws: Workspace) -> int:
     """Append a new link secret (``surveys rotate-secret``); returns how many are kept."""
     ensure_tables(ws)
+    _forget(ws)
     with transaction(ws.con):
         _sql(ws, "INSERT INTO survey_secrets VALUES (?, ?)", [secrets.token_urlsafe(32), utcnow()])
         return int(_sql(ws, "SELECT count(*) FROM survey_secrets").fetchone()[0])
@@ -156,16 +179,34 @@ def insert_survey(ws: Workspace, survey: Survey, webhook_secret: str) -> Survey:
     return get_survey(ws, survey.name)
 
 
+def _exists(ws: Workspace) -> bool:
+    """Whether the survey tables exist (remembered on the connection once they do)."""
+    if getattr(ws.con, _READY_ATTR, False):
+        return True
+    if "surveys" in ws.con.list_tables():
+        ensure_tables(ws)  # every table of a workspace that has ``surveys``; marks the connection
+        return True
+    return False
+
+
 def list_surveys(ws: Workspace) -> list[Survey]:
-    ensure_tables(ws)
+    """Every survey by name (reading creates nothing)."""
+    if not _exists(ws):
+        return []
     rows = _sql(ws, f"SELECT {_COLUMNS} FROM surveys ORDER BY name").fetchall()
     return [_survey(r) for r in rows]
 
 
 def get_survey(ws: Workspace, name: str) -> Survey:
     """The survey ``name``; an unknown one lists the surveys there are."""
-    ensure_tables(ws)
-    row = _sql(ws, f"SELECT {_COLUMNS} FROM surveys WHERE name = ?", [name]).fetchone()
+    cached = _cache(ws).get(("survey", name))
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    row = (
+        None
+        if not _exists(ws)
+        else _sql(ws, f"SELECT {_COLUMNS} FROM surveys WHERE name = ?", [name]).fetchone()
+    )
     if row is None:
         known = [s.name for s in list_surveys(ws)]
         raise UnknownNameError(
@@ -177,7 +218,8 @@ def get_survey(ws: Workspace, name: str) -> Survey:
                 "create one with 'retentionkit surveys create NAME --type nps'."
             )
         )
-    return _survey(row)
+    survey = _cache(ws)[("survey", name)] = _survey(row)
+    return survey
 
 
 def webhook_secret(ws: Workspace, name: str) -> str:
@@ -188,6 +230,7 @@ def webhook_secret(ws: Workspace, name: str) -> str:
 def delete_survey(ws: Workspace, name: str) -> None:
     """Forget the definition (its links stop working); its answers stay in survey_responses."""
     get_survey(ws, name)
+    _forget(ws)
     with transaction(ws.con):
         _sql(ws, "DELETE FROM surveys WHERE name = ?", [name])
         _sql(ws, "DELETE FROM webhook_deliveries_seen WHERE survey = ?", [name])

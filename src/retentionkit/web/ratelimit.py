@@ -12,8 +12,9 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["RateLimits", "TokenBuckets", "rate_limits_from_env"]
+__all__ = ["AppLimits", "RateLimits", "TokenBuckets", "app_limits", "rate_limits_from_env"]
 
 
 class TokenBuckets:
@@ -77,3 +78,26 @@ def rate_limits_from_env() -> RateLimits:
         if values[field] < 0:
             raise ConfigError(f"{name}={raw!r} must not be negative.")
     return RateLimits(**values)  # type: ignore[arg-type]
+
+
+class AppLimits:
+    """The buckets of one app: per client IP and per link token."""
+
+    def __init__(self, limits: RateLimits) -> None:
+        self.limits = limits
+        self.ip = TokenBuckets(limits.ip_rate, limits.ip_burst)
+        self.token = TokenBuckets(limits.token_rate, limits.token_burst)
+
+
+_app_lock = threading.Lock()
+
+
+def app_limits(app: Any) -> AppLimits:
+    """``app``'s buckets, made on first use from ``app.state.survey_limits`` (a
+    :class:`RateLimits` set before the first request) or the environment."""
+    with _app_lock:
+        current = getattr(app.state, "survey_limits", None)
+        if not isinstance(current, AppLimits):
+            given = current if isinstance(current, RateLimits) else rate_limits_from_env()
+            current = app.state.survey_limits = AppLimits(given)
+        return current

@@ -2,7 +2,8 @@
 
 * ``POST /api/surveys/{name}/responses``: answers from another tool, signed with the Standard
   Webhooks scheme and the survey's ``whsec_…`` secret (no API key: the signature is the
-  credential). 401 when the signature, the headers or the timestamp (±5 min) are wrong; a
+  credential; rate limited per client IP like the answer page, 429). 401 when the signature,
+  the headers or the timestamp (±5 min) are wrong; a
   replayed ``webhook-id`` is answered 200 with ``"stored": false`` and written once.
 * ``GET /api/surveys`` and ``GET /api/surveys/{name}``: the definitions and one survey's
   results (read key).
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from retentionkit.surveys.service import ListSurveys, ReceiveWebhook, ShowSurvey, run
 from retentionkit.web.auth import ReadAuth, ServiceDep
+from retentionkit.web.ratelimit import app_limits
 
 router = APIRouter(tags=["surveys"])
 
@@ -49,6 +51,8 @@ def show_survey(name: str, svc: ServiceDep) -> dict[str, Any]:
 async def receive(name: str, request: Request, svc: ServiceDep) -> dict[str, Any]:
     """JSON ``{customer_id, score, responded_at, comment}`` (or the survey's mapped paths)
     with the headers ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature``."""
+    if not app_limits(request.app).ip.allow(request.client.host if request.client else "-"):
+        raise HTTPException(429, "Too many webhook deliveries from this address; retry later.")
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_WEBHOOK_BODY):
         raise HTTPException(413, f"The webhook body is larger than {MAX_WEBHOOK_BODY:,} bytes.")
