@@ -242,6 +242,19 @@ def test_delivery_smtp_and_signed_webhook_with_survey_links_and_unsubscribe(
         assert client.get("/api/automations").json()["rules"][0]["sent"] == 12
         assert len(client.get("/api/automations/log?rule=fb").json()) == 12
         assert client.post("/api/automations/fb/pause").status_code == 401
+        from retentionkit.web.keys import KeyStore, keys_path_for
+
+        admin = {"Authorization": "Bearer " + KeyStore(keys_path_for(shop.path)).create("admin")[0]}
+        assert client.post("/api/automations/fb/pause", headers=admin).json()["status"] == "paused"
+        assert client.post("/api/automations/fb/resume", headers=admin).json()["status"] == "active"
+        created = client.post(
+            "/api/automations",
+            json={"name": "wb2", "template": "win_back", "channel": "log"},
+            headers=admin,
+        )
+        assert created.status_code == 201 and created.json()["rule"]["name"] == "wb2"
+        bad = client.post("/api/automations", json={"name": "x", "template": "nope"}, headers=admin)
+        assert bad.status_code == 422 and "expected one of" in bad.json()["detail"]
         page = client.get("/automations")
         assert page.status_code == 200 and "feedback_request" in page.text
     customer = run(shop, Unsubscribe(path.split("/")[-1]))["customer_id"]

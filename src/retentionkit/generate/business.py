@@ -74,9 +74,9 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("signed_up_at", _TS),
             ("country", _STR),
             ("channel", _STR),
-            ("plan", _STR),
             ("email", _STR),
             ("language", _STR),
+            ("plan", _STR),
         ]
     ),
     "orders": pa.schema(
@@ -208,8 +208,8 @@ def generate_tables(
         "signed_up_at": timestamps(pop.signup),
         "country": labels(pop.country, COUNTRIES),
         "channel": labels(pop.channel, CHANNELS),
-        "plan": labels(pop.plan, PLANS),
         **contact_columns(pop.ids, np.asarray(COUNTRIES)[pop.country]),
+        "plan": labels(pop.plan, PLANS),
     }
     tables["customers"] = pa.table(columns)
 
