@@ -26,6 +26,7 @@ Environment knobs (a quick run: ``BENCH_CUSTOMERS=100000 make bench``):
     BENCH_CLI_CUSTOMERS  customers of the CLI workspace (default BENCH_CUSTOMERS / 2 → ~5 M
                          orders); BENCH_CLI=0 skips the CLI timings
     BENCH_SURVEYS=0      skip the survey answer-route load test (benchmarks/bench_surveys.py)
+    BENCH_GOALS=0        skip the goals' p_hit calibration backtest (benchmarks/bench_goals.py)
     BENCH_JSON           where to write the results (default
                          benchmarks/data/kpi_results_<customers>c.json)
 
@@ -392,6 +393,8 @@ def main() -> None:
             else {"error": (done.stderr or done.stdout)[-500:]}
         )
         print(f"survey answers: {results['surveys']}", flush=True)
+    if env_int("BENCH_GOALS", 1):  # p_hit calibration of the goals (docs/benchmarks.md)
+        subprocess.run([sys.executable, str(HERE / "bench_goals.py")], check=True, cwd=ROOT)
 
     results["load_average_after"] = os.getloadavg()[0]
     out = Path(os.environ.get("BENCH_JSON") or DATA / f"kpi_results_{customers}c.json")

@@ -69,6 +69,20 @@ class Settings(BaseModel):
     #: [smtp] and [automations]: read and checked by retentionkit.automations.settings.
     smtp: dict[str, Any] = Field(default_factory=dict)
     automations: dict[str, Any] = Field(default_factory=dict)
+    #: How long a command waits while another process holds the workspace file ("30s", "2m").
+    wait: str | float = "30s"
+
+    @field_validator("wait")
+    @classmethod
+    def _wait(cls, value: str | float) -> str | float:
+        from retentionkit.runtime.lock import parse_wait
+
+        try:
+            parse_wait(value, "wait")
+        except ConfigError:
+            raise ValueError(f"{value!r} is not a duration (use 30, 30s, 2m or 0)") from None
+        return value
+
     #: Plausible timestamps at ingest: [earliest, latest) in UTC (docs/data.md); widen for
     #: historical data. Years 1–9998 at most, so every later date computation stays valid.
     earliest_timestamp: dt.datetime = dt.datetime(1900, 1, 1)
@@ -209,6 +223,8 @@ customer_definition = "{customer_definition}"
 activity_window = "{activity_window}"
 # Churn rate denominator: "start" = customers at the period start (S), "end" = at the end (E).
 churn_basis = "start"
+# How long a command waits while another process holds the workspace file ("30s", "2m", "0").
+wait = "30s"
 # A term counts as renewed when the next term of the same subscription starts within this
 # many days after it ends.
 renewal_grace_days = 7

@@ -11,10 +11,12 @@ sentence. The CLI prints that sentence and exits with :attr:`RetentionkitError.e
     │   └── MissingFileError          (exit 2, HTTP 422)  file not found / unreadable
     ├── ConfigError                   (exit 2, HTTP 422)  bad retentionkit.toml or option
     ├── UnknownNameError              (exit 2, HTTP 422)  unknown name; lists the valid ones
+    │   └── NotFoundError             (exit 2, HTTP 404)  a stored item (a goal) that is not there
     ├── MissingTableError             (exit 3, HTTP 409)  a table that must be ingested first
     ├── NotFittedError                (exit 4, HTTP 409)  predict before fit
     ├── ModelFitError                 (exit 5, HTTP 422)  non-convergence or a degenerate fit
-    └── AuthError                     (exit 6, HTTP 401)  missing or wrong API key
+    ├── AuthError                     (exit 6, HTTP 401)  missing or wrong API key
+    └── WorkspaceLockedError          (exit 7, HTTP 423)  another process holds the workspace
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ __all__ = [
     "MissingTableError",
     "ModelFitError",
     "NotFittedError",
+    "NotFoundError",
     "RetentionkitError",
     "UnknownNameError",
+    "WorkspaceLockedError",
 ]
 
 
@@ -64,6 +68,12 @@ class UnknownNameError(RetentionkitError):
     http_status = 422
 
 
+class NotFoundError(UnknownNameError):
+    """A stored item (a goal …) asked for by a name that does not exist; lists the valid ones."""
+
+    http_status = 404
+
+
 class MissingTableError(RetentionkitError):
     """A computation needs a table that has not been ingested yet."""
 
@@ -90,3 +100,15 @@ class AuthError(RetentionkitError):
 
     exit_code = 6
     http_status = 401
+
+
+class WorkspaceLockedError(RetentionkitError):
+    """Another process holds the embedded workspace file (DuckDB allows one writer process);
+    the message names it (pid and command line). ``detail`` keeps the driver's own text."""
+
+    exit_code = 7
+    http_status = 423
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail

@@ -2,9 +2,14 @@
 canonical tables of SPEC §2, plus the settings. Every feature hangs off it::
 
     import retentionkit as rk
-    ws = rk.Workspace("shop.duckdb")
-    ws.ingest("orders", "orders.csv", mapping={"CustomerID": "customer_id"})
-    ws.metrics(metric=["crr"], period="month")
+    with rk.Workspace("shop.duckdb") as ws:
+        ws.ingest("orders", "orders.csv", mapping={"CustomerID": "customer_id"})
+        ws.metrics(metric=["crr"], period="month")
+
+An embedded workspace holds DuckDB's file lock from opening until :meth:`Workspace.close` (or
+the end of the ``with`` block): close it, or other processes wait (``wait``). While
+``retentionkit serve`` owns the file, the workspace holds nothing: every request runs in the
+server (:mod:`retentionkit.runtime`).
 
 Every method builds one request of :mod:`retentionkit.service.requests` (which validates the
 options once) and runs it with :func:`retentionkit.service.run`, as the CLI and the REST API do;
@@ -37,6 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from retentionkit.clv.models.base import BaseFitter
+    from retentionkit.runtime.client import ServerClient
     from retentionkit.schema.ingest import IngestReport
 
 __all__ = ["Workspace"]
@@ -55,6 +61,9 @@ class Workspace:
         current directory.
     settings:
         Settings object (overrides ``config``).
+    wait:
+        Seconds (or ``"30s"``, ``"2m"``) to wait while another process holds the DuckDB file;
+        default ``RETENTIONKIT_WAIT``, else ``[workspace] wait``, else 30 s.
     """
 
     def __init__(
@@ -63,13 +72,18 @@ class Workspace:
         *,
         config: Path | str | None = None,
         settings: Settings | None = None,
+        wait: float | str | None = None,
     ) -> None:
         from retentionkit.backends import connect
+        from retentionkit.runtime import find_server
 
         if settings is None:  # a bad settings file is reported before anything is created
             path = None if not isinstance(target, (str, Path)) else Path(target)
             settings = load_settings(find_config(path, Path(config) if config else None))
+        self.settings = settings
         self.path: Path | None = None
+        self.remote: ServerClient | None = None
+        self._con: Any = None
         if (
             isinstance(target, (str, Path))
             and "://" not in str(target)
@@ -77,24 +91,79 @@ class Workspace:
         ):
             self.path = Path(target)
         self._target = target
+        self._wait = wait
+        self._closed = False
+        if self.path is None:
+            self._con = connect(target)
+            return
+        info = find_server(self.path)
+        if info is not None:  # a running `serve` owns the file: work through it
+            from retentionkit.runtime.client import ServerClient
+
+            self.remote = ServerClient(info)
+            return
         # A DuckDB file that does not exist yet is created on first use, not here: an ingest
         # validates its file first, so a refused first load never creates (and never has to
         # delete) a workspace file another process might be using by then.
-        self._con: Any = None
-        if self.path is None or self.path.exists():
-            self._con = connect(target)
-        self.settings = settings
+        if self.path.exists():
+            self._connect()
+
+    def _connect(self) -> None:
+        from retentionkit.runtime.lock import connect_waiting, resolve_wait
+
+        assert self.path is not None
+        self._con = connect_waiting(self.path, resolve_wait(self._wait, self.settings.wait))
 
     @property
     def con(self) -> Any:
-        """The Ibis backend (a new DuckDB file is created on first access)."""
+        """The Ibis backend (a new DuckDB file is created on first access). A workspace served
+        by ``retentionkit serve`` has none here (its requests run in the server), and a closed
+        one neither."""
         if self._con is None:
-            from retentionkit.backends import connect
+            from retentionkit.errors import WorkspaceLockedError
 
-            self._con = connect(self._target)
+            if self.remote is not None:
+                raise WorkspaceLockedError(
+                    f"{self.path} is owned by the server at {self.remote.info.url} (pid "
+                    f"{self.remote.info.pid}) and this needs the file itself; open the "
+                    "dashboard there, or stop the server first."
+                )
+            if self._closed:
+                raise WorkspaceLockedError(f"Workspace {self.path} is closed; open it again.")
+            self._connect()
         return self._con
 
+    @con.setter
+    def con(self, value: Any) -> None:
+        self._con = value
+
+    def close(self) -> None:
+        """Close the connection and release the file, so other processes can open it (a
+        workspace served by ``retentionkit serve`` holds nothing here). Idempotent."""
+        con, self._con = self._con, None
+        self._closed = True
+        if con is not None:
+            import contextlib
+
+            with contextlib.suppress(Exception):
+                con.disconnect()
+            if self.path is not None:
+                from retentionkit.runtime.lock import release_holder
+
+                release_holder(self.path)
+        self.remote = None
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def __repr__(self) -> str:
+        if self.remote is not None:
+            return f"Workspace({self.path!s}, served by {self.remote.info.url})"
+        if self._closed:
+            return f"Workspace({self.path!s}, closed)"
         where = self.path or getattr(self.con, "name", "backend")
         return f"Workspace({where!s}, tables={self.tables()})"
 
@@ -376,3 +445,108 @@ class Workspace:
         rq.reject_unknown(self.churn_backtest, unknown)
         request = rq.ChurnBacktestRequest(horizon=horizon, folds=folds, train_cutoffs=train_cutoffs)
         return run(self, request).report  # type: ignore[no-any-return]
+
+    # -- goals (docs/goals.md) -------------------------------------------------------------
+    def goals(self, **unknown: Any) -> list[dict[str, Any]]:
+        """Every goal with its latest evaluation (the records of ``goals list --format json``)."""
+        from retentionkit.goals.model import GoalListRequest
+
+        rq.reject_unknown(self.goals, unknown)
+        return run(self, GoalListRequest()).report  # type: ignore[no-any-return]
+
+    def goal(self, name: str, **unknown: Any) -> dict[str, Any]:
+        """One goal with its history, metric series and latest forecast fan (``goals show``)."""
+        from retentionkit.goals.model import GoalShowRequest, build_request
+
+        rq.reject_unknown(self.goal, unknown)
+        return run(self, build_request(GoalShowRequest, name=name)).report  # type: ignore[no-any-return]
+
+    def add_goal(
+        self,
+        name: str,
+        *,
+        target: float | str,
+        by: str,
+        metric: str | None = None,
+        kind: str = "metric",
+        period: str = "month",
+        segment: str | None = None,
+        customer_definition: str | None = None,
+        start: str | None = None,
+        start_value: float | str | None = None,
+        direction: str | None = None,
+        owner: str | None = None,
+        note: str | None = None,
+        **unknown: Any,
+    ) -> dict[str, Any]:
+        """Add a goal (``goals add``) and evaluate it as of its start date; returns its record."""
+        from retentionkit.goals.model import GoalAddRequest, build_request
+
+        rq.reject_unknown(self.add_goal, unknown)
+        fields = {
+            "name": name,
+            "target": target,
+            "by": by,
+            "metric": metric,
+            "kind": kind,
+            "period": period,
+            "segment": segment,
+            "customer_definition": customer_definition,
+            "start": start,
+            "start_value": start_value,
+            "direction": direction,
+            "owner": owner,
+            "note": note,
+        }
+        request = build_request(
+            GoalAddRequest, **{k: v for k, v in fields.items() if v is not None}
+        )
+        return run(self, request).report  # type: ignore[no-any-return]
+
+    def update_goal(
+        self,
+        name: str,
+        *,
+        current: float | str | None = None,
+        target: float | str | None = None,
+        by: str | None = None,
+        direction: str | None = None,
+        owner: str | None = None,
+        note: str | None = None,
+        as_of: str | None = None,
+        **unknown: Any,
+    ) -> dict[str, Any]:
+        """Change the given fields of a goal (``goals update``), then re-evaluate it."""
+        from retentionkit.goals.model import GoalUpdateRequest, build_request
+
+        rq.reject_unknown(self.update_goal, unknown)
+        fields = {
+            "name": name,
+            "current": current,
+            "target": target,
+            "by": by,
+            "direction": direction,
+            "owner": owner,
+            "note": note,
+            "as_of": as_of,
+        }
+        request = build_request(
+            GoalUpdateRequest, **{k: v for k, v in fields.items() if v is not None}
+        )
+        return run(self, request).report  # type: ignore[no-any-return]
+
+    def evaluate_goals(self, as_of: str | None = None, **unknown: Any) -> list[dict[str, Any]]:
+        """Evaluate every goal as of ``as_of`` (default today) and store it (``goals
+        evaluate``; the same as-of date again replaces)."""
+        from retentionkit.goals.model import GoalEvaluateRequest, build_request
+
+        rq.reject_unknown(self.evaluate_goals, unknown)
+        request = build_request(GoalEvaluateRequest, as_of=as_of)
+        return run(self, request).report  # type: ignore[no-any-return]
+
+    def delete_goal(self, name: str, **unknown: Any) -> dict[str, Any]:
+        """Delete a goal and its history (``goals delete``)."""
+        from retentionkit.goals.model import GoalDeleteRequest, build_request
+
+        rq.reject_unknown(self.delete_goal, unknown)
+        return run(self, build_request(GoalDeleteRequest, name=name)).report  # type: ignore[no-any-return]

@@ -16,9 +16,11 @@ HOSTILE = "<script>alert(1)</script>"
 
 
 def _paths() -> list[str]:
+    """Every page that draws charts on any workspace; the Goals pages (charts only once a goal
+    exists) are driven by tests/web/test_goals_browser.py."""
     from retentionkit.pages import pages_for
 
-    return [p.path for p in pages_for()]
+    return [p.path for p in pages_for() if p.slug != "goals"]
 
 
 def _all_drawn(page, timeout: float = 30000) -> int:  # type: ignore[no-untyped-def]

@@ -36,6 +36,12 @@ def connect(target: str | Path | Any) -> Any:
         from retentionkit.errors import InputError
 
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "lock" in str(exc).lower():  # another process holds it: see runtime/lock.py
+            from retentionkit.errors import WorkspaceLockedError
+
+            raise WorkspaceLockedError(
+                f"{text} is in use by another process ({detail}).", detail=str(exc)
+            ) from None
         raise InputError(
             f"{text}: cannot be opened as a DuckDB workspace ({detail}); give --db a new "
             "file name or an existing workspace."

@@ -36,6 +36,9 @@ class AppState:
     db: Path
     config_path: Path | None = None
     debug: bool = False
+    #: ``--wait``: how long to wait while another process holds the workspace (None: the
+    #: default of :func:`retentionkit.runtime.lock.resolve_wait`).
+    wait: str | None = None
 
 
 def state(ctx: typer.Context) -> AppState:
@@ -45,7 +48,8 @@ def state(ctx: typer.Context) -> AppState:
 
 
 def open_workspace(ctx: typer.Context, *, create: bool = False) -> Workspace:
-    """Open the workspace named by ``--db``; without ``create`` a missing file is an error."""
+    """Open the workspace named by ``--db``; without ``create`` a missing file is an error.
+    While ``retentionkit serve`` owns the file, the workspace runs every request in it."""
     from retentionkit.errors import MissingFileError
     from retentionkit.workspace import Workspace
 
@@ -55,7 +59,7 @@ def open_workspace(ctx: typer.Context, *, create: bool = False) -> Workspace:
             f"Workspace {st.db} does not exist; load data first with "
             f"'retentionkit --db {st.db} ingest TABLE FILE'."
         )
-    return Workspace(st.db, config=st.config_path)
+    return Workspace(st.db, config=st.config_path, wait=st.wait)
 
 
 def format_option(default: str = "table", extra: tuple[str, ...] = ()) -> Any:

@@ -41,6 +41,7 @@ COMMAND_MODULES: list[str] = [
     "retentionkit.cli.surveys_cmd",
     "retentionkit.cli.automations_cmd",
     "retentionkit.cli.web_cmd",
+    "retentionkit.cli.goals_cmd",
 ]
 
 
@@ -64,8 +65,14 @@ def _global_options(
     debug: bool = typer.Option(
         False, "--debug", envvar="RETENTIONKIT_DEBUG", help="Show tracebacks on errors."
     ),
+    wait: str | None = typer.Option(
+        None,
+        "--wait",
+        help="How long to wait while another process holds the workspace file, e.g. 30s, 2m "
+        "(default: RETENTIONKIT_WAIT, else [workspace] wait, else 30s).",
+    ),
 ) -> None:
-    ctx.obj = AppState(db=db, config_path=config, debug=debug)
+    ctx.obj = AppState(db=db, config_path=config, debug=debug, wait=wait)
 
 
 def _register_all() -> None:

@@ -51,7 +51,9 @@ def init(
         tmp.unlink()
         raise
     tmp.replace(target)
-    Workspace(st.db, config=target).tables()  # connects: creates the (empty) workspace file
+    with Workspace(st.db, config=target, wait=st.wait) as ws:
+        if ws.remote is None:  # (a served workspace exists already)
+            ws.tables()  # connects: creates the (empty) workspace file
     typer.echo(f"wrote {target}; workspace {st.db}")
 
 

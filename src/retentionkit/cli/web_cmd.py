@@ -30,10 +30,15 @@ def _require_db(ctx: typer.Context) -> Path:
     return db
 
 
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM after uvicorn's graceful shutdown: leave through the ``finally`` blocks."""
+    raise typer.Exit(0)
+
+
 def serve(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="TCP port (0: any free port)."),
     public_read: bool = typer.Option(
         False,
         "--public-read",
@@ -46,15 +51,50 @@ def serve(
         help="Largest upload POST /api/ingest accepts, in MiB (default 1024).",
     ),
 ) -> None:
-    """Serve the REST API (OpenAPI at /docs) and the dashboard with uvicorn."""
+    """Serve the REST API (OpenAPI at /docs) and the dashboard with uvicorn.
+
+    While it runs, the server owns the workspace file and writes ``<workspace>.server.json``
+    (pid, URL, a local token; mode 0600; removed on exit): every other retentionkit command and
+    ``rk.Workspace`` on the same file then runs through it."""
+    import atexit
+    import os
+    import signal
+    import socket
+
     import uvicorn
 
+    from retentionkit.errors import WorkspaceLockedError
+    from retentionkit.runtime.files import (
+        RuntimeInfo,
+        find_server,
+        new_token,
+        remove_runtime,
+        write_runtime,
+    )
     from retentionkit.server import create_app
+    from retentionkit.web.auth import app_service
     from retentionkit.web.keys import KeyStore
     from retentionkit.web.settings import WebSettings, is_loopback
 
     st = state(ctx)
     db = _require_db(ctx)
+    running = find_server(db)
+    if running is not None:
+        raise WorkspaceLockedError(
+            f"{db} is already served at {running.url} (pid {running.pid}); open that URL or "
+            "stop that server first."
+        )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise WorkspaceLockedError(
+            f"Cannot listen on {host}:{port} ({exc.strerror}); choose another --port."
+        ) from None
+    port = sock.getsockname()[1]
     settings = WebSettings(
         db=db,
         config_path=st.config_path,
@@ -63,22 +103,37 @@ def serve(
         public_read=public_read,
         **({"max_upload_bytes": max_upload_mb << 20} if max_upload_mb else {}),
     )
-    app = create_app(settings)
+    token = new_token()
+    app = create_app(settings, local_token=token)
+    svc = app_service(app, settings)
+    svc.run(lambda ws: ws.con)  # take the file now: this process owns it while serving
     shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"Dashboard: http://{shown}:{port}/")
-    typer.echo(f"API docs:  http://{shown}:{port}/docs")
-    if not is_loopback(host):
-        if settings.reads_need_key:
-            typer.echo(
-                "Reads need an API key (create one with 'retentionkit keys create "
-                "--role read'); --public-read opens them."
-            )
-        if not KeyStore(settings.key_file()).list():
-            typer.echo(
-                "No API keys exist yet: writes are refused until "
-                "'retentionkit keys create --role admin'."
-            )
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    local = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else shown)
+    write_runtime(db, RuntimeInfo(os.getpid(), f"http://{local}:{port}", token, str(db)))
+    atexit.register(remove_runtime, db, os.getpid())  # backstop; the finally below is first
+    # uvicorn stops gracefully on SIGTERM/SIGINT and then raises the signal again with the
+    # handler found at start: make SIGTERM's an exception, so the finally below runs
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        typer.echo(f"Dashboard: http://{shown}:{port}/")
+        typer.echo(f"API docs:  http://{shown}:{port}/docs")
+        if not is_loopback(host):
+            if settings.reads_need_key:
+                typer.echo(
+                    "Reads need an API key (create one with 'retentionkit keys create "
+                    "--role read'); --public-read opens them."
+                )
+            if not KeyStore(settings.key_file()).list():
+                typer.echo(
+                    "No API keys exist yet: writes are refused until "
+                    "'retentionkit keys create --role admin'."
+                )
+        config = uvicorn.Config(app, log_level="info", proxy_headers=False)
+        uvicorn.Server(config).run(sockets=[sock])  # SIGTERM / Ctrl-C end it gracefully
+    finally:
+        remove_runtime(db, os.getpid())
+        svc.close()
+        sock.close()
 
 
 def report(
@@ -97,6 +152,7 @@ def report(
     # the report's pages build their own requests; this one checks the flags before any work
     request = MetricRequest(period=period, start=from_, end=to)
     ws = open_workspace(ctx)
+    _ = ws.con  # the report reads the file itself: while a server owns it, one sentence
     size = write_report(ws, html, period=request.period, start=request.start, end=request.end)
     typer.echo(f"Report written to {html} ({size / 1e6:.1f} MB, self-contained).")
 

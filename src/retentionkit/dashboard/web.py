@@ -92,9 +92,29 @@ def _add_page(page: Page) -> None:
     )
 
 
+def _add_item_page(page: Page) -> None:
+    """``{page.path}/{name}``: one page per item (e.g. per goal)."""
+    assert page.build_item is not None and page.item_template is not None
+    build_item, template = page.build_item, page.item_template
+
+    def handler(name: str, svc: ServiceDep) -> HTMLResponse:
+        return _render(template, title=name, v=build_item(svc, name), current=page.path)
+
+    handler.__name__ = f"page_{page.slug}_item"
+    router.add_api_route(
+        f"{page.path}/{{name}}",
+        handler,
+        methods=["GET"],
+        response_class=HTMLResponse,
+        dependencies=[Depends(require_read)],
+    )
+
+
 def _register_pages() -> None:
     for page in pages_for():
         _add_page(page)
+        if page.build_item is not None:
+            _add_item_page(page)
 
 
 _register_pages()

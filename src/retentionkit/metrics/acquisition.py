@@ -40,6 +40,7 @@ def _costs_finish(by_cat: pd.DataFrame) -> pd.DataFrame:
     if by_cat.empty:
         return pd.DataFrame(columns=COLUMNS)
     rows = []
+    by_cat = by_cat.sort_values("category", kind="stable")  # the same key order every run
     for (start, segment), part in by_cat.groupby(["period_start", "segment"]):
         rows.append(
             {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from retentionkit.metrics.periods import period_label
-from retentionkit.pages import charts
+from retentionkit.pages import charts, goals
 from retentionkit.pages.common import (
     OVERVIEW_KPIS,
     Filters,
@@ -106,4 +106,5 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         "cards": cards,
         "figures": figures,
         "latest": period_label(latest, f.period) if latest is not None else "",
+        "goals": goals.cards(svc),
     }

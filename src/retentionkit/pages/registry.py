@@ -12,6 +12,7 @@ from retentionkit.pages import (
     clv,
     cohorts,
     feedback,
+    goals,
     mrr,
     overview,
     segments,
@@ -38,6 +39,9 @@ class Page:
     periods: tuple[str, ...] = PERIOD_CHOICES
     lane: str = "main"  # where its slowest call runs (warm-up order)
     options: dict[str, Any] = field(default_factory=dict)
+    #: One page per item at ``{path}/{name}`` (e.g. one per goal): its view model and template.
+    build_item: Callable[[WorkspaceService, str], dict[str, Any]] | None = None
+    item_template: str | None = None
 
 
 PAGES: list[Page] = [
@@ -49,6 +53,15 @@ PAGES: list[Page] = [
     Page("clv", "/clv", "CLV", clv.build, "clv", periods=(), lane="slow"),
     Page("at-risk", "/at-risk", "At risk", at_risk.build, "churn", periods=(), lane="slow"),
     Page("segments", "/segments", "Segments", segments.build, "segments", periods=()),
+    Page(
+        "goals",
+        "/goals",
+        "Goals",
+        goals.build,
+        periods=(),
+        build_item=goals.build_item,
+        item_template="goal.html",
+    ),
     Page("automations", "/automations", "Automations", automations.build, periods=()),
 ]
 

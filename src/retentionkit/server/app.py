@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 
 from retentionkit.pages.render import STATIC_DIR
+from retentionkit.server.daily import start_daily_evaluation
 from retentionkit.web.assets import plotly_js_path
 from retentionkit.web.errors import install_handlers
 from retentionkit.web.settings import WebSettings, get_settings
@@ -66,8 +67,10 @@ def _automations(app: FastAPI, settings: WebSettings, stop: threading.Event) -> 
             log.warning("automations run failed: %s", exc)
 
 
-def create_app(settings: WebSettings | None = None) -> FastAPI:
-    """The retentionkit web application for ``settings`` (default: :func:`get_settings`)."""
+def create_app(settings: WebSettings | None = None, *, local_token: str | None = None) -> FastAPI:
+    """The retentionkit web application for ``settings`` (default: :func:`get_settings`).
+    With ``local_token`` (``serve`` passes its runtime file's), the hidden local route
+    :mod:`retentionkit.server.local` lets the CLI and ``rk.Workspace`` work through it."""
     from fastapi.staticfiles import StaticFiles
 
     @contextlib.asynccontextmanager
@@ -76,11 +79,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         if current.warm_cache and Path(current.db).exists():
             for lane in ("main", "slow"):
                 threading.Thread(target=_warm, args=(app, current, lane), daemon=True).start()
-        stop = threading.Event()
+        stop_goals = start_daily_evaluation(app, current)  # serve: goals once a day
+        stop = threading.Event()  # serve: automations once a minute
         if Path(current.db).exists():
             args = (app, current, stop)
             threading.Thread(target=_automations, args=args, daemon=True).start()
         yield
+        stop_goals.set()
         stop.set()
         for svc in list(app.state.services.values()):
             svc.close()
@@ -96,6 +101,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
     install_handlers(app)
+
+    if local_token:
+        from retentionkit.server.local import local_router
+
+        app.include_router(local_router(local_token))
 
     from retentionkit.api.routers import routers
 

@@ -34,6 +34,14 @@ from retentionkit.service.requests import (
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from retentionkit.goals.model import (
+        GoalAddRequest,
+        GoalDeleteRequest,
+        GoalEvaluateRequest,
+        GoalListRequest,
+        GoalShowRequest,
+        GoalUpdateRequest,
+    )
     from retentionkit.workspace import Workspace
 
 __all__ = ["OPERATIONS", "Result", "run"]
@@ -292,6 +300,63 @@ OPERATIONS: dict[type[Request], Callable[[Any, Any], Result]] = {
 }
 
 
+# -- goals (retentionkit.goals): the answer is JSON-ready, in ``report`` ------------------------
+def goal_add(ws: Workspace, req: GoalAddRequest) -> Result:
+    from retentionkit.goals.service import add_goal
+
+    return Result(req, report=add_goal(ws, req), title=f"goal {req.name} added")
+
+
+def goal_update(ws: Workspace, req: GoalUpdateRequest) -> Result:
+    from retentionkit.goals.service import update_goal
+
+    return Result(req, report=update_goal(ws, req), title=f"goal {req.name} updated")
+
+
+def goal_list(ws: Workspace, req: GoalListRequest) -> Result:
+    from retentionkit.goals.service import list_goals
+
+    return Result(req, report=list_goals(ws, req), title="goals")
+
+
+def goal_show(ws: Workspace, req: GoalShowRequest) -> Result:
+    from retentionkit.goals.service import show_goal
+
+    return Result(req, report=show_goal(ws, req), title=f"goal {req.name}")
+
+
+def goal_evaluate(ws: Workspace, req: GoalEvaluateRequest) -> Result:
+    from retentionkit.goals.service import evaluate_goals
+
+    return Result(req, report=evaluate_goals(ws, req), title=f"goals as of {req.date()}")
+
+
+def goal_delete(ws: Workspace, req: GoalDeleteRequest) -> Result:
+    from retentionkit.goals.service import delete_goal
+
+    return Result(req, report=delete_goal(ws, req), title=f"goal {req.name} deleted")
+
+
+def _goal_operations() -> dict[type, Callable[[Workspace, Any], Result]]:
+    from retentionkit.goals import model
+
+    return {
+        model.GoalAddRequest: goal_add,
+        model.GoalUpdateRequest: goal_update,
+        model.GoalListRequest: goal_list,
+        model.GoalShowRequest: goal_show,
+        model.GoalEvaluateRequest: goal_evaluate,
+        model.GoalDeleteRequest: goal_delete,
+    }
+
+
 def run(ws: Workspace, request: Request) -> Result:
-    """Answer ``request`` on ``ws`` with the operation registered for its type."""
-    return OPERATIONS[type(request)](ws, request)
+    """Answer ``request`` on ``ws`` with the operation registered for its type; on a workspace
+    owned by a running server (``ws.remote``), in that server."""
+    remote = getattr(ws, "remote", None)
+    if remote is not None:
+        return remote.run(request)  # type: ignore[no-any-return]
+    operation = OPERATIONS.get(type(request))
+    if operation is None:  # the goal requests live in retentionkit.goals (imported on demand)
+        operation = _goal_operations()[type(request)]
+    return operation(ws, request)

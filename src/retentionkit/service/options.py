@@ -28,6 +28,11 @@ __all__ = [
     "COMPARE_MODES",
     "CUSTOMER_DEFINITIONS",
     "FORMATS",
+    "GOAL_CUSTOM_KINDS",
+    "GOAL_DIRECTIONS",
+    "GOAL_KINDS",
+    "GOAL_PERIODS",
+    "GOAL_STATUSES",
     "PERIODS",
     "TIME_UNITS",
     "ChurnBasis",
@@ -37,6 +42,9 @@ __all__ = [
     "CohortPeriod",
     "Compare",
     "CustomerDefinition",
+    "GoalDirection",
+    "GoalKind",
+    "GoalPeriod",
     "OutputFormat",
     "Period",
     "TimeUnit",
@@ -68,6 +76,15 @@ CHURN_SORTS: tuple[str, ...] = ("value_at_risk", "risk")
 FORMATS: tuple[str, ...] = ("table", "csv", "json")
 #: ``cohorts --format`` adds a self-contained heatmap page.
 COHORT_FORMATS: tuple[str, ...] = (*FORMATS, "html")
+#: ``goals add --kind``: ``metric`` tracks a registry KPI; the others are custom goals set by hand.
+GOAL_KINDS: tuple[str, ...] = ("metric", "number", "money", "yes_no")
+GOAL_CUSTOM_KINDS: tuple[str, ...] = GOAL_KINDS[1:]
+#: ``goals add --direction``: whether higher (up) or lower (down) is better.
+GOAL_DIRECTIONS: tuple[str, ...] = ("up", "down")
+#: ``goals add --period``: the periods a goal's metric is measured over.
+GOAL_PERIODS: tuple[str, ...] = ("month", "quarter", "year")
+#: A goal's evaluated status (docs/goals.md).
+GOAL_STATUSES: tuple[str, ...] = ("achieved", "missed", "on_track", "at_risk", "off_track")
 
 
 def literal(values: tuple[str, ...]) -> object:
@@ -85,6 +102,9 @@ TimeUnit = literal(TIME_UNITS)
 ChurnMethod = literal(CHURN_METHODS)
 ChurnSort = literal(CHURN_SORTS)
 OutputFormat = literal(FORMATS)
+GoalKind = literal(GOAL_KINDS)
+GoalDirection = literal(GOAL_DIRECTIONS)
+GoalPeriod = literal(GOAL_PERIODS)
 
 
 def clv_model_names(kind: str | None = None) -> tuple[str, ...]:

@@ -3,9 +3,11 @@
 A DuckDB connection must not be used by two threads at once, and the request handlers run in a
 thread pool, so every library call goes through :meth:`WorkspaceService.run` or
 :meth:`WorkspaceService.cached`, holding its lane's lock. Read results are cached per (data
-version, request); an ingest through the API bumps the version. Slow model calls (CLV,
-churn) run in a second lane with its own connection. Another process cannot write the DuckDB
-file while the server holds it, so the cache cannot go stale behind the server's back.
+version, request); every committed write (an ingest through the API, or through the local route
+of the CLI and ``rk.Workspace``, :mod:`retentionkit.server.local`) runs in :meth:`write`, which
+bumps the data version. Slow model calls (CLV, churn) run in a second lane with its own
+connection. Another process cannot open the DuckDB file while the server holds it (its writes
+come through the local route), so the cache cannot go stale behind the server's back.
 """
 
 from __future__ import annotations
@@ -157,7 +159,7 @@ class WorkspaceService:
             if self._given is None:
                 for ws in self._lanes.values():
                     with contextlib.suppress(Exception):  # best effort on shutdown
-                        ws.con.disconnect()
+                        ws.close()
             self._lanes.clear()
             with self._cache_lock:
                 self._cache.clear()
