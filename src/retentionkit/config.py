@@ -76,6 +76,9 @@ class Settings(BaseModel):
     surveys: dict[str, SurveyScale] = Field(default_factory=lambda: dict(DEFAULT_SURVEYS))
     #: Column mappings per table, e.g. {"orders": {"CustomerID": "customer_id"}}.
     mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
+    #: [smtp] and [automations]: read and checked by retentionkit.automations.settings.
+    smtp: dict[str, Any] = Field(default_factory=dict)
+    automations: dict[str, Any] = Field(default_factory=dict)
     #: How long a command waits while another process holds the workspace file ("30s", "2m").
     wait: str | float = "30s"
 

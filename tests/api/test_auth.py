@@ -94,6 +94,8 @@ def test_admin_key_writes(client, keys, auth, counts) -> None:  # type: ignore[n
     client.get("/api/metrics", params={"metric": "crr", "last": 1})
     before = counts(client)
     for method, path in write_routes(client.app):
+        if "{table}" not in path:  # uploads only; automations' admin writes: tests/automations
+            continue
         response = _call(client, method, path, auth(keys["admin"]))
         assert response.status_code in (200, 201), response.text  # 201: POST /api/goals
     after = counts(client)

@@ -69,7 +69,7 @@ def test_generate_csv_matches_the_frames(cli: typer.Typer, tmp_path: Path) -> No
     assert len(subs) == len(frames["subscriptions"])
     assert subs["started_at"].iloc[0] == frames["subscriptions"]["started_at"].iloc[0]
     assert (out / "customers.csv").read_text().splitlines()[0] == (
-        '"customer_id","signed_up_at","country","channel","plan"'
+        '"customer_id","signed_up_at","country","channel","email","language","plan"'
     )
     assert len(pd.read_csv(out / "orders.csv")) == 0
 

@@ -39,6 +39,7 @@ COMMAND_MODULES: list[str] = [
     "retentionkit.cli.churn_ws_cmd",
     "retentionkit.cli.cohorts_cmd",
     "retentionkit.cli.surveys_cmd",
+    "retentionkit.cli.automations_cmd",
     "retentionkit.cli.web_cmd",
     "retentionkit.cli.goals_cmd",
 ]

@@ -123,6 +123,10 @@ from retentionkit.dashboard.survey_pages import router as _survey_router  # noqa
 
 router.include_router(_survey_router)  # public: GET/POST /s/{token}
 
+from retentionkit.dashboard.unsubscribe import router as _unsubscribe_router  # noqa: E402
+
+router.include_router(_unsubscribe_router)  # public: GET/POST /u/{token}
+
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:

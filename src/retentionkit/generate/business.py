@@ -37,7 +37,7 @@ import pyarrow as pa
 from retentionkit.errors import ConfigError, InputError
 from retentionkit.generate._util import Calendar, labels, timestamps
 from retentionkit.generate.costs import simulate_costs
-from retentionkit.generate.customers import simulate_customers
+from retentionkit.generate.customers import contact_columns, simulate_customers
 from retentionkit.generate.feedback import simulate_surveys, simulate_tickets
 from retentionkit.generate.orders import simulate_orders
 from retentionkit.generate.params import CHANNELS, COUNTRIES, KINDS, PLANS, BusinessParams
@@ -74,6 +74,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("signed_up_at", _TS),
             ("country", _STR),
             ("channel", _STR),
+            ("email", _STR),
+            ("language", _STR),
             ("plan", _STR),
         ]
     ),
@@ -206,6 +208,7 @@ def generate_tables(
         "signed_up_at": timestamps(pop.signup),
         "country": labels(pop.country, COUNTRIES),
         "channel": labels(pop.channel, CHANNELS),
+        **contact_columns(pop.ids, np.asarray(COUNTRIES)[pop.country]),
         "plan": labels(pop.plan, PLANS),
     }
     tables["customers"] = pa.table(columns)

@@ -66,3 +66,17 @@ def simulate_customers(
         churn=np.full(n, np.inf),
         plan=np.full(n, -1, dtype=np.int16),
     )
+
+
+def contact_columns(ids: pa.Array, countries: np.ndarray) -> dict[str, pa.Array]:
+    """``email`` and ``language`` of each customer, derived from the id alone (no random draw,
+    so the other tables stay exactly as they were): ``<id>@example.com`` (a reserved domain,
+    RFC 2606) and the country's language where the emails have one (PL → pl), else en, with
+    every 17th customer ru and every 23rd zh so the demo shows all four languages."""
+    emails = [f"{str(i).lower()}@example.com" for i in ids.to_pylist()]
+    languages = []
+    for n, country in enumerate(countries):
+        lang = "pl" if country == "PL" else "en"
+        lang = "ru" if n % 17 == 5 else "zh" if n % 23 == 7 else lang
+        languages.append(lang)
+    return {"email": pa.array(emails, pa.string()), "language": pa.array(languages, pa.string())}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from retentionkit.pages import (
     at_risk,
+    automations,
     clv,
     cohorts,
     feedback,
@@ -61,6 +62,7 @@ PAGES: list[Page] = [
         build_item=goals.build_item,
         item_template="goal.html",
     ),
+    Page("automations", "/automations", "Automations", automations.build, periods=()),
 ]
 
 

@@ -171,6 +171,8 @@ CUSTOMERS = TableContract(
         _c("signed_up_at", "timestamp", False, "when the customer signed up (UTC)"),
         _c("country", "text", False, "country"),
         _c("channel", "text", False, "acquisition channel"),
+        _c("email", "text", False, "address for automation emails (empty = never mailed)"),
+        _c("language", "text", False, "en, pl, ru or zh: the language of emails and surveys"),
     ),
     "One row per customer with any attributes (country, plan, channel, segment …).",
     "segmentation; otherwise derived from orders/subscriptions",

@@ -49,6 +49,24 @@ def _warm(app: FastAPI, settings: WebSettings, lane: str) -> None:
         log.info("dashboard cache warmed (%s lane) in %.1f s", lane, took)
 
 
+def _automations(app: FastAPI, settings: WebSettings, stop: threading.Event) -> None:
+    """Plan and deliver automations once a minute as the workspace's writer (a no-op while
+    the workspace has no active rule); 50 deliveries per write so pages are not held up."""
+    from retentionkit.automations.service import RunAutomations, has_active_rules, run
+    from retentionkit.web.auth import app_service
+
+    svc = app_service(app, settings)
+    while not stop.wait(60):
+        try:
+            if not svc.run(has_active_rules):
+                continue
+            out = svc.write(lambda ws: run(ws, RunAutomations(limit=50)))
+            while out["sent"] + out["failed"] + out["dead"] + out["skipped"] == 50:
+                out = svc.write(lambda ws: run(ws, RunAutomations(plan=False, limit=50)))
+        except Exception as exc:  # a bad rule or file must not stop the server
+            log.warning("automations run failed: %s", exc)
+
+
 def create_app(settings: WebSettings | None = None, *, local_token: str | None = None) -> FastAPI:
     """The retentionkit web application for ``settings`` (default: :func:`get_settings`).
     With ``local_token`` (``serve`` passes its runtime file's), the hidden local route
@@ -62,8 +80,13 @@ def create_app(settings: WebSettings | None = None, *, local_token: str | None =
             for lane in ("main", "slow"):
                 threading.Thread(target=_warm, args=(app, current, lane), daemon=True).start()
         stop_goals = start_daily_evaluation(app, current)  # serve: goals once a day
+        stop = threading.Event()  # serve: automations once a minute
+        if Path(current.db).exists():
+            args = (app, current, stop)
+            threading.Thread(target=_automations, args=args, daemon=True).start()
         yield
         stop_goals.set()
+        stop.set()
         for svc in list(app.state.services.values()):
             svc.close()
 
