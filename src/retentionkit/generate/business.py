@@ -123,6 +123,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("touchpoint", _STR),
             ("scale_min", _F64),
             ("scale_max", _F64),
+            ("survey_name", _STR),
         ]
     ),
     "acquisition_costs": pa.schema(

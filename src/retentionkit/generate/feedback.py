@@ -180,6 +180,8 @@ def simulate_surveys(
             "touchpoint": labels(touch, TOUCHPOINTS),
             "scale_min": pa.array(scale[survey, 0]),
             "scale_max": pa.array(scale[survey, 1]),
+            # answers imported from elsewhere: no retentionkit survey asked them
+            "survey_name": pa.nulls(len(owner), type=pa.string()),
         }
     )
 
