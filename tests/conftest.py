@@ -5,6 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+#: Property tests judge results, not speed: on a shared 2-core machine (CI, or a developer's
+#: laptop running the whole suite with -n 2) generation can be slow, which must not fail a run.
+#: Tests that set their own deadline or health checks keep them.
+settings.register_profile(
+    "retentionkit",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("retentionkit")
 
 #: Real data sets kept next to the repository (not shipped in it); tests skip when missing.
 SHARED_DATA = Path(__file__).resolve().parents[1] / "../shared/data"
