@@ -25,7 +25,7 @@ def test_model_clv_is_mean_predicted_clv_of_customers_at_the_end(tmp_path) -> No
         "clv", period="quarter", start="1997-07-01", end="1997-10-01", clv_model="bgnbd"
     )
     row = frame.iloc[0]
-    pred = ws.clv(52, observation_end="1997-09-30")
+    pred = ws.clv(52, model="bgnbd", observation_end="1997-09-30")  # the metric's model
     buyers = ws.sql(
         "select distinct customer_id from orders where ordered_at >= "
         "'1997-07-01' and ordered_at < '1997-10-01'"

@@ -57,8 +57,12 @@ def test_page_in_each_language(make_client, ws, customer, lang, question, send) 
 def test_language_from_header_and_customer_attribute(make_client, ws, customer) -> None:  # type: ignore[no-untyped-def]
     client = make_client()
     path = _path(ws, customer)
+    if "language" not in ws.table("customers").columns:  # generated customers carry one
+        ws.con.raw_sql("ALTER TABLE customers ADD COLUMN language VARCHAR")
+    ws.con.raw_sql(
+        "UPDATE customers SET language = NULL WHERE customer_id = ?", parameters=[customer]
+    )
     assert "Wyślij" in client.get(path, headers={"accept-language": "pl-PL,en;q=0.5"}).text
-    ws.con.raw_sql("ALTER TABLE customers ADD COLUMN language VARCHAR")
     ws.con.raw_sql(
         "UPDATE customers SET language = 'ru' WHERE customer_id = ?", parameters=[customer]
     )
