@@ -369,7 +369,7 @@ def run(ws: Workspace, request: Request) -> Result:
     owned by a running server (``ws.remote``), in that server."""
     remote = getattr(ws, "remote", None)
     if remote is not None:
-        return remote.run(request)  # type: ignore[no-any-return]
+        return remote.run(request)
     operation = OPERATIONS.get(type(request))
     if operation is None:  # the goal requests live in retentionkit.goals (imported on demand)
         operation = _goal_operations()[type(request)]

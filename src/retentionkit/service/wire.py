@@ -104,7 +104,7 @@ def request_to_json(request: Request) -> dict[str, Any]:
             "that owns this workspace yet; stop 'retentionkit serve' first, or use its REST API."
         )
     fields = {}
-    for f in dataclasses.fields(request):  # type: ignore[arg-type]
+    for f in dataclasses.fields(request):
         value = getattr(request, f.name)
         if f.name == "source" and isinstance(value, str):  # IngestRequest: a path as text
             value = Path(value)
@@ -268,7 +268,7 @@ def error_from_json(data: dict[str, Any]) -> Exception:
         if not (isinstance(found, type) and issubclass(found, Exception)):
             found = type(name, (Exception,), {})
         try:
-            return found(message)  # type: ignore[no-any-return]
+            return found(message)
         except TypeError:  # a builtin with another signature
             return type(name, (Exception,), {})(message)
     if isinstance(cls, type) and issubclass(cls, RetentionkitError):
