@@ -82,7 +82,15 @@ def test_at_risk_with_model(saas_db, capsys) -> None:
     assert main(["--db", str(saas_db), "churn", "at-risk", "--top", "5", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 5
-    assert list(rows[0]) == ["customer_id", "risk", "value_at_risk", "reasons", "segment"]
+    assert list(rows[0]) == [
+        "customer_id",
+        "risk",
+        "value_at_risk",
+        "reasons",
+        "segment",
+        "model",  # the model or rule actually used, and its fit status (docs/churn.md)
+        "model_status",
+    ]
     assert all(0 <= r["risk"] <= 1 and r["value_at_risk"] >= 0 for r in rows)
     assert all(isinstance(r["reasons"], list) and r["reasons"] for r in rows)
     values = [r["value_at_risk"] for r in rows]
