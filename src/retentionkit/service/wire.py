@@ -226,6 +226,8 @@ def result_to_json(result: Result, version: int = 0) -> dict[str, Any]:
         )
     if result.model is not None and hasattr(result.model, "to_dict"):
         out["model"] = _nan_safe(result.model.to_dict())
+    if result.extra:  # the model actually used, its status, warnings, notes
+        out["extra"] = json.loads(json.dumps(_nan_safe(result.extra), default=_json_default))
     return out
 
 
@@ -240,7 +242,14 @@ def result_from_json(request: Request, data: dict[str, Any]) -> Result:
 
         model = BaseFitter.from_dict(_nan_back(data["model"]))
     report = _report_from_json(_nan_back(data["report"])) if "report" in data else None
-    return Result(request, frame=frame, report=report, model=model, title=data.get("title", ""))
+    return Result(
+        request,
+        frame=frame,
+        report=report,
+        model=model,
+        title=data.get("title", ""),
+        extra=dict(data.get("extra") or {}),
+    )
 
 
 # --------------------------------------------------------------------------- errors
