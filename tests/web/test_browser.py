@@ -17,10 +17,11 @@ HOSTILE = "<script>alert(1)</script>"
 
 def _paths() -> list[str]:
     """Every page that draws charts on any workspace; the Goals pages (charts only once a goal
-    exists) are driven by tests/web/test_goals_browser.py."""
+    exists) are driven by tests/web/test_goals_browser.py; the Automations page is tables only
+    (rendered by tests/web/test_pages.py and tests/automations)."""
     from retentionkit.pages import pages_for
 
-    return [p.path for p in pages_for() if p.slug != "goals"]
+    return [p.path for p in pages_for() if p.slug not in ("goals", "automations")]
 
 
 def _all_drawn(page, timeout: float = 30000) -> int:  # type: ignore[no-untyped-def]
