@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from retentionkit.automations.rules import Rule
 from retentionkit.backends import transaction
+from retentionkit.clock import utcnow  # re-exported: callers use store.utcnow
 from retentionkit.errors import InputError, UnknownNameError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -85,11 +86,6 @@ _DDL = (
         name VARCHAR PRIMARY KEY, owner VARCHAR NOT NULL, lease_until TIMESTAMP NOT NULL)""",
 )
 _READY_ATTR = "_retentionkit_automation_tables"
-
-
-def utcnow() -> dt.datetime:
-    """Now in UTC, naive (the workspace's timestamp convention)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def sql(ws: Workspace, query: str, params: list[Any] | None = None) -> Any:

@@ -19,6 +19,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from retentionkit.backends import transaction
+from retentionkit.clock import utcnow  # re-exported: callers use store.utcnow
 from retentionkit.errors import InputError, UnknownNameError
 from retentionkit.surveys.definitions import Survey
 
@@ -74,11 +75,6 @@ def _cache(ws: Workspace) -> dict[str, Any]:
 
 def _forget(ws: Workspace) -> None:
     _cache(ws).clear()
-
-
-def utcnow() -> dt.datetime:
-    """Now in UTC, naive (the workspace's timestamp convention)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _sql(ws: Workspace, query: str, params: list[Any] | None = None) -> Any:
