@@ -62,6 +62,8 @@ class Settings(BaseModel):
     gross_margin: float = Field(default=1.0, gt=0, le=1)
     annual_discount_rate: float = Field(default=0.0, ge=0)
     health: dict[str, HealthBand] = Field(default_factory=default_health)
+    #: Below this many units in a rate's denominator (``n``) no health colour is given.
+    health_min_n: int = Field(default=30, ge=1)
     surveys: dict[str, SurveyScale] = Field(default_factory=lambda: dict(DEFAULT_SURVEYS))
     #: Column mappings per table, e.g. {"orders": {"CustomerID": "customer_id"}}.
     mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
@@ -189,6 +191,9 @@ renewal_grace_days = 7
 gross_margin = 1.0
 # Annual discount rate for CLV cash flows (0 = none).
 annual_discount_rate = 0.0
+# A rate whose denominator n (customers at the start, answers, terms due …) is below this
+# gets no health colour: its 95 % interval is too wide to call it good or poor.
+health_min_n = 30
 
 # Health bands: colours next to each KPI. For KPIs where up is good, value >= good is good and
 # value < poor is poor; for KPIs where down is good (churn_rate, return_rate) the reverse.

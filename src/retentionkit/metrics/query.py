@@ -32,6 +32,8 @@ class MetricQuery:
     segment: str | None = None
     segment_table: ir.Table | None = None  # (customer_id, segment) or None
     options: dict[str, Any] = field(default_factory=dict)
+    #: earliest and latest event time per table (completeness.table_extents), set by the engine
+    extents: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=dict)
 
     @property
     def period(self) -> str:
