@@ -117,6 +117,7 @@ def _activity_period_plan(q: MetricQuery) -> Plan:
     per = o.group_by(["customer_id", "p"]).agg(
         n=o.count(),
         amount=o.amount.sum(),
+        with_amount=o.amount.count(),
         quantity=o.quantity.sum(),
         with_quantity=o.quantity.count(),
     )
@@ -140,6 +141,7 @@ def _activity_period_plan(q: MetricQuery) -> Plan:
         new=(j.first_p == j.period_start).fill_null(False).cast("int64").sum(),
         orders=j.n.sum(),
         order_amount=j.amount.sum().cast("float64"),
+        orders_without_amount=(j.n - j.with_amount).sum(),
         repeat_buyers=j.repeat.sum(),
         sold_quantity=j.quantity.sum().cast("float64"),
         orders_with_quantity=j.with_quantity.sum(),
@@ -156,7 +158,15 @@ def _activity_period_finish(q: MetricQuery, grid: PeriodGrid, got: pd.DataFrame)
     segments = sorted(got["segment"].dropna().unique().tolist())
     index = pd.MultiIndex.from_product([reported, segments], names=["period_start", "segment"])
     by_key = got.set_index(["period_start", "segment"])
-    counts = ["end", "retained", "new", "orders", "repeat_buyers", "orders_with_quantity"]
+    counts = [
+        "end",
+        "retained",
+        "new",
+        "orders",
+        "repeat_buyers",
+        "orders_with_quantity",
+        "orders_without_amount",
+    ]
     cur = by_key.reindex(index)
     cur[counts] = cur[counts].fillna(0).astype("int64")
     prev_index = pd.MultiIndex.from_product([before, segments])
@@ -172,6 +182,7 @@ def _activity_period_finish(q: MetricQuery, grid: PeriodGrid, got: pd.DataFrame)
             "orders": cur["orders"].to_numpy(),
             "buyers": cur["end"].to_numpy(),
             "order_amount": cur["order_amount"].to_numpy(),
+            "orders_without_amount": cur["orders_without_amount"].to_numpy(),
             "repeat_buyers": cur["repeat_buyers"].to_numpy(),
             "sold_quantity": cur["sold_quantity"].to_numpy(),
             "orders_with_quantity": cur["orders_with_quantity"].to_numpy(),
@@ -189,6 +200,7 @@ ORDER_COLUMNS = [
     "orders",
     "buyers",
     "order_amount",
+    "orders_without_amount",
     "repeat_buyers",
     "sold_quantity",
     "orders_with_quantity",

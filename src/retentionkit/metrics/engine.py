@@ -253,10 +253,13 @@ def _compute(
         keep = set(pd.to_datetime(grid.starts))
         result = result[result["period_start"].isin(keep)]
     bands = settings.health
+    # no colour on a partial period nor below the minimum n (docs/metrics.md)
     min_n = settings.health_min_n
     result["health"] = [
-        None if n is not None and n < min_n else health(get_metric(m), v, bands)
-        for m, v, n in zip(result["metric"], result["value"], result["n"], strict=True)
+        None if not whole or (n is not None and n < min_n) else health(get_metric(m), v, bands)
+        for m, v, n, whole in zip(
+            result["metric"], result["value"], result["n"], result["complete"], strict=True
+        )
     ]
     cols = [
         "metric",

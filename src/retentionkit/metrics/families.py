@@ -65,9 +65,9 @@ def monthly_revenue_per_buyer(q: MetricQuery, monthly: pd.DataFrame) -> pd.DataF
     complete months as the lifespan (:func:`customers.trailing_months`): the simple CLV is
     computed per month whatever the reporting period, so a month, a quarter and a year that
     end on the same day give the same CLV."""
-    monthly = monthly.assign(
-        rpb=monthly["order_amount"].astype("float64") / monthly["buyers"].astype("float64")
-    )
+    rpb = monthly["order_amount"].astype("float64") / monthly["buyers"].astype("float64")
+    priced = monthly["orders_without_amount"].fillna(0).to_numpy() == 0
+    monthly = monthly.assign(rpb=rpb.where(priced))  # a month with unpriced orders: unknown
     return customers.trailing_means(q, monthly, {"monthly_revenue_per_buyer": "rpb"}, None)
 
 
@@ -150,7 +150,7 @@ _FAMILIES = [
     Family(
         name="revenue",
         description="Order amounts and returned amounts, each on its own date",
-        produces=("orders", "order_amount", "returned_amount"),
+        produces=("orders", "order_amount", "orders_without_amount", "returned_amount"),
         requires=("orders",),
         plan=orders.revenue_plan,
     ),

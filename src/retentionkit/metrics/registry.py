@@ -155,6 +155,17 @@ def _clv(frame: pd.DataFrame, ctx: FormulaContext) -> Any:
     return f.clv(frame["monthly_revenue_per_buyer"], 1.0, lifespan, ctx.margin)
 
 
+def _priced(formula: Formula) -> Formula:
+    """A money formula over order amounts, null (NaN) in a period where some orders have no
+    amount (an orders log may omit ``amount``): a partial sum would understate it."""
+
+    def priced(frame: pd.DataFrame, ctx: FormulaContext) -> Any:
+        values = np.asarray(formula(frame, ctx), dtype="float64")
+        return np.where(frame["orders_without_amount"].to_numpy() > 0, np.nan, values)
+
+    return priced
+
+
 def _churn_denominator(frame: pd.DataFrame, ctx: FormulaContext) -> Any:
     """S with the start basis, E with the end basis (the churn rate's denominator)."""
     return frame["start" if ctx.churn_basis == "start" else "end"]
@@ -306,8 +317,8 @@ _SPECS = [
         description="Order amounts / orders in the period (APV)",
         unit="money",
         family="orders",
-        inputs=("order_amount", "orders"),
-        formula=lambda d, c: f.average_order_value(d["order_amount"], d["orders"]),
+        inputs=("order_amount", "orders", "orders_without_amount"),
+        formula=_priced(lambda d, c: f.average_order_value(d["order_amount"], d["orders"])),
         denominator="orders",
     ),
     MetricSpec(
@@ -316,8 +327,8 @@ _SPECS = [
         description="Order amounts minus returned amounts, each on its own date",
         unit="money",
         family="revenue",
-        inputs=("order_amount", "returned_amount", "orders"),
-        formula=lambda d, c: f.revenue(d["order_amount"], d["returned_amount"]),
+        inputs=("order_amount", "returned_amount", "orders", "orders_without_amount"),
+        formula=_priced(lambda d, c: f.revenue(d["order_amount"], d["returned_amount"])),
     ),
     MetricSpec(
         name="average_customer_lifespan",

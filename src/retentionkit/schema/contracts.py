@@ -76,7 +76,13 @@ ORDERS = TableContract(
         _c("order_id", "id", True, "unique order identifier"),
         _c("customer_id", "id", True, "who bought"),
         _c("ordered_at", "timestamp", True, "when the order was placed (UTC)"),
-        _c("amount", "money", True, "order value in the reporting currency"),
+        _c(
+            "amount",
+            "money",
+            False,
+            "order value in the reporting currency; may be absent or empty (visit or "
+            "loyalty-card logs): money metrics are then null with a note",
+        ),
         _c("quantity", "integer", False, "number of items"),
         _c("delivered_at", "timestamp", False, "when it was delivered (UTC)"),
         _c("channel", "text", False, "sales channel"),
@@ -126,6 +132,7 @@ SURVEY_RESPONSES = TableContract(
         _c("score", "number", True, "the answer (NPS 0-10, CSAT 1-5 unless scale_* says)"),
         _c("responded_at", "timestamp", True, "when it was answered (UTC)"),
         _c("customer_id", "id", False, "who answered"),
+        _c("order_id", "id", False, "the order the answer is about (e.g. an Olist review)"),
         _c("comment", "text", False, "free text"),
         _c("touchpoint", "text", False, "where it was asked (after purchase, support …)"),
         _c("scale_min", "number", False, "lowest point of the survey's scale"),
