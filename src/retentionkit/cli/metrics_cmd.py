@@ -82,11 +82,14 @@ def metrics(
         compare=compare,
         clv_model=clv_model,
     )
-    frame = run(open_workspace(ctx), request).frame
+    result = run(open_workspace(ctx), request)
+    frame = result.frame
     if fmt == "table":
         _print_table(frame, request.compare, request.period)
     else:
         print_frame(frame, fmt)
+    for note in result.extra.get("notes", []):  # stderr: csv/json on stdout stay clean
+        typer.echo(f"note: {note}", err=True)
 
 
 #: Marks a partial (incomplete) period in the table's header and cells.

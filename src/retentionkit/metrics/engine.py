@@ -26,6 +26,7 @@ from retentionkit.metrics import completeness, intervals
 from retentionkit.metrics.completeness import table_extents
 from retentionkit.metrics.families import FAMILIES
 from retentionkit.metrics.family import KEYS, MONEY_SUFFIXES, Family, keyed
+from retentionkit.metrics.notes import notes_of
 from retentionkit.metrics.periods import (
     PERIODS_PER_YEAR,
     PeriodGrid,
@@ -276,7 +277,9 @@ def _compute(
     ]
     if back:
         cols += ["compare_value", "delta"]
-    return result[cols].reset_index(drop=True)
+    out = result[cols].reset_index(drop=True)
+    out.attrs["notes"] = notes_of(result)
+    return out
 
 
 def _evaluate(

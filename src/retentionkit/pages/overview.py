@@ -40,7 +40,8 @@ SPARK_POINTS = 12
 
 def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
     kpis = usable_metrics(svc, OVERVIEW_KPIS)
-    frame = svc.request(metric_request(f, kpis, compare="previous")).frame
+    result = svc.request(metric_request(f, kpis, compare="previous"))
+    frame = result.frame
     year = svc.request(metric_request(f, kpis, compare="year", last=2)).frame
     currency = currency_of(svc)
     min_n = svc.ws.settings.health_min_n
@@ -121,4 +122,5 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         "figures": figures,
         "latest": period_label(latest, f.period) if latest is not None else "",
         "partial": sorted(set(partial)),
+        "notes": result.extra.get("notes", []),
     }
