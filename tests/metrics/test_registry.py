@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from retentionkit.config import Settings, load_settings
+from retentionkit.errors import ConfigError
 from retentionkit.metrics import engine
+from retentionkit.metrics.calculator import calculate
 from retentionkit.metrics.families import FAMILIES
 from retentionkit.metrics.registry import (
     CALC_METRIC_NAMES,
@@ -181,3 +186,30 @@ def test_engine_default_list_is_applicable_metrics(saas_ws) -> None:
     ws, _ = saas_ws
     frame = ws.metrics(period="quarter", start="2024-01-01", end="2024-07-01")
     assert set(frame["metric"]) == set(applicable_metrics(ws.tables(), default_definition(ws)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    metric=st.sampled_from(CALC_METRIC_NAMES),
+    numbers=st.dictionaries(
+        st.sampled_from(
+            sorted({i.name for n in CALC_METRIC_NAMES for i in get_metric(n).calc_inputs})
+        ),
+        st.floats(allow_nan=True, allow_infinity=True, width=32),
+        max_size=6,
+    ),
+)
+def test_calc_answers_a_value_or_one_sentence(metric: str, numbers: dict[str, float]) -> None:
+    """Any numbers for any calc metric: a value (or null), or a ConfigError sentence naming a
+    flag — never another exception."""
+    given: dict[str, object] = {
+        k: [v] if any(i.repeatable and i.name == k for i in get_metric(metric).calc_inputs) else v
+        for k, v in numbers.items()
+    }
+    try:
+        result = calculate(metric, given)
+    except ConfigError as exc:
+        message = str(exc)
+        assert message.endswith(".") and "--" in message and "\n" not in message
+    else:
+        assert result["value"] is None or not math.isnan(result["value"])

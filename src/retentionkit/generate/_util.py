@@ -158,13 +158,6 @@ def segment_starts(counts: np.ndarray) -> np.ndarray:
     return starts
 
 
-def rank_in_segment(counts: np.ndarray) -> np.ndarray:
-    """0, 1, … within each segment of a flat ``np.repeat`` layout."""
-    total = int(counts.sum())
-    starts = segment_starts(counts)
-    return np.arange(total, dtype=np.int64) - np.repeat(starts, counts)
-
-
 def segment_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Cumulative sum restarting at each segment (vectorised)."""
     if len(values) == 0:
