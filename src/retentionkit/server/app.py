@@ -48,6 +48,14 @@ def _warm(app: FastAPI, settings: WebSettings, lane: str) -> None:
         log.info("dashboard cache warmed (%s lane) in %.1f s", lane, took)
 
 
+def swagger_ui_dir() -> Path:
+    """The Swagger UI 5 assets of the installed swagger-ui-py package (reads OpenAPI 3.1;
+    the old swagger-ui-bundle 1.1.0 shipped Swagger UI 3, which cannot)."""
+    import swagger_ui
+
+    return Path(swagger_ui.__file__).resolve().parent / "static"
+
+
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     """The retentionkit web application for ``settings`` (default: :func:`get_settings`)."""
     from fastapi.staticfiles import StaticFiles
@@ -66,7 +74,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         title="retentionkit",
         description="Customer-retention analytics: KPIs, cohorts, CLV, churn risk, segments.",
         lifespan=lifespan,
-        docs_url=None,  # served below from the installed swagger-ui-bundle: no CDN, offline
+        docs_url=None,  # served below from the installed swagger-ui-py: no CDN, offline
     )
     app.state.services = {}
     app.state.keystores = {}
@@ -87,12 +95,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    import swagger_ui_bundle
     from fastapi.openapi.docs import get_swagger_ui_html
 
-    app.mount(
-        "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
-    )
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_dir()), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     def swagger_docs() -> Any:
