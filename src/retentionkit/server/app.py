@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse
 
 from retentionkit.pages.render import STATIC_DIR
 from retentionkit.web.assets import plotly_js_path
-from retentionkit.web.errors import install_handlers
+from retentionkit.web.errors import ERROR_RESPONSES, install_handlers
 from retentionkit.web.settings import WebSettings, get_settings
 
 __all__ = ["create_app"]
@@ -85,7 +85,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     from retentionkit.api.routers import routers
 
     for router in routers():
-        app.include_router(router, prefix="/api")
+        app.include_router(router, prefix="/api", responses=ERROR_RESPONSES)
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:

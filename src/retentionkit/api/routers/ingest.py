@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 
+from retentionkit.api.routers._params import TableName
 from retentionkit.service import IngestRequest, run
 from retentionkit.service.requests import parse_pairs
 from retentionkit.web.auth import AdminAuth, ServiceDep
@@ -31,7 +32,7 @@ def _safe_name(filename: str | None) -> str:
 
 @router.post("/ingest/{table}", summary="Load a file into a canonical table")
 def ingest(
-    table: str,
+    table: TableName,  # type: ignore[valid-type]
     svc: ServiceDep,
     file: Annotated[UploadFile, File(description="CSV/TSV, Parquet, JSON or NDJSON.")],
     map: Annotated[list[str], Form(description="SOURCE=TARGET (repeatable).")] = [],  # noqa: B006
