@@ -8,9 +8,10 @@ cover it whole — their earliest event falls on or before the period's first da
 (latest ≥ end − 1 day). Days, not instants, because many sources (CDNOW, Olist payments)
 carry dates only: an orders log whose last order is on 30 June covers June.
 
-A period that does not overlap the extent at all (it ends on or before the earliest event's
-day, or starts after the latest event) is *outside* the data: the engine reports its value
-as null rather than 0 customers.
+Subscriptions describe a state (a term without an end is running now), so their coverage is
+open-ended. A period that does not overlap the extent at all (it ends on or before the
+earliest event's day, or starts after the latest event) is *outside* the data: the engine
+reports its value as null rather than 0 customers.
 """
 
 from __future__ import annotations
@@ -59,6 +60,23 @@ def joint_extent(extents: dict[str, Extent], tables: Iterable[str]) -> Extent | 
     if not parts:
         return None
     return min(p[0] for p in parts), max(p[1] for p in parts)
+
+
+#: Tables that describe a state running until changed (a subscription term without an end
+#: is running now): their data cover every period after their first event.
+STATE_TABLES = frozenset({"subscriptions"})
+#: The open end of a state table's coverage.
+OPEN_END = pd.Timestamp("2262-01-01")
+
+
+def coverage_extent(extents: dict[str, Extent], tables: Iterable[str]) -> Extent | None:
+    """What ``tables`` cover for the completeness rule: :func:`joint_extent`, open-ended
+    when one of them is a state table (subscriptions)."""
+    tables = tuple(tables)
+    extent = joint_extent(extents, tables)
+    if extent is not None and STATE_TABLES & set(tables):
+        return extent[0], OPEN_END
+    return extent
 
 
 def complete_flags(starts: pd.Series, ends: pd.Series, extent: Extent | None) -> np.ndarray:

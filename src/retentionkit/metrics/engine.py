@@ -245,7 +245,7 @@ def _compute(
         frame["period_end"] = frame["period_start"].map(ends)
         frames.append(
             _mark_coverage(
-                frame, completeness.joint_extent(extents, spec.source_tables(definition))
+                frame, completeness.coverage_extent(extents, spec.source_tables(definition))
             )
         )
     result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
