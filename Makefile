@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 DEMO_DB ?= $(DEMO_DIR)/retentionkit.duckdb
 
-.PHONY: install test test-fast demo bench lint lint-imports typecheck browser clean
+.PHONY: install test test-fast demo bench fuzz lint lint-imports typecheck browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -50,6 +50,13 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The large fuzz run (docs/reliability.md): FUZZ_EXAMPLES Hypothesis examples per fuzz test;
+# counts (cases, internal errors, partial writes) go to fuzz-report.json.gw*.
+FUZZ_EXAMPLES ?= 1200
+fuzz: $(STAMP)
+	RK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) RK_FUZZ_REPORT=fuzz-report.json \
+	  $(BIN)/python -m pytest tests/fuzz -n 2 -q
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -65,14 +65,14 @@ def test_a_failed_write_rolls_back_every_table(tmp_path, monkeypatch):
             "unit_price": [3.0, 3.0],
         }
     )
-    real = ingest_module.upsert_frame
+    real = ingest_module.upsert_staged
 
-    def failing(con, contract, frame, schema):
+    def failing(con, contract, staged, schema):
         if contract.name == "returns":
             raise OSError("disk full")
-        return real(con, contract, frame, schema)
+        return real(con, contract, staged, schema)
 
-    monkeypatch.setattr(ingest_module, "upsert_frame", failing)
+    monkeypatch.setattr(ingest_module, "upsert_staged", failing)
     with pytest.raises(OSError):
         ws.ingest("orders", lines, line_items=True)
     pd.testing.assert_frame_equal(ws.table("orders").execute(), before)

@@ -6,6 +6,7 @@ Lookup order: an explicit path (``--config`` / ``RETENTIONKIT_CONFIG``), then
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -67,6 +68,18 @@ class Settings(BaseModel):
     surveys: dict[str, SurveyScale] = Field(default_factory=lambda: dict(DEFAULT_SURVEYS))
     #: Column mappings per table, e.g. {"orders": {"CustomerID": "customer_id"}}.
     mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
+    #: Plausible timestamps at ingest: [earliest, latest) in UTC (docs/data.md); widen for
+    #: historical data. Years 1–9998 at most, so every later date computation stays valid.
+    earliest_timestamp: dt.datetime = dt.datetime(1900, 1, 1)
+    latest_timestamp: dt.datetime = dt.datetime(2200, 1, 1)
+
+    @field_validator("earliest_timestamp", "latest_timestamp")
+    @classmethod
+    def _plausible_bound(cls, value: dt.datetime) -> dt.datetime:
+        value = value.replace(tzinfo=None)
+        if not dt.datetime(1, 1, 2) <= value <= dt.datetime(9999, 1, 1):
+            raise ValueError("a timestamp bound must lie between 0001-01-02 and 9999-01-01")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -108,8 +121,14 @@ def check_timezone(value: str, where: str = "timezone") -> str:
     return value
 
 
+#: Longest duration accepted anywhere (windows, horizons): 100 years of days. Longer ones
+#: overflow date arithmetic and describe no real business question.
+MAX_DURATION_DAYS = 36_525
+
+
 def parse_duration_days(text: str) -> int:
-    """'90d' → 90, '12w' → 84, '3m' → 90 (30-day months), '1y' → 365, '45' → 45."""
+    """'90d' → 90, '12w' → 84, '3m' → 90 (30-day months), '1y' → 365, '45' → 45; at most
+    :data:`MAX_DURATION_DAYS`."""
     units = {"d": 1, "w": 7, "m": 30, "y": 365}
     raw = text.strip().lower()
     try:
@@ -121,6 +140,11 @@ def parse_duration_days(text: str) -> int:
         ) from None
     if value <= 0:
         raise ConfigError(f"Duration {text!r} must be positive.")
+    if value > MAX_DURATION_DAYS:
+        raise ConfigError(
+            f"Duration {text!r} is too long; expected at most {MAX_DURATION_DAYS:,} days "
+            "(100 years)."
+        )
     return value
 
 

@@ -69,7 +69,6 @@ class Workspace:
         if settings is None:  # a bad settings file is reported before anything is created
             path = None if not isinstance(target, (str, Path)) else Path(target)
             settings = load_settings(find_config(path, Path(config) if config else None))
-        self.con = connect(target)
         self.path: Path | None = None
         if (
             isinstance(target, (str, Path))
@@ -77,7 +76,23 @@ class Workspace:
             and str(target) != (":memory:")
         ):
             self.path = Path(target)
+        self._target = target
+        # A DuckDB file that does not exist yet is created on first use, not here: an ingest
+        # validates its file first, so a refused first load never creates (and never has to
+        # delete) a workspace file another process might be using by then.
+        self._con: Any = None
+        if self.path is None or self.path.exists():
+            self._con = connect(target)
         self.settings = settings
+
+    @property
+    def con(self) -> Any:
+        """The Ibis backend (a new DuckDB file is created on first access)."""
+        if self._con is None:
+            from retentionkit.backends import connect
+
+            self._con = connect(self._target)
+        return self._con
 
     def __repr__(self) -> str:
         where = self.path or getattr(self.con, "name", "backend")

@@ -1,8 +1,12 @@
-"""Bad inputs raise InputError and degenerate fits raise ModelFitError, each with a sentence."""
+"""Bad inputs raise InputError (naming the customer or row, never a numpy repr); degenerate fits
+are flagged with status and warnings; failures raise ModelFitError, each with a sentence."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from retentionkit.clv.models import (
@@ -24,13 +28,13 @@ PURCHASE = [BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter]
 @pytest.mark.parametrize(
     ("frequency", "recency", "T", "message"),
     [
-        ([1, -1], [1.0, 0.0], [2.0, 2.0], r"`frequency` must not be negative; position 1"),
-        ([1, 2], [-1.0, 1.0], [2.0, 2.0], r"`recency` must not be negative; position 0"),
-        ([1, 2], [3.0, 1.0], [2.0, 2.0], r"`recency` must not exceed `T`.*position 0"),
-        ([1.5, 2], [1.0, 1.0], [2.0, 2.0], r"`frequency` must hold whole numbers.*position 0"),
+        ([1, -1], [1.0, 0.0], [2.0, 2.0], r"`frequency` must not be negative; row 1 holds"),
+        ([1, 2], [-1.0, 1.0], [2.0, 2.0], r"`recency` must not be negative; row 0 holds"),
+        ([1, 2], [3.0, 1.0], [2.0, 2.0], r"`recency` must not exceed `T`.*row 0"),
+        ([1.5, 2], [1.0, 1.0], [2.0, 2.0], r"`frequency` must hold whole numbers.*row 0"),
         ([1, 2], [1.0], [2.0, 2.0], r"same length; got frequency=2, recency=1, T=2"),
         ([0, 2], [1.0, 1.0], [2.0, 2.0], r"`recency` must be 0 for a customer with no repeat"),
-        ([1, np.nan], [1.0, 1.0], [2.0, 2.0], r"`frequency` must be finite; position 1"),
+        ([1, np.nan], [1.0, 1.0], [2.0, 2.0], r"`frequency` must be finite; row 1 holds"),
         (["a", 1], [1.0, 1.0], [2.0, 2.0], r"`frequency` must be numeric"),
         ([], [], [], r"empty"),
     ],
@@ -69,15 +73,19 @@ def test_too_few_customers_raise_model_fit_error() -> None:
         BetaGeoFitter().fit([1, 2, 0], [1.0, 2.0, 0.0], [3.0, 3.0, 3.0])
 
 
-def test_degenerate_fit_raises_model_fit_error() -> None:
+def test_degenerate_fit_is_flagged_not_raised() -> None:
     # Every customer buys at a steady rate right up to the end: nobody looks dead, so the
     # drop-out probability runs off to 0 (a -> 0) and the model is not identified.
     n = 400
     rng = np.random.default_rng(0)
     T = rng.uniform(30, 40, n)
     x = rng.integers(3, 12, n)
-    with pytest.raises(ModelFitError, match=r"degenerate: .*a to 0 .*a bound.*penalizer_coef"):
-        BetaGeoFitter().fit(x, T, T)
+    m = BetaGeoFitter().fit(x, T, T)
+    assert m.status_ == "degenerate"
+    assert m.limit_ is None
+    assert len(m.warnings_) == 1
+    assert re.search(r"degenerate \(.*a to 0.*not credible.*penalizer_coef", m.warnings_[0])
+    assert m.to_dict()["status"] == "degenerate"
 
 
 def test_non_convergence_raises_model_fit_error() -> None:
@@ -87,10 +95,12 @@ def test_non_convergence_raises_model_fit_error() -> None:
 
 
 def test_gamma_gamma_and_clv_input_errors() -> None:
-    with pytest.raises(InputError, match="`monetary_value` must be > 0 for customers with repeat"):
-        GammaGammaFitter().fit([1, 2, 3, 1, 1, 2], [10.0, 0.0, 5.0, 3.0, 4.0, 5.0])
-    with pytest.raises(InputError, match="`monetary_value` must not be negative"):
-        GammaGammaFitter().fit([1, 2], [10.0, -1.0])
+    with pytest.raises(ModelFitError, match="no repeat buyer has a positive average spend"):
+        GammaGammaFitter().fit([1, 2, 3], [0.0, -1.0, 0.0])
+    with pytest.raises(InputError, match="`monetary_value` must be finite; customer c2 holds nan"):
+        GammaGammaFitter().fit(
+            pd.Series([1, 2], index=["c1", "c2"]), pd.Series([1.0, np.nan], index=["c1", "c2"])
+        )
     bg = BetaGeoFitter.from_dict(
         {"model": "bgnbd", "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}}
     )
@@ -101,9 +111,9 @@ def test_gamma_gamma_and_clv_input_errors() -> None:
 
 
 def test_sbg_and_bgbb_input_errors() -> None:
-    with pytest.raises(InputError, match=r"1 <= recency <= T.*position 1"):
+    with pytest.raises(InputError, match=r"1 <= recency <= T.*row 1"):
         ShiftedBetaGeometricFitter().fit([1, 9], [8, 8])
     with pytest.raises(InputError, match="never increase"):
         ShiftedBetaGeometricFitter().fit_survival([100, 120, 80])
-    with pytest.raises(InputError, match=r"0 <= frequency <= recency <= n_periods.*position 0"):
+    with pytest.raises(InputError, match=r"0 <= frequency <= recency <= n_periods.*row 0"):
         BetaGeoBetaBinomFitter().fit([3], [2], [6])

@@ -90,7 +90,9 @@ def test_holdout_frame_errors(frame: pd.DataFrame) -> None:
         evaluate_holdout(frame.drop(columns=["duration_holdout"]))
     bad = frame.copy()
     bad.loc[3, "frequency_holdout"] = -1
-    with pytest.raises(InputError, match="'frequency_holdout' must hold numbers >= 0; row 3"):
+    with pytest.raises(
+        InputError, match="'frequency_holdout' must hold numbers >= 0; customer c3 holds -1"
+    ):
         evaluate_holdout(bad)
     with pytest.raises(InputError, match="needs a purchase model"):
         evaluate_holdout(frame, "gamma-gamma")

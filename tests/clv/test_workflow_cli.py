@@ -62,12 +62,22 @@ def test_bgnbd_fit_from_raw_transactions_matches_fader_hardie_lee(cdnow_db, caps
     )
     assert set(out) == {
         "model",
+        "kind",
+        "status",
+        "warnings",
+        "limit",
         "params",
         "standard_errors",
         "log_likelihood",
         "n_customers",
         "converged",
     }
+    assert (out["kind"], out["status"], out["warnings"], out["limit"]) == (
+        "purchase",
+        "ok",
+        [],
+        None,
+    )
     p = out["params"]
     assert p["r"] == pytest.approx(0.243, abs=1e-3)
     assert p["alpha"] == pytest.approx(4.414, abs=1e-3)
@@ -124,6 +134,8 @@ def test_predict_columns_and_published_conditional_expectation(cdnow_db, capsys)
             str(cdnow_db),
             "clv",
             "predict",
+            "--model",
+            "bgnbd",
             "--horizon",
             "39",
             "--observation-end",
@@ -233,8 +245,11 @@ def test_evaluate_chooses_a_model_by_holdout_error(cdnow_db, capsys) -> None:
 
 def test_python_api(cdnow_db) -> None:
     ws = Workspace(cdnow_db)
-    frame = ws.clv(39, observation_end="1997-09-30")
+    frame = ws.clv(39, model="auto", observation_end="1997-09-30")
     assert len(frame) == 2357 and frame["clv"].notna().all()
+    assert frame.attrs["model"] in ("bgnbd", "mbgnbd", "paretonbd")
+    assert frame.attrs["status"] in ("ok", "boundary")
+    assert {c["model"] for c in frame.attrs["candidates"]} == {"bgnbd", "mbgnbd", "paretonbd"}
     model = ws.clv_fit("bgnbd", observation_end="1997-09-30")
     assert model.params_["r"] == pytest.approx(0.243, abs=1e-3)
 

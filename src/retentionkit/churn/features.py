@@ -168,7 +168,8 @@ def build_features(ws: Workspace, cutoff: Any) -> pd.DataFrame:
                 revenue_prev_90d=agg.revenue_prev_90d,
                 revenue_trend=agg.revenue_90d - agg.revenue_prev_90d,
                 avg_gap_days=gap,
-                gap_ratio=since / gap,
+                # orders at the same instant give a zero gap: no ratio (never infinity)
+                gap_ratio=ibis.ifelse(gap > 0, since / gap, ibis.null().cast("float64")),
             )
         )
     if contractual(ws):

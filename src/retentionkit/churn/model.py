@@ -40,6 +40,11 @@ the strongest remaining ones. Their text comes from templates that callers can o
 feature (``reason_templates``), together with readable names (``feature_labels``), so a workspace
 feature ``days_since_last_order`` can read "no order for 94 days".
 
+**Layout.** Candidates and their cross-validation: :mod:`retentionkit.churn.candidates`; the
+pipelines: :mod:`retentionkit.churn.pipelines`; contributions and reason text:
+:mod:`retentionkit.churn.reasons`; the model file: :mod:`retentionkit.churn.persistence`. This
+module keeps the estimator and re-exports their public names.
+
 **Model file.** :meth:`ChurnModel.save` writes a one-line magic header, one line of JSON manifest
 (format version, retentionkit and scikit-learn versions, features and their types, id and label
 columns, validation figures) and then the joblib pickle. :meth:`ChurnModel.load` reads and checks
@@ -50,12 +55,7 @@ you trust.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import math
-import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,15 +63,28 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from retentionkit.churn import persistence
+from retentionkit.churn.candidates import (
+    CANDIDATES,
+    Candidate,
+    as_labels,
+    candidate_list,
+    cross_validate,
+    fit_quiet,
+)
 from retentionkit.churn.features_file import FeatureKind, coerce_features, infer_feature_types
 from retentionkit.churn.metrics import evaluate
-from retentionkit.errors import (
-    InputError,
-    MissingFileError,
-    ModelFitError,
-    NotFittedError,
-    UnknownNameError,
+from retentionkit.churn.persistence import FORMAT_VERSION, read_manifest
+from retentionkit.churn.pipelines import build_pipeline
+from retentionkit.churn.reasons import (
+    background,
+    feature_stats,
+    hgb_contributions,
+    logistic_contributions,
+    reason_text,
+    top_reasons,
 )
+from retentionkit.errors import InputError, NotFittedError
 
 __all__ = [
     "CANDIDATES",
@@ -80,88 +93,6 @@ __all__ = [
     "ChurnModel",
     "read_manifest",
 ]
-
-#: Version of the model file layout; bump it when the manifest or the pickled object changes.
-FORMAT_VERSION = 1
-_MAGIC = b"RETENTIONKIT-CHURN-MODEL\n"
-_FILE_KIND = "retentionkit-churn-model"
-
-# Numeric features with at least this many distinct training values get a spline basis in the
-# logistic model; fewer (flags, small counts) enter linearly.
-_SPLINE_MIN_DISTINCT = 10
-# Category caps: rarer levels are merged into one "infrequent" level.
-_MAX_ONEHOT_LEVELS = 30
-_MAX_ORDINAL_LEVELS = 60
-# Representative values per feature for the gradient-boosting attribution.
-_BACKGROUND_QUANTILES = np.linspace(0.05, 0.95, 10)
-_BACKGROUND_MAX_LEVELS = 15
-_EXPLAIN_CHUNK_ROWS = 5_000
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One model setting compared by cross-validation: a family and its hyperparameters."""
-
-    name: str
-    family: str  # "logistic" or "hgb"
-    params: Mapping[str, Any] = field(default_factory=dict)
-    description: str = ""
-
-
-#: The candidates compared by default, by name. Deliberately few: enough to let a linear and a
-#: tree model each find a sensible regularisation, small enough that CV stays a few seconds.
-CANDIDATES: dict[str, Candidate] = {
-    c.name: c
-    for c in (
-        Candidate(
-            "logistic",
-            "logistic",
-            {"C": 0.1, "splines": True},
-            "L2 logistic regression, C=0.1, spline numeric features",
-        ),
-        Candidate(
-            "logistic_strong",
-            "logistic",
-            {"C": 0.01, "splines": True},
-            "L2 logistic regression, C=0.01 (stronger penalty), spline numeric features",
-        ),
-        Candidate(
-            "logistic_linear",
-            "logistic",
-            {"C": 1.0, "splines": False},
-            "L2 logistic regression, C=1, numeric features linear",
-        ),
-        Candidate(
-            "hgb",
-            "hgb",
-            {
-                "learning_rate": 0.03,
-                "max_iter": 400,
-                "max_depth": 3,
-                "min_samples_leaf": 80,
-                "l2_regularization": 1.0,
-            },
-            "gradient boosting, depth 3, learning rate 0.03, early stopping",
-        ),
-        Candidate(
-            "hgb_stumps",
-            "hgb",
-            {"learning_rate": 0.05, "max_iter": 500, "max_depth": 2, "min_samples_leaf": 50},
-            "gradient boosting, depth 2, learning rate 0.05, early stopping",
-        ),
-    )
-}
-
-
-def _fmt_value(value: Any) -> str:
-    """A number as short readable text: 2, 29.85, 1,889.5."""
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        num = float(value)
-        if math.isnan(num):
-            return "missing"
-        text = f"{num:,.2f}".rstrip("0").rstrip(".")
-        return "0" if text == "-0" else text
-    return str(value)
 
 
 class ChurnModel:
@@ -213,28 +144,16 @@ class ChurnModel:
 
     # ------------------------------------------------------------------ fitting
 
-    def _candidate_list(self) -> list[Candidate]:
-        names = list(self.candidates) if self.candidates is not None else list(CANDIDATES)
-        unknown = [n for n in names if n not in CANDIDATES]
-        if unknown or not names:
-            raise UnknownNameError(
-                f"Unknown churn model candidate {', '.join(unknown) or '(none given)'}; "
-                f"choose from: {', '.join(CANDIDATES)}."
-            )
-        return [CANDIDATES[n] for n in names]
-
     def fit(self, X: pd.DataFrame, y: ArrayLike) -> ChurnModel:
         """Detect feature types, choose a candidate by cross-validated ROC-AUC, refit on all rows.
 
         ``X`` holds one row per customer and only feature columns (no id, no label); ``y`` is 1
         for churned and 0 for retained customers (booleans accepted).
         """
-        from sklearn.model_selection import StratifiedKFold
-
         if not isinstance(X, pd.DataFrame):
             raise InputError("ChurnModel.fit needs the features as a pandas DataFrame.")
-        y_arr = _as_labels(y, len(X))
-        candidates = self._candidate_list()
+        y_arr = as_labels(y, len(X))
+        candidates = candidate_list(self.candidates)
 
         inferred, dropped = infer_feature_types(X)
         overrides = dict(self.feature_types or {})
@@ -255,55 +174,21 @@ class ChurnModel:
             raise InputError(f"The features have no usable feature columns ({why}).")
         data = coerce_features(X, types)
 
-        n_pos = int(y_arr.sum())
-        n_min = min(n_pos, len(y_arr) - n_pos)
-        if n_min < 2:
-            raise ModelFitError(
-                f"A churn model needs at least 2 churned and 2 retained customers; got {n_pos} "
-                f"churned and {len(y_arr) - n_pos} retained."
-            )
-        folds = max(2, min(self.cv_folds, n_min))
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
-        splits = list(splitter.split(np.zeros(len(y_arr)), y_arr))
-
-        results = []
-        for cand in candidates:
-            oof = np.empty(len(y_arr))
-            aucs = []
-            try:
-                for train_idx, test_idx in splits:
-                    est = self._build(cand, data.iloc[train_idx], types)
-                    _fit_quiet(est, data.iloc[train_idx], y_arr[train_idx])
-                    oof[test_idx] = est.predict_proba(data.iloc[test_idx])[:, 1]
-                    aucs.append(_auc(y_arr[test_idx], oof[test_idx]))
-            except (ValueError, np.linalg.LinAlgError) as exc:
-                results.append({"candidate": cand, "error": str(exc)})
-                continue
-            results.append(
-                {
-                    "candidate": cand,
-                    "roc_auc": float(np.mean(aucs)),
-                    "roc_auc_std": float(np.std(aucs)),
-                    "oof": oof,
-                }
-            )
-        ok = [r for r in results if "error" not in r]
-        if not ok:
-            detail = "; ".join(f"{r['candidate'].name}: {r['error']}" for r in results)
-            raise ModelFitError(f"No churn model candidate could be fitted ({detail}).")
-        best = max(ok, key=lambda r: r["roc_auc"])
+        best, results, folds = cross_validate(
+            candidates, data, y_arr, types, self.cv_folds, self.random_state
+        )
         chosen: Candidate = best["candidate"]
 
-        final = self._build(chosen, data, types)
-        _fit_quiet(final, data, y_arr)
+        final = build_pipeline(chosen, data, types, self.random_state)
+        fit_quiet(final, data, y_arr)
 
         self.feature_types_ = types
         self.dropped_columns_ = dropped
         self.candidate_ = chosen
         self.pipeline_ = final
         self.base_rate_ = float(y_arr.mean())
-        self.stats_ = _feature_stats(data, types)
-        self.background_ = _background(data, types) if chosen.family == "hgb" else {}
+        self.stats_ = feature_stats(data, types)
+        self.background_ = background(data, types) if chosen.family == "hgb" else {}
         self.n_rows_ = len(y_arr)
         validation = evaluate(y_arr, best["oof"])
         self.report_ = {
@@ -337,11 +222,6 @@ class ChurnModel:
             "dropped_columns": [{"name": k, "reason": v} for k, v in dropped.items()],
         }
         return self
-
-    def _build(self, cand: Candidate, data: pd.DataFrame, types: Mapping[str, FeatureKind]) -> Any:
-        if cand.family == "logistic":
-            return _logistic_pipeline(cand.params, data, types)
-        return _hgb_pipeline(cand.params, data, types, self.random_state)
 
     # ---------------------------------------------------------------- predicting
 
@@ -386,9 +266,9 @@ class ChurnModel:
         """
         data = self._prepare(X)
         if self.candidate_.family == "logistic":
-            values = _logistic_contributions(self.pipeline_, data, list(self.feature_types_))
+            values = logistic_contributions(self.pipeline_, data, list(self.feature_types_))
         else:
-            values = _hgb_contributions(self.pipeline_, data, self.background_)
+            values = hgb_contributions(self.pipeline_, data, self.background_)
         return pd.DataFrame(values, index=X.index, columns=list(self.feature_types_))
 
     def explain(self, X: pd.DataFrame, top: int = 3) -> list[list[str]]:
@@ -397,57 +277,26 @@ class ChurnModel:
         names = list(self.feature_types_)
         risk = self.pipeline_.predict_proba(data)[:, 1]
         if self.candidate_.family == "logistic":
-            contrib = _logistic_contributions(self.pipeline_, data, names)
+            contrib = logistic_contributions(self.pipeline_, data, names)
         else:
-            contrib = _hgb_contributions(self.pipeline_, data, self.background_)
+            contrib = hgb_contributions(self.pipeline_, data, self.background_)
         out: list[list[str]] = []
         for i in range(len(data)):
             row = contrib[i]
-            sign = 1.0 if risk[i] >= self.base_rate_ else -1.0
-            order = np.argsort(-sign * row, kind="stable")
-            chosen = [j for j in order if sign * row[j] > 1e-9][:top]
-            if len(chosen) < top:
-                rest = [j for j in np.argsort(-np.abs(row), kind="stable") if j not in chosen]
-                chosen += [j for j in rest if abs(row[j]) > 1e-9][: top - len(chosen)]
+            chosen = top_reasons(row, bool(risk[i] >= self.base_rate_), top)
             out.append([self._reason(names[j], data.iat[i, j], row[j]) for j in chosen])
         return out
 
     def _reason(self, name: str, value: Any, contribution: float) -> str:
-        labels = self.feature_labels or {}
-        templates = self.reason_templates or {}
-        effect = "raises risk" if contribution > 0 else "lowers risk"
-        kind = self.feature_types_[name]
-        is_missing = value is None or (isinstance(value, float) and math.isnan(value))
-        fields: dict[str, Any] = {
-            "feature": name,
-            "label": labels.get(name, name),
-            "value": "missing" if is_missing else _fmt_value(value),
-            "effect": effect,
-            "median": "",
-            "level": "",
-        }
-        if kind == "numeric":
-            median = self.stats_[name]["median"]
-            fields["median"] = _fmt_value(median)
-            if not is_missing:
-                fields["level"] = (
-                    "low" if value < median else "high" if value > median else "typical"
-                )
-        if name in templates and not is_missing:  # a template reads badly with "missing"
-            try:
-                return templates[name].format(**fields)
-            except (KeyError, IndexError, ValueError) as exc:
-                raise InputError(
-                    f"Reason template for {name!r} is invalid ({exc}); available fields: "
-                    f"{', '.join(fields)}."
-                ) from None
-        if is_missing:
-            return "{label} missing ({effect})".format(**fields)
-        if kind == "numeric":
-            if fields["level"] == "typical":
-                return "{label} {value} (median {median}; {effect})".format(**fields)
-            return "{label} {value} ({level}; median {median}; {effect})".format(**fields)
-        return "{label} = {value} ({effect})".format(**fields)
+        return reason_text(
+            name,
+            value,
+            contribution,
+            self.feature_types_[name],
+            self.stats_,
+            self.feature_labels or {},
+            self.reason_templates or {},
+        )
 
     # ------------------------------------------------------------------- report
 
@@ -460,304 +309,13 @@ class ChurnModel:
 
     def manifest(self) -> dict[str, Any]:
         """The JSON header written in front of the pickle by :meth:`save`."""
-        import platform
-
-        import sklearn
-
-        from retentionkit import __version__
-
-        self._check_fitted()
-        val = self.report_["validation"]
-        return {
-            "kind": _FILE_KIND,
-            "format_version": FORMAT_VERSION,
-            "retentionkit_version": __version__,
-            "sklearn_version": sklearn.__version__,
-            "python_version": platform.python_version(),
-            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "model": self.candidate_.name,
-            "model_family": self.candidate_.family,
-            "features": [{"name": k, "type": v} for k, v in self.feature_types_.items()],
-            "id_column": self.id_column,
-            "label_column": self.label_column,
-            "n_rows": self.n_rows_,
-            "positive_rate": self.base_rate_,
-            "validation_roc_auc": val["roc_auc"],
-            "feature_labels": dict(self.feature_labels or {}),
-            "reason_templates": dict(self.reason_templates or {}),
-        }
+        return persistence.manifest(self)
 
     def save(self, path: str | Path) -> Path:
         """Write the model file (header line, JSON manifest line, joblib pickle)."""
-        import joblib
-
-        path = Path(path)
-        manifest = self.manifest()
-        if path.parent and not path.parent.exists():
-            raise MissingFileError(f"Cannot write model file {path}: {path.parent} does not exist.")
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("wb") as handle:
-            handle.write(_MAGIC)
-            handle.write(json.dumps(manifest, sort_keys=True).encode("utf-8") + b"\n")
-            joblib.dump(self, handle, compress=3)
-        tmp.replace(path)
-        return path
+        return persistence.save(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> ChurnModel:
         """Read a model file written by :meth:`save`, checking its manifest before unpickling."""
-        import joblib
-
-        path = Path(path)
-        with _open_model(path) as handle:
-            manifest = _read_header(handle, path)
-            try:
-                model = joblib.load(handle)
-            except Exception as exc:  # any unpickling failure is a bad file, not a bug
-                raise InputError(
-                    f"Model file {path} could not be read ({type(exc).__name__}: {exc}); it may "
-                    f"be damaged or written with a different scikit-learn (file: "
-                    f"{manifest.get('sklearn_version')}); retrain with 'retentionkit churn train'."
-                ) from None
-        if not isinstance(model, cls):
-            raise InputError(f"Model file {path} does not hold a churn model.")
-        model.manifest_ = manifest
-        return model
-
-
-# ----------------------------------------------------------------------- helpers
-
-
-def _open_model(path: Path) -> Any:
-    if not path.exists():
-        raise MissingFileError(f"Model file {path} does not exist.")
-    if path.is_dir():
-        raise MissingFileError(f"Model file {path} is a directory, not a model file.")
-    return path.open("rb")
-
-
-def _read_header(handle: Any, path: Path) -> dict[str, Any]:
-    from retentionkit import __version__
-
-    if handle.readline() != _MAGIC:
-        raise InputError(
-            f"{path} is not a retentionkit churn model file (its first line is not the "
-            "retentionkit model header); create one with 'retentionkit churn train'."
-        )
-    try:
-        manifest = json.loads(handle.readline().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError(f"Model file {path} has a damaged manifest line.") from None
-    version = manifest.get("format_version") if isinstance(manifest, dict) else None
-    if version != FORMAT_VERSION:
-        raise InputError(
-            f"Model file {path} has model format version {version} (written by retentionkit "
-            f"{manifest.get('retentionkit_version', '?') if isinstance(manifest, dict) else '?'}),"
-            f" but this retentionkit {__version__} reads version {FORMAT_VERSION}; retrain it "
-            "with 'retentionkit churn train'."
-        )
-    return manifest
-
-
-def read_manifest(path: str | Path) -> dict[str, Any]:
-    """The JSON manifest of a model file, without unpickling it (safe on untrusted files)."""
-    path = Path(path)
-    with _open_model(path) as handle:
-        return _read_header(handle, path)
-
-
-def _as_labels(y: ArrayLike, n: int) -> NDArray[np.int_]:
-    arr = np.asarray(y)
-    if arr.ndim != 1 or arr.size != n:
-        raise InputError(f"Expected {n} churn labels, one per row of the features; got {arr.size}.")
-    if arr.dtype == bool:
-        return arr.astype(int)
-    try:
-        num = arr.astype(float)
-    except (TypeError, ValueError):
-        raise InputError("Churn labels must be 0/1 or booleans.") from None
-    if not np.isin(num, (0.0, 1.0)).all():
-        raise InputError("Churn labels must be 0/1 or booleans.")
-    out = num.astype(int)
-    if out.min() == out.max():
-        raise InputError(
-            "Every churn label is the same; a churn model needs both churned and retained "
-            "customers."
-        )
-    return out
-
-
-def _auc(y: NDArray[np.int_], p: NDArray[np.float64]) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(y, p))
-
-
-def _fit_quiet(est: Any, X: pd.DataFrame, y: NDArray[np.int_]) -> None:
-    """Fit without convergence chatter on stderr (the CV score judges the fit instead)."""
-    from sklearn.exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        est.fit(X, y)
-
-
-def _feature_stats(data: pd.DataFrame, types: Mapping[str, FeatureKind]) -> dict[str, Any]:
-    stats: dict[str, Any] = {}
-    for name, kind in types.items():
-        col = data[name]
-        if kind == "numeric":
-            present = col.dropna()
-            stats[name] = {"median": float(present.median()) if len(present) else float("nan")}
-        else:
-            mode = col.dropna().mode()
-            stats[name] = {"mode": str(mode.iloc[0]) if len(mode) else None}
-    return stats
-
-
-def _logistic_pipeline(
-    params: Mapping[str, Any], data: pd.DataFrame, types: Mapping[str, FeatureKind]
-) -> Any:
-    """One transformer per feature (so each model column maps back to its feature), then scale."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import MissingIndicator, SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline, make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, SplineTransformer, StandardScaler
-
-    parts = []
-    for i, (name, kind) in enumerate(types.items()):
-        col = data[name]
-        if kind == "numeric":
-            present = col.dropna()
-            steps: list[Any] = [SimpleImputer(strategy="median")]
-            if params.get("splines") and present.nunique() >= _SPLINE_MIN_DISTINCT:
-                knots = np.quantile(present, np.linspace(0, 1, 5))
-                kind_knots = "quantile" if np.unique(knots).size == knots.size else "uniform"
-                steps.append(
-                    SplineTransformer(
-                        n_knots=5, degree=3, knots=kind_knots, extrapolation="constant"
-                    )
-                )
-            parts.append((f"f{i}", make_pipeline(*steps), [name]))
-            if col.isna().any():
-                parts.append((f"f{i}_missing", MissingIndicator(features="all"), [name]))
-        else:
-            encoder = OneHotEncoder(
-                handle_unknown="infrequent_if_exist",
-                max_categories=_MAX_ONEHOT_LEVELS,
-                sparse_output=False,
-            )
-            imputer = SimpleImputer(strategy="constant", fill_value="(missing)")
-            parts.append((f"f{i}", make_pipeline(imputer, encoder), [name]))
-    prep = ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
-    return Pipeline(
-        [
-            ("prep", prep),
-            ("scale", StandardScaler()),
-            ("clf", LogisticRegression(C=params.get("C", 1.0), max_iter=2000)),
-        ]
-    )
-
-
-def _hgb_pipeline(
-    params: Mapping[str, Any],
-    data: pd.DataFrame,
-    types: Mapping[str, FeatureKind],
-    random_state: int,
-) -> Any:
-    """Ordinal-encoded categories (unknown and missing → NaN) into native categorical splits."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OrdinalEncoder
-
-    parts = []
-    mask = []
-    for i, (name, kind) in enumerate(types.items()):
-        if kind == "numeric":
-            parts.append((f"f{i}", "passthrough", [name]))
-            mask.append(False)
-        else:
-            enc = OrdinalEncoder(
-                handle_unknown="use_encoded_value",
-                unknown_value=np.nan,
-                max_categories=_MAX_ORDINAL_LEVELS,
-            )
-            parts.append((f"f{i}", enc, [name]))
-            mask.append(True)
-    prep = ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
-    clf = HistGradientBoostingClassifier(
-        categorical_features=mask,
-        early_stopping=len(data) >= 1000,
-        random_state=random_state,
-        **params,
-    )
-    return Pipeline([("prep", prep), ("clf", clf)])
-
-
-def _logistic_contributions(pipe: Any, data: pd.DataFrame, names: list[str]) -> NDArray:
-    """β_k · z_k summed over the standardised model columns of each feature."""
-    prep = pipe.named_steps["prep"]
-    z = pipe.named_steps["scale"].transform(prep.transform(data))
-    terms = z * pipe.named_steps["clf"].coef_[0]
-    out = np.zeros((len(data), len(names)))
-    for tname, slc in prep.output_indices_.items():
-        if tname == "remainder" or slc.start == slc.stop:
-            continue
-        j = int(tname[1:].split("_", 1)[0])
-        out[:, j] += terms[:, slc].sum(axis=1)
-    return out
-
-
-def _background(data: pd.DataFrame, types: Mapping[str, FeatureKind]) -> dict[str, Any]:
-    """Representative values and weights per feature for the boosting attribution."""
-    bg: dict[str, Any] = {}
-    for name, kind in types.items():
-        col = data[name]
-        miss = float(col.isna().mean())
-        present = col.dropna()
-        if kind == "numeric":
-            values: list[Any] = list(np.quantile(present, _BACKGROUND_QUANTILES))
-            weights = [(1 - miss) / len(values)] * len(values)
-        else:
-            freq = present.value_counts(normalize=True).head(_BACKGROUND_MAX_LEVELS)
-            values = list(freq.index)
-            weights = list(freq.to_numpy() / freq.sum() * (1 - miss))
-        if miss > 0:
-            values.append(np.nan)
-            weights.append(miss)
-        bg[name] = (values, np.asarray(weights, dtype=float))
-    return bg
-
-
-def _hgb_contributions(pipe: Any, data: pd.DataFrame, background: Mapping[str, Any]) -> NDArray:
-    """p(x) − Σ_v w_v p(x with the feature set to v), computed on the encoded matrix."""
-    prep = pipe.named_steps["prep"]
-    clf = pipe.named_steps["clf"]
-    names = list(background)
-    out = np.zeros((len(data), len(names)))
-    for start in range(0, len(data), _EXPLAIN_CHUNK_ROWS):
-        chunk = data.iloc[start : start + _EXPLAIN_CHUNK_ROWS]
-        enc = prep.transform(chunk)
-        base = clf.predict_proba(enc)[:, 1]
-        n = len(chunk)
-        for j, name in enumerate(names):
-            values, weights = background[name]
-            bg_frame = pd.DataFrame({name: pd.Series(values, dtype=chunk[name].dtype)})
-            col = prep.output_indices_[f"f{j}"].start
-            enc_values = _encode_column(prep, f"f{j}", bg_frame)
-            stacked = np.repeat(enc[np.newaxis, :, :], len(values), axis=0)
-            stacked[:, :, col] = enc_values[:, np.newaxis]
-            prob = clf.predict_proba(stacked.reshape(-1, enc.shape[1]))[:, 1]
-            expected = (prob.reshape(len(values), n) * weights[:, np.newaxis]).sum(axis=0)
-            out[start : start + n, j] = base - expected
-    return out
-
-
-def _encode_column(prep: Any, tname: str, frame: pd.DataFrame) -> NDArray:
-    """Encode background values of one feature with that feature's fitted transformer."""
-    transformer = prep.named_transformers_[tname]
-    if transformer == "passthrough":
-        return frame.iloc[:, 0].to_numpy(dtype=float)
-    return np.asarray(transformer.transform(frame), dtype=float)[:, 0]
+        return persistence.load(cls, path)

@@ -1,7 +1,13 @@
 """Churn risk on the workspace: time-based backtest and the at-risk list.
 
-* **Order businesses** (no subscriptions): risk = 1 − P(alive) from the BG/NBD model fitted on
-  the RFM summary as of the date; value at risk = 12-month CLV (BG/NBD + Gamma-Gamma) × risk.
+* **Order businesses** (no subscriptions): risk = 1 − P(alive) from the purchase model
+  (``model="auto"``: the credible model chosen by :mod:`retentionkit.clv.choice`) fitted on the
+  RFM summary as of the date; value at risk = 12-month CLV (that model + Gamma-Gamma) × risk.
+  When no purchase model is credible, the supervised model below is used if its backtest
+  ROC-AUC is at least :data:`MIN_BACKTEST_AUC` and its risks do not contradict the data (the
+  customers silent for 5× their usual gap get a median risk of 0.5 or more); otherwise the
+  recency-ratio rule (:mod:`retentionkit.churn.recency`). The output's ``attrs`` say which
+  (``method``, ``model``, ``status``, ``warnings``).
 * **Subscriptions and everything else**: the supervised :class:`ChurnModel` on the features of
   :mod:`retentionkit.churn.features`, trained on earlier cutoffs whose label window is fully
   observed (cutoff + horizon ≤ the scoring date: the future never leaks into training); value
@@ -31,6 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.workspace import Workspace
 
 METHODS = ("auto", "model", "palive")
+#: The supervised model stands in for P(alive) only with at least this mean backtest ROC-AUC.
+MIN_BACKTEST_AUC = 0.7
 
 
 def _horizon(horizon: str | int) -> int:
@@ -147,9 +155,15 @@ def at_risk(
     method: str = "auto",
     sort: str = "value_at_risk",
     min_risk: float | str = "average",
+    model: str = "auto",
 ) -> pd.DataFrame:
     """customer_id, risk, value_at_risk, reasons, segment — sorted by ``sort`` (value at risk by
     default: the money a team can still save; ``"risk"`` for the most likely to leave).
+
+    ``model`` is the purchase model of the P(alive) method (``auto``: the credible one). The
+    frame's ``attrs`` name what produced the risks: ``method`` (palive, model or recency),
+    ``model`` (the purchase model, ``supervised:<candidate>`` or ``recency-ratio``),
+    ``status`` and ``warnings`` (sentences, e.g. why no purchase model was credible).
 
     Only customers at risk are listed: ``min_risk="average"`` (default) keeps those riskier than
     the average scored customer; a number in [0, 1] is a fixed threshold (0 lists everyone)."""
@@ -164,13 +178,22 @@ def at_risk(
     end = feat.data_end(ws)
     given = parse_date(as_of, "--as-of")
     when = given if given is not None else (end + pd.Timedelta(days=1)).normalize()
-    if method == "auto":
-        method = "model" if feat.contractual(ws) else "palive"
-    explain = None
-    if method == "palive":
-        frame = _palive_risk(ws, when)
-    else:
+    explain: Callable[[pd.Index], list[list[str]]] | None = None
+    used: dict[str, Any]
+    if method == "auto" and feat.contractual(ws):
+        method = "model"
+    if method == "model":
         frame, explain = _model_risk(ws, when, h)
+        used = _supervised_used(explain)
+    else:
+        from retentionkit.clv.choice import NoCredibleModelError
+
+        try:
+            frame, used = _palive_risk(ws, when, model)
+        except NoCredibleModelError as exc:
+            if method == "palive":
+                raise
+            frame, explain, used = _fallback(ws, when, h, str(exc))
     if len(frame):
         cut = float(frame["risk"].mean()) if threshold is None else threshold
         frame = frame[frame["risk"] >= cut] if threshold is not None else frame[frame["risk"] > cut]
@@ -181,9 +204,11 @@ def at_risk(
         frame = frame.head(top)
     if explain is not None:  # explaining is the costly part: only for the rows kept
         frame["reasons"] = explain(frame.index)
-    return frame[["customer_id", "risk", "value_at_risk", "reasons", "segment"]].reset_index(
+    out = frame[["customer_id", "risk", "value_at_risk", "reasons", "segment"]].reset_index(
         drop=True
     )
+    out.attrs.update(used)
+    return out
 
 
 def _min_risk(value: float | str) -> float | None:
@@ -216,12 +241,14 @@ def _segments(ws: Workspace, ids: pd.Series) -> list[str]:
     return [mapping.get(str(i), "unknown") for i in ids]
 
 
-def _palive_risk(ws: Workspace, when: pd.Timestamp) -> pd.DataFrame:
+def _palive_risk(ws: Workspace, when: pd.Timestamp, model: str) -> tuple[pd.DataFrame, dict]:
     from retentionkit.clv import workflow
 
     observation_end = (when - pd.Timedelta(days=1)).date()
     pred = workflow.predict(
         ws,
+        model=model,
+        fallback=False,
         horizon=52,
         time_unit="week",
         observation_end=observation_end,
@@ -242,7 +269,7 @@ def _palive_risk(ws: Workspace, when: pd.Timestamp) -> pd.DataFrame:
         parts.append(f"{int(n) + 1} purchase days so far")
         reasons.append(parts)
     risk = 1.0 - pred["p_alive"].to_numpy()
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "customer_id": pred["customer_id"].astype(str),
             "risk": risk,
@@ -250,6 +277,72 @@ def _palive_risk(ws: Workspace, when: pd.Timestamp) -> pd.DataFrame:
             "reasons": reasons,
         }
     )
+    used = {
+        "method": "palive",
+        "model": pred.attrs["model"],
+        "status": pred.attrs["status"],
+        "warnings": list(pred.attrs.get("warnings", [])),
+    }
+    return frame, used
+
+
+def _supervised_used(explain: Any, warnings: list[str] | None = None) -> dict[str, Any]:
+    name = getattr(explain, "model_name", None)
+    return {
+        "method": "model",
+        "model": f"supervised:{name}" if name else "supervised",
+        "status": "ok",
+        "warnings": list(warnings or []),
+    }
+
+
+def _fallback(
+    ws: Workspace, when: pd.Timestamp, h: int, why: str
+) -> tuple[pd.DataFrame, Callable[[pd.Index], list[list[str]]] | None, dict[str, Any]]:
+    """No credible purchase model (``why``): the backtested supervised model when it is good
+    and credible, else the recency-ratio rule (module docstring)."""
+    from retentionkit.churn.recency import recency_ratio_risk
+    from retentionkit.errors import RetentionkitError
+
+    notes = [why]
+    try:
+        scores = backtest(ws, horizon=h, folds=1).get("summary", {})
+        auc = float(scores.get("roc_auc", {}).get("mean", float("nan")))
+        if not auc >= MIN_BACKTEST_AUC:
+            raise ModelFitError(f"its backtest ROC-AUC is {auc:.2f}, below {MIN_BACKTEST_AUC:g}")
+        frame, explain = _model_risk(ws, when, h)
+        problem = _risk_contradiction(ws, when, frame)
+        if problem is not None:
+            raise ModelFitError(problem)
+        notes.append(
+            f"Churn risk comes from the supervised model instead (backtest ROC-AUC {auc:.2f})."
+        )
+        return frame, explain, _supervised_used(explain, notes)
+    except RetentionkitError as exc:
+        notes.append(
+            f"The supervised model was not used ({exc}); churn risk comes from the "
+            f"recency-ratio rule (silence compared with the customer's usual gap)."
+        )
+    frame = recency_ratio_risk(ws, when, ws.settings.gross_margin)
+    used = {"method": "recency", "model": "recency-ratio", "status": "ok", "warnings": notes}
+    return frame, None, used
+
+
+def _risk_contradiction(ws: Workspace, when: pd.Timestamp, frame: pd.DataFrame) -> str | None:
+    """Why the risks contradict the data (the customers silent for 5× their usual gap or longer
+    have a median risk below 0.5), or None (:mod:`retentionkit.clv.choice`)."""
+    from retentionkit.clv.choice import MIN_SILENT_CUSTOMERS, SILENCE_MULTIPLE, silent_customers
+    from retentionkit.clv.rfm import rfm_summary
+
+    summary = rfm_summary(ws, "day", (when - pd.Timedelta(days=1)).date())
+    silent = set(summary.loc[silent_customers(summary), "customer_id"].astype(str))
+    risks = frame.loc[frame["customer_id"].astype(str).isin(silent), "risk"]
+    if len(risks) >= MIN_SILENT_CUSTOMERS and float(risks.median()) < 0.5:
+        return (
+            f"the {len(risks):,} customers silent for {SILENCE_MULTIPLE:g}× their usual gap or "
+            f"longer get a median risk of {float(risks.median()):.2f}"
+        )
+    return None
 
 
 def _model_risk(
@@ -283,6 +376,7 @@ def _model_risk(
                         rs[k] = f"detractor answer on {pd.Timestamp(at).date()} (score {score:g})"
         return reasons
 
+    explain.model_name = model.report().get("model")  # type: ignore[attr-defined]
     margin = ws.settings.gross_margin
     if "mrr_now" in x:
         annual = x["mrr_now"].fillna(0.0).to_numpy() * 12.0

@@ -22,6 +22,11 @@ from retentionkit.service.options import FORMATS, check_choice, one_of
 
 #: Help of every ``--format`` option.
 FORMAT_HELP = f"Output: {one_of(FORMATS)}."
+#: Help of the ``--raw`` flag of every command that writes CSV.
+RAW_HELP = (
+    "CSV: write text cells verbatim (by default a cell a spreadsheet would run as a formula "
+    "gets a leading ')."
+)
 
 
 @dataclass
@@ -59,6 +64,11 @@ def format_option(default: str = "table", extra: tuple[str, ...] = ()) -> Any:
     return typer.Option(default, "--format", help=help_text)
 
 
+def raw_option() -> Any:
+    """The ``--raw`` flag of every command that writes CSV (OWASP formula neutralisation off)."""
+    return typer.Option(False, "--raw", help=RAW_HELP)
+
+
 def check_format(fmt: str, allowed: tuple[str, ...] = FORMATS) -> str:
     """``fmt`` when it is one of ``allowed``; otherwise a ConfigError naming ``--format``."""
     return check_choice(fmt, allowed, "--format")
@@ -70,13 +80,15 @@ def print_json(value: Any) -> None:
     sys.stdout.write(dump_json(value) + "\n")
 
 
-def print_frame(frame: pd.DataFrame, fmt: str, *, title: str | None = None) -> None:
+def print_frame(
+    frame: pd.DataFrame, fmt: str, *, title: str | None = None, raw: bool = False
+) -> None:
     """Print a DataFrame as a Rich table, CSV (dict columns flattened into ``column.key``
-    columns) or JSON records."""
+    columns; formulas neutralised unless ``raw``) or JSON records."""
     from retentionkit.service.serialize import fmt_cell, frame_csv, frame_records
 
     if fmt == "csv":
-        sys.stdout.write(frame_csv(frame))
+        sys.stdout.write(frame_csv(frame, raw=raw))
     elif fmt == "json":
         print_json(frame_records(frame))
     else:

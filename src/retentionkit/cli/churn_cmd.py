@@ -15,7 +15,13 @@ from typing import Any
 
 import typer
 
-from retentionkit.cli._common import check_format, format_option, print_frame, print_report
+from retentionkit.cli._common import (
+    check_format,
+    format_option,
+    print_frame,
+    print_report,
+    raw_option,
+)
 
 churn_app = typer.Typer(
     help="Churn risk: train a model on a customer table, score customers with reasons.",
@@ -136,6 +142,7 @@ def score(
         None, "--model", hidden=True, help="Old name of --model-file."
     ),
     fmt: str = format_option("csv"),
+    raw: bool = raw_option(),
 ) -> None:
     """Score every customer in FILE: risk (0–1) and the top 3 reasons, highest risk first.
 
@@ -175,7 +182,7 @@ def score(
         }
     )
     out = out.sort_values("risk", ascending=False, kind="stable").reset_index(drop=True)
-    print_frame(out, fmt)
+    print_frame(out, fmt, raw=raw)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ from retentionkit.cli._common import (
     open_workspace,
     print_frame,
     print_report,
+    raw_option,
 )
 from retentionkit.service.options import CHURN_METHODS, CHURN_SORTS, one_of
 
@@ -38,6 +39,7 @@ def at_risk(
         "from 0 to 1 (0 lists everyone).",
     ),
     fmt: str = format_option(),
+    raw: bool = raw_option(),
 ) -> None:
     """The customers most likely to leave: risk, value at risk, reasons, segment.
 
@@ -49,7 +51,7 @@ def at_risk(
         as_of=as_of, horizon=horizon, top=top, method=method, sort=sort, min_risk=min_risk
     )
     result = run(open_workspace(ctx), request)
-    print_frame(result.frame, fmt, title=result.title)
+    print_frame(result.frame, fmt, title=result.title, raw=raw)
 
 
 def evaluate(

@@ -12,6 +12,7 @@ from retentionkit.cli._common import (
     open_workspace,
     print_frame,
     print_report,
+    raw_option,
 )
 from retentionkit.service.options import TIME_UNITS, one_of
 
@@ -78,6 +79,7 @@ def predict(
         None, "--model-file", help="Use a model saved by 'clv fit --model-out' instead of fitting."
     ),
     fmt: str = format_option("csv"),
+    raw: bool = raw_option(),
 ) -> None:
     """Per customer: expected purchases, P(alive), expected spend and CLV over the horizon."""
     from retentionkit.service import ClvPredictRequest, run
@@ -95,7 +97,7 @@ def predict(
         **({"discount_rate": discount_rate} if discount_rate is not None else {}),
     )
     result = run(open_workspace(ctx), request)
-    print_frame(result.frame, fmt, title=result.title)
+    print_frame(result.frame, fmt, title=result.title, raw=raw)
 
 
 @clv_app.command("evaluate")

@@ -8,7 +8,13 @@ from typing import Any
 
 import typer
 
-from retentionkit.cli._common import check_format, format_option, open_workspace, print_frame
+from retentionkit.cli._common import (
+    check_format,
+    format_option,
+    open_workspace,
+    print_frame,
+    raw_option,
+)
 from retentionkit.service.options import (
     COHORT_FORMATS,
     COHORT_KINDS,
@@ -38,6 +44,7 @@ def cohorts(
         None, "--customer-definition", help="activity (orders) or contractual (subscriptions)."
     ),
     fmt: str = format_option(extra=("html",)),
+    raw: bool = raw_option(),
     out: Path | None = typer.Option(
         None, "--out", help="Write the output to this file instead of stdout."
     ),
@@ -56,7 +63,7 @@ def cohorts(
         customer_definition=customer_definition,
     )
     frame = run(open_workspace(ctx), request).frame
-    render_cohorts(frame, fmt, kind=request.kind, period=request.period, out=out)
+    render_cohorts(frame, fmt, kind=request.kind, period=request.period, out=out, raw=raw)
 
 
 def rfm(
@@ -73,6 +80,7 @@ def rfm(
         help="Last day of the calibration window (inclusive); adds the holdout columns.",
     ),
     fmt: str = format_option("csv"),
+    raw: bool = raw_option(),
 ) -> None:
     """Per-customer RFM summary (frequency, recency, T, monetary value) as lifetimes has it."""
     from retentionkit.service import RfmRequest, run
@@ -80,7 +88,7 @@ def rfm(
     check_format(fmt)
     request = RfmRequest(time_unit, observation_end, calibration_end)
     result = run(open_workspace(ctx), request)
-    print_frame(result.frame, fmt, title=result.title)
+    print_frame(result.frame, fmt, title=result.title, raw=raw)
 
 
 def segments(
@@ -92,6 +100,7 @@ def segments(
         None, "--as-of", help="Score as of this day (inclusive), YYYY-MM-DD; default: last order."
     ),
     fmt: str = format_option(),
+    raw: bool = raw_option(),
 ) -> None:
     """Customers, revenue and key KPIs per segment (RFM segments or any attribute)."""
     from retentionkit.service import SegmentRequest, run
@@ -102,7 +111,7 @@ def segments(
     if fmt == "table":
         _print_segments(frame, request.scheme)
     else:
-        print_frame(frame, fmt)
+        print_frame(frame, fmt, raw=raw)
 
 
 def _print_segments(frame: Any, scheme: str) -> None:

@@ -13,7 +13,6 @@ from retentionkit.cli._common import (
     open_workspace,
     print_frame,
     print_report,
-    state,
 )
 
 
@@ -88,29 +87,12 @@ def ingest(
         encoding=encoding,
         progress=sys.stderr.isatty(),
     )
-    db = state(ctx).db
-    existed = db.exists()
-    ws = open_workspace(ctx, create=True)
-    try:
-        report = run(ws, request).report
-    except BaseException:
-        if not existed:  # a refused first load leaves no empty workspace file behind
-            _discard(ws, db)
-        raise
+    ws = open_workspace(ctx, create=True)  # a new file is created only after validation
+    report = run(ws, request).report
     if fmt == "table":
         typer.echo(f"{file.name} → {report.summary()}")
     else:
         print_report(report.as_dict(), fmt)
-
-
-def _discard(ws: object, db: Path) -> None:
-    import contextlib
-
-    with contextlib.suppress(Exception):
-        ws.con.disconnect()  # type: ignore[attr-defined]
-    for path in (db, db.with_name(db.name + ".wal")):
-        with contextlib.suppress(OSError):
-            path.unlink()
 
 
 def load_dir(
@@ -128,15 +110,8 @@ def load_dir(
 
     check_format(fmt)
     request = LoadDirRequest(directory, progress=sys.stderr.isatty())
-    db = state(ctx).db
-    existed = db.exists()
-    ws = open_workspace(ctx, create=True)
-    try:
-        reports = run(ws, request).report
-    except BaseException:
-        if not existed:  # a refused first load leaves no empty workspace file behind
-            _discard(ws, db)
-        raise
+    ws = open_workspace(ctx, create=True)  # a new file is created only after validation
+    reports = run(ws, request).report
     if fmt == "table":
         for report in reports:
             typer.echo(f"{report.source} → {report.summary()}")

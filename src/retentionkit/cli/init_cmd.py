@@ -51,7 +51,7 @@ def init(
         tmp.unlink()
         raise
     tmp.replace(target)
-    Workspace(st.db, config=target)
+    Workspace(st.db, config=target).tables()  # connects: creates the (empty) workspace file
     typer.echo(f"wrote {target}; workspace {st.db}")
 
 

@@ -13,6 +13,7 @@ from retentionkit.cli._common import (
     open_workspace,
     print_frame,
     print_report,
+    raw_option,
 )
 from retentionkit.service.options import (
     CHURN_BASES,
@@ -62,6 +63,7 @@ def metrics(
         "(e.g. bgnbd) instead of the simple formula.",
     ),
     fmt: str = format_option(),
+    raw: bool = raw_option(),
 ) -> None:
     """Retention KPIs per period and segment, each with its components and health.
 
@@ -87,7 +89,7 @@ def metrics(
     if fmt == "table":
         _print_table(frame, request.compare, request.period)
     else:
-        print_frame(frame, fmt)
+        print_frame(frame, fmt, raw=raw)
     for note in result.extra.get("notes", []):  # stderr: csv/json on stdout stay clean
         typer.echo(f"note: {note}", err=True)
 

@@ -39,6 +39,12 @@ def serve(
         "--public-read",
         help="Serve reads (pages and GET /api/*) without a key even on a network address.",
     ),
+    max_upload_mb: int | None = typer.Option(
+        None,
+        "--max-upload-mb",
+        min=1,
+        help="Largest upload POST /api/ingest accepts, in MiB (default 1024).",
+    ),
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) and the dashboard with uvicorn."""
     import uvicorn
@@ -50,7 +56,12 @@ def serve(
     st = state(ctx)
     db = _require_db(ctx)
     settings = WebSettings(
-        db=db, config_path=st.config_path, host=host, port=port, public_read=public_read
+        db=db,
+        config_path=st.config_path,
+        host=host,
+        port=port,
+        public_read=public_read,
+        **({"max_upload_bytes": max_upload_mb << 20} if max_upload_mb else {}),
     )
     app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host

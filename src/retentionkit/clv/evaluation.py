@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from retentionkit.clv.models import BaseFitter, get_model
+from retentionkit.clv.models import BaseFitter, get_model, model_names
 from retentionkit.errors import InputError, ModelFitError
 
 __all__ = [
@@ -39,7 +39,8 @@ HOLDOUT_COLUMNS: tuple[str, ...] = (
     "frequency_holdout",
     "duration_holdout",
 )
-PURCHASE_MODELS: tuple[str, ...] = ("bgnbd", "mbgnbd", "paretonbd")
+#: The purchase models of the registry (:func:`retentionkit.clv.models.model_names`).
+PURCHASE_MODELS: tuple[str, ...] = model_names("purchase")
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,8 @@ def _check_frame(frame: pd.DataFrame) -> None:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise InputError(
-                f"Column {col!r} must hold numbers >= 0; row {i} "
-                f"(customer_id {frame['customer_id'].iloc[i]!r}) holds {frame[col].iloc[i]!r}."
+                f"Column {col!r} must hold numbers >= 0; customer "
+                f"{frame['customer_id'].iloc[i]} holds {frame[col].iloc[i]}."
             )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from retentionkit.clv.models import model_names
 from retentionkit.clv.rfm import DAYS_PER_UNIT, check_time_unit, rfm_summary
 from retentionkit.errors import ConfigError, InputError, ModelFitError
 
@@ -22,8 +23,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.clv.models.base import BaseFitter
     from retentionkit.workspace import Workspace
 
-PURCHASE_MODELS = ("bgnbd", "mbgnbd", "paretonbd")
-SPEND_MODELS = ("gamma-gamma",)
+#: Derived from the model registry (:mod:`retentionkit.clv.models`), never typed out.
+PURCHASE_MODELS = model_names("purchase")
+SPEND_MODELS = model_names("spend")
+#: ``model="auto"``: the credible purchase model chosen by :mod:`retentionkit.clv.choice`.
+AUTO = "auto"
+#: The time unit of each kind of model when none is given (renewals and opportunities: months).
+DEFAULT_TIME_UNIT = {
+    "purchase": "week",
+    "spend": "week",
+    "contractual": "month",
+    "discrete": "month",
+}
 #: lifetimes' "freq" code of each time unit.
 FREQ_CODE = {"day": "D", "week": "W", "month": "M"}
 #: Value tiers by predicted CLV: share of customers from the top.
@@ -32,7 +43,8 @@ TIERS = (("top 1%", 0.01), ("top 5%", 0.05), ("top 20%", 0.20))
 
 @dataclass
 class FittedCLV:
-    """A fitted purchase model (and optionally spend model) with the summary it was fitted on."""
+    """A fitted model with the per-customer data it was fitted on (the RFM summary for purchase
+    and spend models, renewal periods for sBG, repeat opportunities for BG/BB)."""
 
     model: BaseFitter
     summary: pd.DataFrame
@@ -55,6 +67,15 @@ def _check_model(name: str, allowed: tuple[str, ...], flag: str) -> str:
     return key
 
 
+def _by_customer(summary: pd.DataFrame, column: str) -> pd.Series:
+    """``summary[column]`` indexed by customer_id, so that the models name customers."""
+    return pd.Series(
+        summary[column].to_numpy(dtype="float64"),
+        index=pd.Index(summary["customer_id"].astype(str), name="customer_id"),
+        name=column,
+    )
+
+
 def fit_summary_model(summary: pd.DataFrame, model: str, penalizer: float = 0.0) -> BaseFitter:
     """Fit a purchase model or the Gamma-Gamma spend model on an RFM summary."""
     from retentionkit.clv.models import get_model
@@ -63,7 +84,7 @@ def fit_summary_model(summary: pd.DataFrame, model: str, penalizer: float = 0.0)
     fitted = cls(penalizer_coef=penalizer)
     if len(summary) == 0:
         raise ModelFitError("There are no customers with orders in the window; nothing to fit.")
-    if cls.model_name == "gamma-gamma":
+    if cls.kind == "spend":
         repeat = summary[summary["frequency"] > 0]
         if len(repeat) == 0:
             raise ModelFitError(
@@ -71,41 +92,138 @@ def fit_summary_model(summary: pd.DataFrame, model: str, penalizer: float = 0.0)
                 "purchases; there are none. Use more data or a later "
                 "--observation-end."
             )
-        fitted.fit(repeat["frequency"], repeat["monetary_value"])
+        fitted.fit(_by_customer(repeat, "frequency"), _by_customer(repeat, "monetary_value"))
     else:
-        fitted.fit(summary["frequency"], summary["recency"], summary["T"])
+        fitted.fit(
+            _by_customer(summary, "frequency"),
+            _by_customer(summary, "recency"),
+            _by_customer(summary, "T"),
+        )
     return fitted
+
+
+def _fit_contractual(
+    ws: Workspace, model: str, time_unit: str, observation_end: Any, penalizer: float
+) -> FittedCLV:
+    from retentionkit.clv.models import get_model
+    from retentionkit.clv.opportunities import renewal_frame
+
+    frame, notes = renewal_frame(ws, time_unit, observation_end)
+    fitted = get_model(model)(penalizer_coef=penalizer)
+    fitted.fit(_by_customer(frame, "recency"), _by_customer(frame, "T"))
+    fitted.warnings_ = [*fitted.warnings_, *notes]
+    return FittedCLV(fitted, frame, time_unit)
+
+
+def _fit_discrete(
+    ws: Workspace, model: str, time_unit: str, observation_end: Any, penalizer: float
+) -> FittedCLV:
+    from retentionkit.clv.models import get_model
+    from retentionkit.clv.opportunities import opportunity_frame
+
+    frame, notes = opportunity_frame(ws, time_unit, observation_end)
+    if frame.empty:
+        raise ModelFitError(
+            f"No customer has a complete repeat-purchase {time_unit} yet; use a shorter "
+            f"--time-unit or more data."
+        )
+    fitted = get_model(model)(penalizer_coef=penalizer)
+    fitted.fit(
+        _by_customer(frame, "frequency"),
+        _by_customer(frame, "recency"),
+        _by_customer(frame, "n_periods"),
+    )
+    fitted.warnings_ = [*fitted.warnings_, *notes]
+    return FittedCLV(fitted, frame, time_unit)
 
 
 def fit(
     ws: Workspace,
     model: str = "bgnbd",
     *,
-    time_unit: str = "week",
+    time_unit: str | None = None,
     observation_end: Any = None,
     penalizer: float = 0.0,
 ) -> FittedCLV:
-    """Fit ``model`` (bgnbd, mbgnbd, paretonbd, gamma-gamma) on the workspace's orders."""
-    model = _check_model(model, (*PURCHASE_MODELS, *SPEND_MODELS), "--model")
-    check_time_unit(time_unit)
-    summary = rfm_summary(ws, time_unit, observation_end)
-    return FittedCLV(fit_summary_model(summary, model, penalizer), summary, time_unit)
+    """Fit ``model`` (any registry name, or ``auto``) on the workspace, by the model's kind:
+
+    * ``purchase`` (bgnbd, mbgnbd, paretonbd) and ``spend`` (gamma-gamma): the RFM summary of
+      the orders; ``auto`` is the credible purchase model of :mod:`retentionkit.clv.choice`;
+    * ``contractual`` (sbg): renewal periods from the subscriptions table
+      (:func:`retentionkit.clv.opportunities.renewal_frame`);
+    * ``discrete`` (bgbb): repeat-purchase opportunities from the orders
+      (:func:`retentionkit.clv.opportunities.opportunity_frame`).
+
+    ``time_unit`` defaults to :data:`DEFAULT_TIME_UNIT` of the kind (week; month for sbg, bgbb).
+    The fitted model carries ``status_`` and ``warnings_`` (:func:`fit_report`)."""
+    from retentionkit.clv.models import get_model
+
+    if model == AUTO:
+        kind = "purchase"
+    else:
+        model = _check_model(model, model_names(), "--model")
+        kind = get_model(model).kind
+    unit = time_unit if time_unit is not None else DEFAULT_TIME_UNIT[kind]
+    check_time_unit(unit)
+    if kind == "contractual":
+        return _fit_contractual(ws, model, unit, observation_end, penalizer)
+    if kind == "discrete":
+        return _fit_discrete(ws, model, unit, observation_end, penalizer)
+    summary = rfm_summary(ws, unit, observation_end)
+    if model == AUTO:
+        choice = choose_purchase(ws, summary, unit, observation_end, penalizer)
+        choice.model.warnings_ = [*choice.model.warnings_, *choice.warnings]
+        return FittedCLV(choice.model, summary, unit)
+    return FittedCLV(fit_summary_model(summary, model, penalizer), summary, unit)
+
+
+def choose_purchase(
+    ws: Workspace, summary: pd.DataFrame, time_unit: str, observation_end: Any, penalizer: float
+) -> Any:
+    """The :class:`~retentionkit.clv.choice.PurchaseChoice` of ``model="auto"`` on ``summary``:
+    holdout = the last third of the data's time span (at least 4 weeks)."""
+    from retentionkit.clv.choice import choose_purchase_model
+    from retentionkit.clv.rfm import rfm_summary as summary_of
+
+    def holdout() -> pd.DataFrame:
+        span_days = float(summary["T"].max()) * DAYS_PER_UNIT[time_unit]
+        given = pd.Timestamp(observation_end) if observation_end is not None else None
+        if given is None:
+            orders = ws.table("orders")
+            given = pd.Timestamp(orders.ordered_at.max().execute())
+        obs = given.normalize()
+        cal = obs - pd.Timedelta(days=max(round(span_days / 3), 28))
+        frame = summary_of(ws, time_unit, obs.date(), cal.date())
+        if len(frame) == 0:
+            raise InputError("no customer has an order before the holdout window")
+        return frame
+
+    return choose_purchase_model(
+        summary,
+        lambda name: fit_summary_model(summary, name, penalizer),
+        holdout,
+        penalizer,
+    )
 
 
 def fit_report(fitted: BaseFitter) -> dict[str, Any]:
-    """{"model", "params", "standard_errors", "log_likelihood", "n_customers", "converged"}."""
+    """{"model", "kind", "status", "warnings", "limit", "params", "standard_errors",
+    "log_likelihood", "n_customers", "converged"}: ``status`` is ok, boundary (returned as the
+    valid limit model in ``limit``) or degenerate (never used silently: see ``warnings``)."""
     data = fitted.to_dict()
-    return {
-        key: data[key]
-        for key in (
-            "model",
-            "params",
-            "standard_errors",
-            "log_likelihood",
-            "n_customers",
-            "converged",
-        )
-    }
+    report = {"model": data["model"], "kind": fitted.kind}
+    for key in (
+        "status",
+        "warnings",
+        "limit",
+        "params",
+        "standard_errors",
+        "log_likelihood",
+        "n_customers",
+        "converged",
+    ):
+        report[key] = data[key]
+    return report
 
 
 def horizon_months(horizon: float, time_unit: str) -> int:
@@ -116,7 +234,7 @@ def horizon_months(horizon: float, time_unit: str) -> int:
 def predict(
     ws: Workspace,
     *,
-    model: str = "bgnbd",
+    model: str = AUTO,
     spend_model: str = "gamma-gamma",
     horizon: float = 52,
     time_unit: str = "week",
@@ -125,10 +243,20 @@ def predict(
     discount_rate: float = 0.01,
     penalizer: float = 0.0,
     fitted: BaseFitter | None = None,
+    fallback: bool = True,
 ) -> pd.DataFrame:
     """Per customer: customer_id, frequency, recency, T, monetary_value, expected_purchases
-    (next ``horizon`` time units), p_alive, expected_avg_spend, clv."""
-    model = _check_model(model, PURCHASE_MODELS, "--model")
+    (next ``horizon`` time units), p_alive, expected_avg_spend, clv.
+
+    ``model="auto"`` (default) uses the credible purchase model chosen by
+    :mod:`retentionkit.clv.choice`; when there is none, the recency-ratio rule
+    (:mod:`retentionkit.clv.recency`, model ``recency-ratio``, with the reasons in the
+    warnings), or :class:`~retentionkit.clv.choice.NoCredibleModelError` with
+    ``fallback=False``. An explicitly named model is used even when degenerate, with a warning.
+    ``frame.attrs`` names what was used: ``model``, ``status``, ``spend_model``,
+    ``spend_status``, ``warnings`` (sentences) and, for auto, ``candidates``."""
+    if model != AUTO:
+        model = _check_model(model, PURCHASE_MODELS, "--model")
     spend_model = _check_model(spend_model, SPEND_MODELS, "--spend-model")
     check_time_unit(time_unit)
     if not horizon or horizon <= 0:
@@ -138,9 +266,32 @@ def predict(
     if discount_rate < 0:
         raise ConfigError(f"--discount-rate {discount_rate} must be 0 or more.")
     summary = rfm_summary(ws, time_unit, observation_end)
-    purchase = fitted if fitted is not None else fit_summary_model(summary, model, penalizer)
+    warnings: list[str] = []
+    candidates: list[dict[str, Any]] | None = None
+    if fitted is not None:
+        purchase = fitted
+    elif model == AUTO:
+        from retentionkit.clv.choice import NoCredibleModelError
+        from retentionkit.clv.recency import RecencyRatioModel
+
+        try:
+            choice = choose_purchase(ws, summary, time_unit, observation_end, penalizer)
+            purchase, candidates = choice.model, choice.candidates
+            warnings.extend(choice.warnings)
+        except NoCredibleModelError as exc:
+            if not fallback:
+                raise
+            purchase = RecencyRatioModel().fit(
+                summary["frequency"], summary["recency"], summary["T"]
+            )
+            warnings.append(
+                f"{exc} Expected purchases and P(alive) come from the recency-ratio rule "
+                f"instead (even odds of being gone after 5 usual gaps of silence)."
+            )
+    else:
+        purchase = fit_summary_model(summary, model, penalizer)
     spend = fit_summary_model(summary, spend_model, penalizer)
-    return predict_summary(
+    out = predict_summary(
         summary,
         purchase,
         spend,
@@ -149,6 +300,22 @@ def predict(
         margin=margin,
         discount_rate=discount_rate,
     )
+    out.attrs.update(
+        {
+            "model": purchase.model_name,
+            "status": purchase.status_,
+            "spend_model": spend.model_name,
+            "spend_status": spend.status_,
+            "warnings": [
+                *getattr(purchase, "warnings_", []),
+                *warnings,
+                *getattr(spend, "warnings_", []),
+            ],
+        }
+    )
+    if candidates is not None:
+        out.attrs["candidates"] = candidates
+    return out
 
 
 def predict_summary(
@@ -330,7 +497,8 @@ def cumulative_repeat_transactions(
 
 def tier_segment_table(ws: Workspace) -> Any:
     """The ``clv_tier`` segment scheme: (customer_id, segment) with the value tier of each
-    customer by 12-month CLV (BG/NBD + Gamma-Gamma, weekly, as of the last order day)."""
+    customer by 12-month CLV (the auto-chosen purchase model + Gamma-Gamma, weekly, as of the
+    last order day)."""
     import ibis
 
     predictions = predict(ws, horizon=52, time_unit="week", margin=ws.settings.gross_margin)

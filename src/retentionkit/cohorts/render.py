@@ -118,15 +118,22 @@ def cohort_heatmap_html(frame: pd.DataFrame, kind: str, period: str) -> str:
 
 
 def render_cohorts(
-    frame: pd.DataFrame, fmt: str, *, kind: str, period: str, out: Path | None = None
+    frame: pd.DataFrame,
+    fmt: str,
+    *,
+    kind: str,
+    period: str,
+    out: Path | None = None,
+    raw: bool = False,
 ) -> None:
-    """Write ``frame`` as table, csv, json or html to ``out`` or stdout."""
+    """Write ``frame`` as table, csv (formulas neutralised unless ``raw``), json or html to
+    ``out`` or stdout."""
     from retentionkit.service.serialize import dump_json, frame_csv
 
     if fmt == "json":
         text = dump_json(cohort_records(frame)) + "\n"
     elif fmt == "csv":
-        text = frame_csv(frame)
+        text = frame_csv(frame, raw=raw)
     elif fmt == "html":
         text = cohort_heatmap_html(frame, kind, period)
     else:

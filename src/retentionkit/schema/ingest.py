@@ -2,7 +2,7 @@
 
 Pipeline: :func:`~retentionkit.schema.readers.read_source` → mapping and constants →
 (line items → orders + returns) → parse every column by its kind → table rules → primary-key
-duplicates → :func:`~retentionkit.schema.store.upsert_frame` inside one transaction.
+duplicates → :func:`write_batches` (staged, then one transaction).
 """
 
 from __future__ import annotations
@@ -15,10 +15,20 @@ import pandas as pd
 
 from retentionkit.config import Settings
 from retentionkit.errors import InputError
+from retentionkit.schema import money
 from retentionkit.schema.contracts import CONTRACTS, RETURNS, Column, TableContract, contract
 from retentionkit.schema.readers import SourceFrame, read_source
-from retentionkit.schema.store import WriteStats, ensure_table, upsert_frame
+from retentionkit.schema.store import (
+    WriteStats,
+    drop_stage,
+    ensure_table,
+    planned_schema,
+    stage_frame,
+    upsert_staged,
+)
 from retentionkit.schema.validate import (
+    INTEGER_LIMIT,
+    INTEGER_LIMIT_TEXT,
     IngestOptions,
     apply_mapping,
     check_required,
@@ -53,6 +63,10 @@ class IngestReport:
             "notes": self.notes,
         }
 
+
+#: Most columns a source may have (canonical plus extra attributes): every extra column is a
+#: workspace column compared on each upsert, and thousands make an ingest take minutes.
+MAX_COLUMNS = 300
 
 # The timestamp that orders rows in time, per table (used by --generate-id).
 TIME_COLUMN = {
@@ -105,7 +119,11 @@ def _generated_ids(frame: pd.DataFrame, table: TableContract) -> pd.Series:
     rows with the same customer and time (so re-loading the same file is idempotent)."""
     time_col = TIME_COLUMN[table.name]
     cust = frame.get("customer_id", pd.Series("", index=frame.index)).fillna("")
-    when = frame[time_col].dt.strftime("%Y-%m-%dT%H:%M:%S") if time_col in frame else ""
+    when = (
+        frame[time_col].dt.strftime("%Y-%m-%dT%H:%M:%S")
+        if time_col in frame
+        else pd.Series("", index=frame.index)
+    )
     key = cust.astype(str) + "|" + when.astype(str)
     occurrence = key.groupby(key).cumcount() + 1
     return key + "|" + occurrence.astype(str)
@@ -159,6 +177,8 @@ def _check_rules(
                 "ended_at",
                 "an end after started_at (or empty for a running term)",
             )
+    elif name == "acquisition_costs":
+        fail(frame["amount"] < 0, "amount", "a cost of 0 or more")
     elif name == "tickets":
         if "resolved_at" in frame:
             fail(
@@ -249,7 +269,7 @@ LINE_ITEM_COLUMNS = (
     Column("customer_id", "id", False),
     Column("ordered_at", "timestamp", True),
     Column("quantity", "integer", True),
-    Column("unit_price", "number", True),
+    Column("unit_price", "money", True),
 )
 
 
@@ -293,7 +313,8 @@ def _line_items(
     keep = ~no_customer
     lines = lines[keep]
     extras_raw = frame.loc[keep, extra_names]
-    lines["line_amount"] = lines["quantity"].astype("float64") * lines["unit_price"]
+    _check_line_values(src, frame, lines)
+    lines["line_amount"] = _line_totals(src, frame, lines)
     is_return = lines["order_id"].str.upper().str.startswith("C") | (lines["quantity"] < 0)
     lines["kind"] = np.where(is_return, "return", "order")
     group_key = [lines["order_id"], lines["kind"]]
@@ -315,6 +336,7 @@ def _line_items(
         )
         .reset_index()
     )
+    _check_order_totals(src, frame, lines, group_key, agg)
     # attributes constant within every order are kept (e.g. Country); per-line ones dropped
     kept_extras: dict[str, pd.Series] = {}
     dropped = []
@@ -340,7 +362,7 @@ def _line_items(
             "order_id": orders["order_id"].to_numpy(),
             "customer_id": orders["customer_id"].to_numpy(),
             "ordered_at": orders["at"].to_numpy(),
-            "amount": orders["amount"].round(4).to_numpy(),
+            "amount": orders["amount"].astype("Int64").to_numpy(),
             "quantity": orders["quantity"].astype("Int64").to_numpy(),
         }
     )
@@ -363,11 +385,86 @@ def _line_items(
                 "customer_id": returns["customer_id"].to_numpy(),
                 "returned_at": returns["at"].to_numpy(),
                 "quantity": (-returns["quantity"]).astype("Int64").to_numpy(),
-                "amount": (-returns["amount"]).round(4).to_numpy(),
+                "amount": (-returns["amount"]).astype("Int64").to_numpy(),
             }
         )
         out.append((RETURNS, return_frame, {}))
     return out
+
+
+def _check_line_values(src: SourceFrame, frame: pd.DataFrame, lines: pd.DataFrame) -> None:
+    """A unit price is never negative (a refund is a cancellation line, i.e. a negative
+    quantity), the same rule as the orders table's amount."""
+    bad = lines["unit_price"] < 0
+    if bad.any():
+        pos = frame.index.get_loc(bad[bad].index[0])
+        raise InputError(
+            f"{src.label}, {src.where(pos)}, column {src.column('unit_price')}: "
+            f"{show_value(frame['unit_price'].iloc[pos])} is not valid; expected a unit price of "
+            "0 or more (a cancellation is a negative quantity)."
+        )
+
+
+def _line_totals(src: SourceFrame, frame: pd.DataFrame, lines: pd.DataFrame) -> pd.Series:
+    """quantity × unit price per line, exact in units of 0.0001 (no int64 wraparound: a
+    product beyond the money column's range is refused, found first with a float bound)."""
+    qty = lines["quantity"].astype("int64")
+    price = lines["unit_price"].astype("int64")
+    estimate = qty.abs().astype("float64") * price.abs().astype("float64")
+    over = estimate > money.MAX_UNITS * 1.01
+    safe = qty.where(~over, 0) * price.where(~over, 0)
+    over |= safe.abs() > money.MAX_UNITS
+    if over.any():
+        pos = frame.index.get_loc(over[over].index[0])
+        raise InputError(
+            f"{src.label}, {src.where(pos)}, column {src.column('quantity')}: "
+            f"{show_value(frame['quantity'].iloc[pos])} × unit price "
+            f"{show_value(frame['unit_price'].iloc[pos])} is not valid; expected a line total "
+            f"of at most 99,999,999,999,999.9999."
+        )
+    return safe
+
+
+def _check_order_totals(
+    src: SourceFrame,
+    frame: pd.DataFrame,
+    lines: pd.DataFrame,
+    group_key: list[pd.Series],
+    agg: pd.DataFrame,
+) -> None:
+    """An order's summed amount and quantity must fit their columns (decimal(18, 4) and the
+    integer limit); checked with float sums of absolute values before any int64 sum can wrap."""
+    sums = (
+        pd.DataFrame(
+            {
+                "amount": lines["line_amount"].abs().astype("float64"),
+                "quantity": lines["quantity"].abs().astype("float64"),
+            }
+        )
+        .groupby(group_key, sort=False)
+        .sum()
+    )
+    # sums of absolute values bound the int64 sums: below the limit nothing can have wrapped
+    amount_over = np.array(sums["amount"] > money.MAX_UNITS * 0.99, dtype=bool)
+    limits = (
+        ("amount", amount_over, "an order total of at most 99,999,999,999,999.9999"),
+        ("quantity", (sums["quantity"] >= INTEGER_LIMIT).to_numpy(), INTEGER_LIMIT_TEXT),
+    )
+    for what, over, expected in limits:
+        if what == "amount" and over.any():
+            # exact check with Python integers for the few orders near the limit
+            for i in np.flatnonzero(over):
+                key = (agg["order_id"].iloc[i], agg["kind"].iloc[i])
+                member = (lines["order_id"] == key[0]) & (lines["kind"] == key[1])
+                exact = sum(int(v) for v in lines.loc[member, "line_amount"])
+                over[i] = abs(exact) > money.MAX_UNITS
+        if over.any():
+            order_id = agg["order_id"].iloc[int(np.flatnonzero(over)[0])]
+            pos = frame.index.get_loc(lines.index[lines["order_id"] == order_id][0])
+            raise InputError(
+                f"{src.label}, {src.where(pos)}: the lines of order {order_id!r} add up to a "
+                f"{what} beyond its column's range; expected {expected}."
+            )
 
 
 def prepare(
@@ -395,6 +492,11 @@ def prepare(
     report = IngestReport(src.label)
     if src.frame.shape[0] == 0:
         raise InputError(f"{src.label}: has no data rows.")
+    if src.frame.shape[1] > MAX_COLUMNS:
+        raise InputError(
+            f"{src.label}: has {src.frame.shape[1]:,} columns; expected at most {MAX_COLUMNS} "
+            "(the table's columns plus extra attributes; drop the columns you do not need)."
+        )
     frame = apply_mapping(src, target, options, settings)
     if options.line_items:
         if target.name != "orders":
@@ -410,6 +512,30 @@ def prepare(
     return report, [(target, canonical, extras)]
 
 
+def write_batches(
+    con: Any,
+    prepared: list[tuple[IngestReport, list[tuple[TableContract, pd.DataFrame, dict[str, str]]]]],
+) -> None:
+    """Write validated batches all or nothing: stage every frame outside the transaction
+    (:func:`~retentionkit.schema.store.stage_frame`), then one transaction creates or widens
+    the tables and upserts every batch; the staging tables are dropped afterwards."""
+    from retentionkit.backends import transaction
+
+    staged = []
+    try:
+        for report, batches in prepared:
+            for tab, frame, extras in batches:
+                schema, _, _ = planned_schema(con, tab, extras)
+                staged.append((report, tab, stage_frame(con, tab, frame, schema), extras))
+        with transaction(con):
+            for report, tab, stage, extras in staged:
+                schema = ensure_table(con, tab, extras)
+                report.tables.append(upsert_staged(con, tab, stage, schema))
+    finally:
+        for _, _, stage, _ in staged:
+            drop_stage(con, stage)
+
+
 def ingest_source(
     con: Any,
     table: str,
@@ -419,13 +545,8 @@ def ingest_source(
     **read_kwargs: Any,
 ) -> IngestReport:
     """Validate ``source`` completely, then write it in one transaction (all or nothing)."""
-    from retentionkit.backends import transaction
-
     report, batches = prepare(table, source, options, settings, **read_kwargs)
-    with transaction(con):
-        for tab, frame, extras in batches:
-            schema = ensure_table(con, tab, extras)
-            report.tables.append(upsert_frame(con, tab, frame, schema))
+    write_batches(con, [(report, batches)])
     return report
 
 
@@ -438,15 +559,19 @@ def ingest_many(
 ) -> list[IngestReport]:
     """Validate every ``(table, source)`` first, then write them all in one transaction: if
     any file is refused, nothing of any of them is written."""
-    from retentionkit.backends import transaction
+    prepared = prepare_many(items, settings, options, **read_kwargs)
+    write_batches(con, prepared)
+    return [report for report, _ in prepared]
 
-    prepared = [
+
+def prepare_many(
+    items: list[tuple[str, Any]],
+    settings: Settings,
+    options: IngestOptions | None = None,
+    **read_kwargs: Any,
+) -> list[tuple[IngestReport, list[tuple[TableContract, pd.DataFrame, dict[str, str]]]]]:
+    """:func:`prepare` every ``(table, source)``; the first refusal raises."""
+    return [
         prepare(table, source, options or IngestOptions(), settings, **read_kwargs)
         for table, source in items
     ]
-    with transaction(con):
-        for report, batches in prepared:
-            for tab, frame, extras in batches:
-                schema = ensure_table(con, tab, extras)
-                report.tables.append(upsert_frame(con, tab, frame, schema))
-    return [report for report, _ in prepared]

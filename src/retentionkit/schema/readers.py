@@ -22,7 +22,6 @@ from retentionkit.errors import InputError, MissingFileError
 #: Values read as "missing" in text files.
 NA_STRINGS = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "none"})
 
-TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".dat", ".psv"}
 JSON_SUFFIXES = {".json", ".ndjson", ".jsonl"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
@@ -50,6 +49,47 @@ class SourceFrame:
         return f"{original} ({name})" if original and original != name else name
 
 
+#: Codecs Python calls text encodings but that cannot hold a data file (host names only).
+_NOT_FOR_FILES = frozenset({"idna", "punycode", "undefined"})
+
+
+def check_encoding(encoding: str) -> str:
+    """``--encoding`` must name a text codec (utf-8, latin-1, utf-16, cp1252 …); byte
+    transforms such as base64, hex or zlib and host-name codecs such as idna are refused."""
+    import codecs
+
+    try:
+        info = codecs.lookup(encoding)
+    except (LookupError, TypeError, ValueError):
+        raise InputError(f"Unknown --encoding {encoding!r}; try utf-8 or latin-1.") from None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FOR_FILES:
+        raise InputError(
+            f"--encoding {encoding!r} is not a text encoding for data files; try utf-8, "
+            "utf-16 or latin-1."
+        )
+    return encoding
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """utf-8, latin-1, cp1252 … write ASCII as ASCII; utf-16/32 do not (NUL bytes are normal)."""
+    try:
+        return "a,\n".encode(encoding) == b"a,\n"
+    except (UnicodeError, LookupError):
+        return False
+
+
+def check_delimiter(sep: str) -> str:
+    """A delimiter is one printable character (or tab), never a quote or a line break."""
+    if sep == r"\s+":
+        return sep
+    if len(sep) != 1 or not (sep.isprintable() or sep == "\t") or sep in '"\r\n':
+        raise InputError(
+            f"--delimiter {sep!r} is not valid; expected one character such as ',' or ';' "
+            "(printable, not a quote), or one of: tab, whitespace, space, comma, semicolon, pipe."
+        )
+    return sep
+
+
 def _check_readable(path: Path) -> None:
     if not path.exists():
         raise MissingFileError(f"{path}: file not found.")
@@ -65,7 +105,7 @@ def _check_readable(path: Path) -> None:
 def _sniff_text(path: Path, encoding: str) -> str:
     with path.open("rb") as fh:
         head = fh.read(65536)
-    if b"\x00" in head:
+    if b"\x00" in head and _ascii_compatible(encoding):
         raise InputError(
             f"{path}: looks like a binary file, not text; expected CSV/TSV, JSON or Parquet."
         )
@@ -78,7 +118,9 @@ def _sniff_text(path: Path, encoding: str) -> str:
                 f"{path}: is not valid {encoding} text (byte {exc.start + 1}); "
                 "give --encoding (e.g. latin-1) or convert the file to UTF-8."
             ) from None
-    return head.decode(encoding, errors="ignore")
+    except UnicodeError as exc:
+        raise InputError(f"{path}: cannot be decoded as {encoding} ({exc}).") from None
+    return head.decode(encoding, errors="ignore").removeprefix("\ufeff")
 
 
 def read_source(
@@ -98,12 +140,7 @@ def read_source(
         return SourceFrame(source.to_pandas(), "the Polars frame", "row", is_text=False)
     if module.startswith("pyarrow"):
         return SourceFrame(source.to_pandas(), "the Arrow table", "row", is_text=False)
-    import codecs
-
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise InputError(f"Unknown --encoding {encoding!r}; try utf-8 or latin-1.") from None
+    check_encoding(encoding)
     path = Path(source)
     _check_readable(path)
     suffix = path.suffix.lower()
@@ -143,6 +180,8 @@ def _read_json(path: Path, encoding: str) -> SourceFrame:
         kind = "JSON"
         try:
             _json_array(text, decoder, records, lines)
+        except RecursionError:
+            raise InputError(_too_deep(path)) from None
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"{path}: is not valid JSON (line {exc.lineno}: {exc.msg}); expected an array "
@@ -155,6 +194,8 @@ def _read_json(path: Path, encoding: str) -> SourceFrame:
                 continue
             try:
                 value = decoder.decode(raw)
+            except RecursionError:
+                raise InputError(_too_deep(path, number)) from None
             except json.JSONDecodeError as exc:
                 raise InputError(
                     f"{path}: is not valid NDJSON (line {number}: {exc.msg}); expected one "
@@ -168,7 +209,18 @@ def _read_json(path: Path, encoding: str) -> SourceFrame:
                 f"{path}: line {number} holds a JSON {type(record).__name__}, not an object; "
                 f'expected {kind} objects such as {{"order_id": "1", …}}.'
             )
-    frame = pd.DataFrame.from_records([_json_row(r) for r in records])
+    rows = []
+    for record, number in zip(records, lines, strict=True):
+        try:
+            rows.append(_json_row(record))
+        except RecursionError:
+            raise InputError(_too_deep(path, number)) from None
+        except UnicodeEncodeError as exc:
+            raise InputError(
+                f"{path.name}, line {number}: holds an unpaired surrogate "
+                f"({exc.object[exc.start]!r}); expected valid Unicode text."
+            ) from None
+    frame = pd.DataFrame.from_records(rows)
     frame = frame.astype(object).where(frame.notna(), None)
     return SourceFrame(frame, path.name, "line", lines.__getitem__, is_text=True)
 
@@ -202,15 +254,26 @@ def _json_array(text: str, decoder: json.JSONDecoder, records: list[Any], lines:
         raise json.JSONDecodeError("extra data after the array", text, idx)
 
 
+def _too_deep(path: Path, line: int | None = None) -> str:
+    where = f"{path.name}, line {line}" if line is not None else str(path)
+    return f"{where}: nests JSON too deeply; expected flat objects (one level of values)."
+
+
 def _json_row(record: dict[str, Any]) -> dict[str, Any]:
+    """Values as text; raises UnicodeEncodeError for a lone surrogate (``\\ud800``), which
+    no later step could store."""
     out = {}
     for key, value in record.items():
+        key.encode("utf-8")
         if value is None or isinstance(value, str):
+            if value is not None:
+                value.encode("utf-8")
             out[key] = value
         elif isinstance(value, bool):
             out[key] = "true" if value else "false"
         else:  # nested objects and arrays are kept as JSON text
             out[key] = json.dumps(value, ensure_ascii=False)
+            out[key].encode("utf-8")
     return out
 
 
@@ -224,6 +287,8 @@ def _decode_whole(path: Path, encoding: str) -> str:
             f"{path}: is not valid {encoding} text (byte {exc.start + 1}); give --encoding "
             "(e.g. latin-1) or convert the file to UTF-8."
         ) from None
+    except UnicodeError as exc:
+        raise InputError(f"{path}: cannot be decoded as {encoding} ({exc}).") from None
     except LookupError:
         raise InputError(f"{path}: unknown --encoding {encoding!r}.") from None
     return text.removeprefix("\ufeff")
@@ -240,7 +305,7 @@ def resolve_delimiter(delimiter: str | None, path: Path, sample: str) -> str:
             "semicolon": ";",
             "pipe": "|",
         }
-        return named.get(delimiter, delimiter)
+        return check_delimiter(named.get(delimiter, delimiter))
     if path.suffix.lower() == ".tsv":
         return "\t"
     first = sample.splitlines()[0] if sample else ""
@@ -272,8 +337,6 @@ def _read_text(
         encoding=encoding,
         skipinitialspace=sep == r"\s+",
     )
-    if sep != r"\s+" and len(sep) > 1:
-        raise InputError(f"{path}: delimiter {sep!r} must be one character (or 'whitespace').")
     if not header:
         kwargs["header"] = None
     try:
@@ -285,9 +348,9 @@ def _read_text(
         raise InputError(_ragged_message(path, encoding, sep, header, exc)) from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: is empty; expected a header line and data rows.") from None
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
         raise InputError(
-            f"{path}: is not valid {encoding} text ({exc.reason}); give "
+            f"{path}: is not valid {encoding} text ({getattr(exc, 'reason', exc)}); give "
             "--encoding or convert the file to UTF-8."
         ) from None
     if not header and not columns:

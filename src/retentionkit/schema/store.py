@@ -1,7 +1,10 @@
-"""Write canonical frames into the workspace: create tables, add new attribute columns, upsert.
+"""Write canonical frames into the workspace: stage, create tables, add attribute columns, upsert.
 
-Everything goes through Ibis (``create_table``, ``upsert``, ``insert``) so other backends plug in;
-the caller wraps a whole ingest in :func:`retentionkit.backends.transaction` (all or nothing).
+Everything goes through Ibis (``create_table``, ``upsert``, ``insert``) so other backends plug in.
+The caller (:func:`retentionkit.schema.ingest.write_batches`) stages every frame first
+(:func:`stage_frame`), then runs all table changes and upserts in one transaction
+(:func:`retentionkit.backends.transaction`): a crash at any moment leaves the before- or the
+after-state (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -32,36 +35,56 @@ class WriteStats:
         )
 
 
-def ensure_table(con: Any, contract: TableContract, extras: dict[str, str]) -> dict[str, str]:
-    """Create the table when missing, add attribute columns it lacks; return its schema
-    (column → Ibis type string) after the change."""
-    import ibis
-
+def planned_schema(
+    con: Any, contract: TableContract, extras: dict[str, str]
+) -> tuple[dict[str, str], dict[str, str], set[str]]:
+    """What :func:`ensure_table` will make of the table, without changing anything:
+    ``(schema after the change, columns to add, extra columns retyped to text)``."""
     wanted = contract.ibis_schema()
     if contract.name not in con.list_tables():
         schema = dict(wanted)
         schema.update(extras)
-        con.create_table(contract.name, schema=ibis.schema(schema))
-        return schema
-    table = con.table(contract.name)
-    current = {name: str(dtype) for name, dtype in table.schema().items()}
+        return schema, schema, set()
+    current = {name: str(dtype) for name, dtype in con.table(contract.name).schema().items()}
     added = {c: t for c, t in {**wanted, **extras}.items() if c not in current}
     retyped = {
         c
         for c, t in extras.items()
         if c in current and c not in wanted and _family(current[c]) != _family(t)
     }
-    if added or retyped:
+    schema = dict(current)
+    schema.update({c: "string" for c in retyped})
+    schema.update(added)
+    return schema, added, retyped
+
+
+def ensure_table(con: Any, contract: TableContract, extras: dict[str, str]) -> dict[str, str]:
+    """Create the table when missing, add attribute columns it lacks; return its schema
+    (column → Ibis type string) after the change."""
+    import ibis
+
+    schema, added, retyped = planned_schema(con, contract, extras)
+    if contract.name not in con.list_tables():
+        con.create_table(contract.name, schema=ibis.schema(schema))
+    elif added or retyped:
+        table = con.table(contract.name)
         cols = {}
-        for name in current:
+        for name in table.columns:
             col = table[name]
             cols[name] = col.cast("string") if name in retyped else col
         for name, dtype in added.items():
             cols[name] = ibis.null().cast(dtype)
         con.create_table(contract.name, table.select(**cols), overwrite=True)
-        current.update({c: "string" for c in retyped})
-        current.update(added)
-    return current
+    return schema
+
+
+def _all(predicates: list[Any]) -> Any:
+    """AND of many predicates as a balanced tree (depth log2 n): a chain of a thousand
+    columns would exceed Python's recursion limit in the expression compiler."""
+    while len(predicates) > 1:
+        pairs = [a & b for a, b in zip(predicates[::2], predicates[1::2], strict=False)]
+        predicates = pairs + ([predicates[-1]] if len(predicates) % 2 else [])
+    return predicates[0]
 
 
 def _family(dtype: str) -> str:
@@ -71,30 +94,65 @@ def _family(dtype: str) -> str:
     return d
 
 
-def upsert_frame(
+def stage_frame(
     con: Any, contract: TableContract, frame: pd.DataFrame, schema: dict[str, str]
+) -> Any:
+    """The validated frame as a table of the backend, typed like the target, written *before*
+    the transaction starts: on DuckDB a temporary table (never in the workspace file or its
+    WAL), so the transaction itself only runs statements between tables.
+
+    Money columns arrive as exact scaled integers (:mod:`retentionkit.schema.money`) and become
+    ``decimal(18, 4)`` without passing through a float."""
+    import ibis
+    import pyarrow as pa
+
+    from retentionkit.backends import backend_name
+    from retentionkit.schema import money
+
+    present = [c for c in schema if c in frame.columns]
+    arrays, names = [], []
+    for name in present:
+        column = contract.column_by_name.get(name)
+        if column is not None and column.kind == "money":
+            arrays.append(money.to_arrow(frame[name]))
+        else:
+            arrays.append(pa.Array.from_pandas(frame[name].reset_index(drop=True)))
+        names.append(name)
+    src = ibis.memtable(pa.Table.from_arrays(arrays, names=names))
+    typed = src.select(**{c: src[c].cast(schema[c]) for c in present})
+    if backend_name(con) != "duckdb":
+        return typed
+    return con.create_table(ibis.util.gen_name("rk_stage"), typed, temp=True)
+
+
+def drop_stage(con: Any, staged: Any) -> None:
+    """Drop a temporary staging table made by :func:`stage_frame` (a no-op elsewhere)."""
+    from retentionkit.backends import backend_name
+
+    if backend_name(con) == "duckdb":
+        con.drop_table(staged.get_name(), force=True)
+
+
+def upsert_staged(
+    con: Any, contract: TableContract, staged: Any, schema: dict[str, str]
 ) -> WriteStats:
-    """Upsert ``frame`` on the primary key; count inserted / updated / unchanged rows.
+    """Upsert the staged rows on the primary key; count inserted / updated / unchanged rows.
 
     Columns of the table that the frame does not carry keep their stored values for rows that
     already exist (a file without ``delivered_at`` does not erase it)."""
-    import ibis
 
     pk = contract.primary_key
     stats = WriteStats(contract.name)
-    if frame.empty:
-        return stats
-    present = [c for c in schema if c in frame.columns]
-    src = ibis.memtable(frame[present])
-    src = src.select(**{c: _cast(src[c], schema[c]) for c in present})
+    present = [c for c in schema if c in staged.columns]
+    src = staged.select(**{c: staged[c].cast(schema[c]) for c in present})
     target = con.table(contract.name)
     old = target.select(**{f"{c}__old": target[c] for c in schema})
     joined = src.left_join(old, src[pk] == old[f"{pk}__old"])
     full = joined.select(
         **{c: (joined[c] if c in present else joined[f"{c}__old"]) for c in schema},
         __matched=joined[f"{pk}__old"].notnull(),
-        __same=ibis.and_(
-            *[
+        __same=_all(
+            [
                 (joined[c] if c in present else joined[f"{c}__old"]).identical_to(
                     joined[f"{c}__old"]
                 )
@@ -121,9 +179,3 @@ def upsert_frame(
     else:
         con.upsert(contract.name, changed, on=pk)
     return stats
-
-
-def _cast(col: Any, dtype: str) -> Any:
-    if dtype.startswith("decimal"):
-        return col.cast("float64").round(4).cast(dtype)
-    return col.cast(dtype)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import pandas as pd
 
 from retentionkit.config import Settings
 from retentionkit.errors import ConfigError, InputError
+from retentionkit.schema import money
 from retentionkit.schema.contracts import Column, ColumnKind, TableContract
 from retentionkit.schema.readers import NA_STRINGS, SourceFrame
 
@@ -23,8 +25,9 @@ from retentionkit.schema.readers import NA_STRINGS, SourceFrame
 #: date such as ``15-01-2024`` never counts as one.
 _OFFSET_RE = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
 
-#: decimal(18, 4) holds 14 digits before the point.
-MONEY_LIMIT = 1e14
+#: Integers stay below 2**53 so that sums and means computed in float64 later stay exact.
+INTEGER_LIMIT = 2**53
+INTEGER_LIMIT_TEXT = "a whole number below 9,007,199,254,740,992"
 
 TIME_EXAMPLE = "a date or time such as 2024-03-31 or 2024-03-31 14:05:00"
 
@@ -160,6 +163,8 @@ def _parse_number(
     *,
     integer: bool = False,
 ) -> pd.Series:
+    """Integers (``int64``, below 2**53 so every later float step stays exact) and plain
+    numbers (``float64``). Money has its own exact parser, :func:`_parse_money`."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         values = series.astype("float64")
     else:
@@ -174,27 +179,53 @@ def _parse_number(
     pos = _first(bad_inf)
     if pos is not None:
         raise _fail(src, pos, column.name, series.iloc[pos], "a finite number")
-    limit, what = (
-        (2.0**53, "a whole number below 9,007,199,254,740,992")
-        if integer
-        else (
-            (MONEY_LIMIT, "an amount below 100,000,000,000,000 (decimal(18, 4))")
-            if column.kind == "money"
-            else (np.inf, "")
-        )
-    )
-    pos = _first(values.abs() >= limit)
-    if pos is not None:
-        raise _fail(src, pos, column.name, series.iloc[pos], what)
     if integer:
+        pos = _first(values.abs() >= INTEGER_LIMIT)
+        if pos is not None:
+            raise _fail(src, pos, column.name, series.iloc[pos], INTEGER_LIMIT_TEXT)
         frac = values.notna() & (values != np.floor(values.fillna(0)))
         pos = _first(frac)
         if pos is not None:
             raise _fail(src, pos, column.name, series.iloc[pos], "a whole number")
         return values.astype("Int64")
-    if column.kind == "money":
-        values = values.round(4)
     return values
+
+
+def _parse_money(
+    src: SourceFrame,
+    series: pd.Series,
+    missing: pd.Series,
+    column: Column,
+    options: IngestOptions,
+    settings: Settings,
+) -> pd.Series:
+    """Money as exact scaled integers (units of 0.0001, :mod:`retentionkit.schema.money`):
+    text digit by digit, never through a float; the documented maximum fits, beyond it is
+    refused."""
+    if pd.api.types.is_bool_dtype(series):
+        raise _fail(src, 0, column.name, series.iloc[0], "an amount, not true/false")
+    if pd.api.types.is_numeric_dtype(series):
+        values = series.astype("float64")
+        pos = _first(~np.isfinite(values.fillna(0.0)))
+        if pos is not None:
+            raise _fail(src, pos, column.name, series.iloc[pos], "a finite number")
+        units, big = money.float_units(values)
+        bad = pd.Series(False, index=series.index)
+    elif series.dtype == object and series.map(lambda v: isinstance(v, Decimal)).any():
+        text = series.map(lambda v: None if v is None or pd.isna(v) else str(v)).astype("string")
+        units, bad, big = money.parse_units(text.str.strip().mask(missing))
+    else:
+        text = series.astype("string").str.strip().mask(missing)
+        units, bad, big = money.parse_units(text)
+    pos = _first(bad)
+    if pos is not None:
+        raise _fail(
+            src, pos, column.name, series.iloc[pos], "a number (digits with a '.' decimal point)"
+        )
+    pos = _first(big)
+    if pos is not None:
+        raise _fail(src, pos, column.name, series.iloc[pos], money.LIMIT_TEXT)
+    return units
 
 
 def _parse_integer(*args: Any) -> pd.Series:
@@ -213,8 +244,12 @@ def _parse_timestamp(
     if pd.api.types.is_datetime64_any_dtype(series):
         parsed = series
         if getattr(parsed.dt, "tz", None) is not None:
-            return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
-        return _localize(parsed, zone).astype("datetime64[us]")
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        else:
+            parsed = _localize(parsed, zone)
+        return _check_plausible(src, series, parsed.astype("datetime64[us]"), column, settings)
+    if options.date_format:
+        check_date_format(options.date_format)
     text = series.astype("string").str.strip().mask(missing)
     fmt = options.date_format
     if fmt:
@@ -243,18 +278,58 @@ def _parse_timestamp(
         else:
             parsed = _localize(parsed, zone)
         result.loc[part.index] = parsed.astype("datetime64[us]")
-    return result
+    return _check_plausible(src, series, result, column, settings)
+
+
+def _check_plausible(
+    src: SourceFrame, series: pd.Series, parsed: pd.Series, column: Column, settings: Settings
+) -> pd.Series:
+    """Timestamps lie in [earliest_timestamp, latest_timestamp) of the settings (default
+    1900-01-01 to 2200-01-01, UTC): no BC dates, no year 9999 that breaks every later date
+    computation (docs/data.md)."""
+    lo = np.datetime64(settings.earliest_timestamp, "us")
+    hi = np.datetime64(settings.latest_timestamp, "us")
+    values = parsed.to_numpy(dtype="datetime64[us]")
+    present = ~np.isnat(values)
+    outside = present & ((values < lo) | (values >= hi))
+    pos = _first(outside)
+    if pos is not None:
+        raise _fail(
+            src,
+            pos,
+            column.name,
+            series.iloc[pos],
+            f"a time from {settings.earliest_timestamp:%Y-%m-%d} up to "
+            f"{settings.latest_timestamp:%Y-%m-%d} (widen earliest_timestamp / "
+            "latest_timestamp in retentionkit.toml for other dates)",
+        )
+    return parsed
+
+
+def check_date_format(fmt: str) -> str:
+    """A ``--date-format`` must be a strftime pattern pandas can use: at least one directive,
+    none unknown or repeated; otherwise one :class:`ConfigError` sentence."""
+    hint = "e.g. %Y%m%d or %d/%m/%Y %H:%M"
+    if "%" not in fmt or len(fmt) > 100:
+        raise ConfigError(f"--date-format {fmt!r} is not a strftime format; {hint}.")
+    try:
+        pd.to_datetime(pd.Series(["2000-01-01"]), format=fmt, errors="coerce")
+    except Exception as exc:  # pandas raises ValueError, re.error … for a broken pattern
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(
+            f"--date-format {fmt!r} is not a valid strftime format ({reason}); {hint}."
+        ) from None
+    return fmt
 
 
 def _to_datetime(text: pd.Series, fmt: str | None, aware: bool) -> pd.Series:
     if fmt:
         try:
             return pd.to_datetime(text, format=fmt, errors="coerce", utc=aware)
-        except ValueError as exc:  # a bad directive such as %Q
-            raise ConfigError(
-                f"--date-format {fmt!r} is not a valid strftime format ({exc}); e.g. %Y%m%d "
-                "or %d/%m/%Y %H:%M."
-            ) from None
+        except (ValueError, OverflowError):  # e.g. a value beyond the datetime range
+            return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]").dt.tz_localize(
+                "UTC" if aware else None
+            )
     parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=aware)
     if parsed.isna().any():
         # YYYYMMDD (as in CDNOW) and other unambiguous forms pandas can infer
@@ -278,7 +353,7 @@ _PARSERS: dict[ColumnKind, Any] = {
     "id": _parse_text,
     "text": _parse_text,
     "timestamp": _parse_timestamp,
-    "money": _parse_number,
+    "money": _parse_money,
     "integer": _parse_integer,
     "number": _parse_number,
 }
@@ -300,9 +375,6 @@ def parse_extra(series: pd.Series) -> tuple[pd.Series, str]:
     if (numbers.notna() | missing).all() and (~missing).any() and not leading_zero:
         return numbers.astype("float64"), "float64"
     return text.astype(object).where(text.notna(), None), "string"
-
-
-EXTRA_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_ \-]*$")
 
 
 def extra_column_name(name: str) -> str:

@@ -213,7 +213,7 @@ def churn_backtest(ws: Workspace, req: ChurnBacktestRequest) -> Result:
 
 
 def ingest(ws: Workspace, req: IngestRequest) -> Result:
-    from retentionkit.schema.ingest import IngestOptions, ingest_source
+    from retentionkit.schema.ingest import IngestOptions, prepare, write_batches
 
     options = IngestOptions(
         mapping=dict(req.mapping),
@@ -224,8 +224,7 @@ def ingest(ws: Workspace, req: IngestRequest) -> Result:
         line_items=req.line_items,
         drop_missing_customer=req.drop_missing_customer,
     )
-    report = ingest_source(
-        ws.con,
+    prepared = prepare(
         req.table,
         req.source,
         options,
@@ -236,13 +235,15 @@ def ingest(ws: Workspace, req: IngestRequest) -> Result:
         encoding=req.encoding,
         progress=req.progress,
     )
-    return Result(req, report=report)
+    # the workspace connects (and a new DuckDB file is created) only once the input is valid
+    write_batches(ws.con, [prepared])
+    return Result(req, report=prepared[0])
 
 
 def load_dir(ws: Workspace, req: LoadDirRequest) -> Result:
     from retentionkit.errors import InputError
     from retentionkit.schema.contracts import TABLE_NAMES
-    from retentionkit.schema.ingest import IngestReport, ingest_many
+    from retentionkit.schema.ingest import IngestReport, prepare_many, write_batches
     from retentionkit.schema.readers import is_empty_table_file
 
     folder = req.directory
@@ -258,7 +259,11 @@ def load_dir(ws: Workspace, req: LoadDirRequest) -> Result:
             items.append((name, files[0]))
     if not items and not skipped:
         raise InputError(f"{folder}: no file named after a table ({', '.join(TABLE_NAMES)}).")
-    reports = ingest_many(ws.con, items, ws.settings, progress=req.progress) if items else []
+    reports: list[IngestReport] = []
+    if items:
+        prepared = prepare_many(items, ws.settings, progress=req.progress)
+        write_batches(ws.con, prepared)  # connects (creates a new file) only now
+        reports = [report for report, _ in prepared]
     ignored = sorted(
         p.name
         for p in folder.iterdir()

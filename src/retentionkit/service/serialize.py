@@ -153,10 +153,13 @@ def flat_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ordered or columns)
 
 
-def frame_csv(frame: pd.DataFrame) -> str:
-    """CSV text of :func:`flat_frame` (no index)."""
+def frame_csv(frame: pd.DataFrame, *, raw: bool = False) -> str:
+    """CSV text of :func:`flat_frame` (no index); text cells a spreadsheet would run as a
+    formula are neutralised (:mod:`retentionkit.csv_safety`, the OWASP rule) unless ``raw``."""
+    from retentionkit.csv_safety import write_csv
+
     buf = io.StringIO()
-    flat_frame(frame).to_csv(buf, index=False)
+    write_csv(flat_frame(frame), buf, raw=raw)
     return buf.getvalue()
 
 

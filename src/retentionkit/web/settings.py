@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from retentionkit.web.uploads import DEFAULT_MAX_UPLOAD_BYTES
+
 __all__ = ["WebSettings", "get_settings", "is_loopback"]
 
 
@@ -39,6 +41,8 @@ class WebSettings:
     keys_path: Path | None = None
     #: Compute the default dashboard pages in the background at start-up.
     warm_cache: bool = True
+    #: Largest accepted upload in bytes (POST /api/ingest); ``serve --max-upload-mb``.
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
 
     @property
     def reads_need_key(self) -> bool:

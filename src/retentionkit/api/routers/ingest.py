@@ -1,90 +1,102 @@
-"""POST /api/ingest/{table} — the CLI's ``ingest`` over HTTP (admin key; all or nothing)."""
+"""POST /api/ingest/{table} — the CLI's ``ingest`` over HTTP (admin key; all or nothing).
+
+The admin key is checked before any byte of the body is read, and the body streams with the
+server's size limit (:mod:`retentionkit.web.uploads`).
+"""
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from retentionkit.api.routers._params import TableName
-from retentionkit.service import IngestRequest, run
-from retentionkit.service.requests import parse_pairs
-from retentionkit.web.auth import AdminAuth, ServiceDep
+from retentionkit.web.auth import AdminAuth, ServiceDep, SettingsDep
+from retentionkit.web.uploads import receive_upload, strip_folder
 
 router = APIRouter(tags=["ingest"], dependencies=[AdminAuth])
 
-#: Largest accepted upload (bytes).
-MAX_UPLOAD = 1 << 30
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_FORM_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "map": {"type": "array", "items": {"type": "string"}},
+                        "set": {"type": "array", "items": {"type": "string"}},
+                        **{
+                            name: {"type": "string"}
+                            for name in ("delimiter", "date_format", "timezone", "columns")
+                        },
+                        "encoding": {"type": "string", "default": "utf-8"},
+                        **{
+                            name: {"type": "boolean", "default": False}
+                            for name in (
+                                "no_header",
+                                "generate_id",
+                                "line_items",
+                                "drop_missing_customer",
+                            )
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
 
 
-def _safe_name(filename: str | None) -> str:
-    """The upload's base name made safe for the file system, keeping its suffix (the readers
-    choose CSV/Parquet/JSON by it, and messages name the file the user sent)."""
-    name = _UNSAFE.sub("_", Path((filename or "").replace("\\", "/")).name).lstrip(".")
-    return name[-120:] or "upload"
-
-
-@router.post("/ingest/{table}", summary="Load a file into a canonical table")
-def ingest(
+@router.post(
+    "/ingest/{table}", summary="Load a file into a canonical table", openapi_extra=_FORM_DOC
+)
+async def ingest(
     table: TableName,  # type: ignore[valid-type]
+    request: Request,
     svc: ServiceDep,
-    file: Annotated[UploadFile, File(description="CSV/TSV, Parquet, JSON or NDJSON.")],
-    map: Annotated[list[str], Form(description="SOURCE=TARGET (repeatable).")] = [],  # noqa: B006
-    set: Annotated[list[str], Form(description="COLUMN=VALUE (repeatable).")] = [],  # noqa: B006
-    delimiter: Annotated[str | None, Form()] = None,
-    date_format: Annotated[str | None, Form()] = None,
-    timezone: Annotated[str | None, Form()] = None,
-    no_header: Annotated[bool, Form()] = False,
-    columns: Annotated[str | None, Form()] = None,
-    generate_id: Annotated[bool, Form()] = False,
-    line_items: Annotated[bool, Form()] = False,
-    drop_missing_customer: Annotated[bool, Form()] = False,
-    encoding: Annotated[str, Form()] = "utf-8",
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Validate the whole file, then upsert it on the primary key — or write nothing and answer
-    422 with the one-sentence reason (which line, column, value and what was expected)."""
+    422 with the one-sentence reason (which line, column, value and what was expected). Form
+    fields as the CLI flags: file, map and set (repeatable), delimiter, date_format, timezone,
+    no_header, columns, generate_id, line_items, drop_missing_customer, encoding."""
     from retentionkit.errors import RetentionkitError
+    from retentionkit.schema.contracts import contract
+    from retentionkit.service import IngestRequest, run
+    from retentionkit.service.requests import parse_pairs
 
-    mapping = parse_pairs(map, "--map")
-    constants = parse_pairs(set, "--set")
-    folder = tempfile.mkdtemp(prefix="retentionkit-upload-")
-    tmp = os.path.join(folder, _safe_name(file.filename))
+    contract(table)  # an unknown table is a 422 listing the valid ones, before any upload
+    upload = await receive_upload(request, settings.max_upload_bytes)
     try:
-        size = 0
-        with open(tmp, "wb") as out:
-            while chunk := file.file.read(1 << 20):
-                size += len(chunk)
-                if size > MAX_UPLOAD:
-                    raise HTTPException(413, f"The upload is larger than {MAX_UPLOAD >> 20} MB.")
-                out.write(chunk)
-        request = IngestRequest(
+        mapping = parse_pairs(upload.texts("map"), "--map")
+        constants = parse_pairs(upload.texts("set"), "--set")
+        columns = upload.text("columns")
+        ingest_request = IngestRequest(
             table,
-            Path(tmp),
+            upload.path,
             mapping=mapping,
-            date_format=date_format,
-            timezone=timezone,
-            delimiter=delimiter,
-            header=not no_header,
-            columns=columns,
+            date_format=upload.text("date_format") or None,
+            timezone=upload.text("timezone") or None,
+            delimiter=upload.text("delimiter") or None,
+            header=not upload.flag("no_header"),
+            columns=columns or None,
             constants=constants,
-            generate_id=generate_id,
-            line_items=line_items,
-            drop_missing_customer=drop_missing_customer,
-            encoding=encoding,
+            generate_id=upload.flag("generate_id"),
+            line_items=upload.flag("line_items"),
+            drop_missing_customer=upload.flag("drop_missing_customer"),
+            encoding=upload.text("encoding") or "utf-8",
         )
-        report = svc.write(lambda ws: run(ws, request).report)
+        report = await run_in_threadpool(svc.write, lambda ws: run(ws, ingest_request).report)
     except RetentionkitError as exc:
-        # messages name the user's file, never the server's temporary folder
-        exc.args = (str(exc).replace(folder + os.sep, ""),)
+        exc.args = (strip_folder(str(exc), upload),)
         raise
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        upload.cleanup()
     result = report.as_dict()
-    result["source"] = Path(file.filename or result["source"]).name
+    result["source"] = Path(upload.filename or result["source"]).name
     return result

@@ -4,14 +4,20 @@ Every model in :mod:`retentionkit.clv.models` derives from :class:`BaseFitter`, 
 the same for all of them:
 
 * input validation at the boundary (:class:`~retentionkit.errors.InputError` with one sentence
-  naming the argument, the offending position and value, and what is expected);
+  naming the argument, the offending customer (the pandas index label; the row number for plain
+  arrays) and value, and what is expected);
 * collapsing identical rows into weights before fitting (a million customers usually have far
   fewer distinct ``(x, t_x, T)`` patterns, and the likelihood only needs each pattern once);
 * the optimiser: the *mean* negative log-likelihood plus ``penalizer_coef * sum(params**2)`` (the
   lifetimes convention) is minimised over the **log** of the parameters with L-BFGS-B, using the
   model's analytic gradient where it has one;
-* checks that turn a non-converged or degenerate optimum into a
-  :class:`~retentionkit.errors.ModelFitError` instead of a silent nonsense fit;
+* the fit's ``status_`` (``ok``, ``boundary`` or ``degenerate``, :data:`STATUSES`) and
+  ``warnings_`` (sentences): a parameter that runs off to 0 or infinity makes the fit a
+  *boundary* fit when the model has a valid limit there (the subclass's :meth:`_limit`, e.g.
+  BG/NBD's a, b → ∞: constant drop-out probability), which is then what it predicts with, and a
+  *degenerate* fit otherwise (kept, never used silently: callers check ``status_``); a
+  non-finite likelihood or a non-converged optimum away from any bound is a
+  :class:`~retentionkit.errors.ModelFitError`;
 * standard errors from the inverse of a numerical Hessian of the (unpenalised) negative
   log-likelihood, computed directly in the natural parameter space;
 * :meth:`BaseFitter.summary`, :meth:`BaseFitter.save` and :meth:`BaseFitter.load` (JSON, never
@@ -37,12 +43,17 @@ from scipy.optimize import minimize
 
 from retentionkit.errors import InputError, ModelFitError, NotFittedError
 
-__all__ = ["BaseFitter", "FitData", "wdot"]
+__all__ = ["STATUSES", "BaseFitter", "FitData", "wdot"]
 
 FloatArray = NDArray[np.float64]
 
 #: ``|log(param)|`` beyond this at the optimum means a parameter ran off to 0 or infinity.
 LOG_PARAM_LIMIT = 15.0
+#: ... and beyond this (below e^-7 ≈ 0.0009 or above e^7 ≈ 1100) when its standard error is
+#: undefined or larger than the value itself (a flat direction of the likelihood).
+SOFT_LOG_PARAM_LIMIT = 7.0
+#: The status of a fit: a regular optimum, a valid limit of the model, or not identified.
+STATUSES = ("ok", "boundary", "degenerate")
 #: Hard box for the optimiser on the log scale (a bit wider than the degeneracy limit).
 _LOG_PARAM_BOX = 20.0
 #: Fewer (weighted) customers than this cannot identify a four-parameter model.
@@ -56,6 +67,22 @@ FitData = dict[str, FloatArray]
 # --------------------------------------------------------------------------------------------
 # validation helpers (used by every model)
 # --------------------------------------------------------------------------------------------
+
+
+def where(index: pd.Index | None, i: int) -> str:
+    """Who row ``i`` is: ``customer <label>`` when the input was pandas with a meaningful index
+    (the workflow passes series indexed by customer_id), else ``row <i>`` of a plain array."""
+    if index is not None and not isinstance(index, pd.RangeIndex) and i < len(index):
+        return f"customer {index[i]}"
+    return f"row {i}"
+
+
+def num(value: Any) -> str:
+    """A number as a person writes it (``0``, ``12.5``, ``nan``), never a numpy repr."""
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def as_float_array(name: str, values: ArrayLike) -> FloatArray:
@@ -74,7 +101,7 @@ def as_float_array(name: str, values: ArrayLike) -> FloatArray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"`{name}` must be finite; position {i} holds {arr[i]!r} "
+            f"`{name}` must be finite; {where(index_of(values), i)} holds {num(arr[i])} "
             f"({int(bad.sum())} non-finite values in all)."
         )
     return arr
@@ -92,22 +119,22 @@ def check_same_length(**arrays: FloatArray) -> int:
     return n
 
 
-def check_non_negative(name: str, arr: FloatArray) -> None:
+def check_non_negative(name: str, arr: FloatArray, index: pd.Index | None = None) -> None:
     """Raise :class:`InputError` if any value is negative."""
     bad = arr < 0
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"`{name}` must not be negative; position {i} holds {arr[i]!r}.")
+        raise InputError(f"`{name}` must not be negative; {where(index, i)} holds {num(arr[i])}.")
 
 
-def check_integer(name: str, arr: FloatArray) -> None:
+def check_integer(name: str, arr: FloatArray, index: pd.Index | None = None) -> None:
     """Raise :class:`InputError` if any value is not a whole number."""
     bad = arr != np.round(arr)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(
             f"`{name}` must hold whole numbers (counts of repeat purchases or periods); "
-            f"position {i} holds {arr[i]!r}."
+            f"{where(index, i)} holds {num(arr[i])}."
         )
 
 
@@ -119,28 +146,29 @@ def check_rfm(
     frequency: number of repeat purchases (integer >= 0); recency: time from the first to the last
     purchase (0 when frequency is 0); T: time from the first purchase to the end of observation.
     """
+    idx = index_of(frequency, recency, T)
     x = as_float_array("frequency", frequency)
     t_x = as_float_array("recency", recency)
     t = as_float_array("T", T)
     check_same_length(frequency=x, recency=t_x, T=t)
-    check_non_negative("frequency", x)
-    check_non_negative("recency", t_x)
-    check_non_negative("T", t)
-    check_integer("frequency", x)
+    check_non_negative("frequency", x, idx)
+    check_non_negative("recency", t_x, idx)
+    check_non_negative("T", t, idx)
+    check_integer("frequency", x, idx)
     # A relative tolerance: recency and T are often computed as floats (days / 7).
     over = t_x > t * (1 + 1e-9) + 1e-12
     if over.any():
         i = int(np.flatnonzero(over)[0])
         raise InputError(
             f"`recency` must not exceed `T` (the last purchase cannot be after the end of "
-            f"observation); position {i} has recency={t_x[i]!r} and T={t[i]!r}."
+            f"observation); {where(idx, i)} has recency={num(t_x[i])} and T={num(t[i])}."
         )
     stray = (x == 0) & (t_x != 0)
     if stray.any():
         i = int(np.flatnonzero(stray)[0])
         raise InputError(
             f"`recency` must be 0 for a customer with no repeat purchase (frequency 0); "
-            f"position {i} has recency={t_x[i]!r}."
+            f"{where(idx, i)} has recency={num(t_x[i])}."
         )
     return x, np.minimum(t_x, t), t
 
@@ -220,6 +248,13 @@ class BaseFitter(ABC):
 
     model_name: ClassVar[str]
     param_names: ClassVar[tuple[str, ...]]
+    #: Registry facts (:func:`retentionkit.clv.models.model_info`): the kind of model
+    #: (``purchase``, ``spend``, ``contractual`` or ``discrete``), a one-line description, the
+    #: data it is fitted on, and other accepted spellings of ``model_name``.
+    kind: ClassVar[str]
+    description: ClassVar[str]
+    needs: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
     #: Whether ``_nll`` also returns the gradient with respect to the log-parameters.
     _has_gradient: ClassVar[bool] = True
 
@@ -228,6 +263,11 @@ class BaseFitter(ABC):
     log_likelihood_: float
     n_customers_: int
     converged_: bool
+    #: ``ok``, ``boundary`` or ``degenerate`` (:data:`STATUSES`), with the sentences that explain
+    #: it and, for a boundary fit, the parameters of the limit model it predicts with.
+    status_: str = "ok"
+    warnings_: list[str]
+    limit_: dict[str, float] | None = None
 
     def __init__(
         self, penalizer_coef: float = 0.0, tol: float = 1e-8, max_iter: int = 1000
@@ -329,20 +369,10 @@ class BaseFitter(ABC):
                 f"Check the data for extreme values, try another time unit {unit_hint}, or set a "
                 f"small `penalizer_coef` (e.g. 0.01)."
             )
-        runaway = [
-            f"{p} to {'infinity' if t > 0 else '0'}"
-            for p, t in zip(self.param_names, theta, strict=True)
-            if abs(t) > LOG_PARAM_LIMIT
-        ]
-        if runaway:
-            raise ModelFitError(
-                f"{type(self).__name__} fit is degenerate: {', '.join(runaway)} "
-                f"(parameters ran off to a bound: {names}). "
-                f"The data do not identify the model; try a "
-                f"`penalizer_coef` such as 0.01, another time unit {unit_hint}, or more data."
-            )
         converged = bool(res.success) or self._gradient_small(fun, theta)
-        if not converged:
+        standard_errors = self._standard_errors(params, data)
+        runaway = self._runaway(theta, standard_errors)
+        if not converged and not runaway:
             raise ModelFitError(
                 f"{type(self).__name__} did not converge after {res.nit} iterations "
                 f"({res.message}; {names}). Try another time unit {unit_hint}, a `penalizer_coef` "
@@ -352,7 +382,53 @@ class BaseFitter(ABC):
         self.log_likelihood_ = float(-nll)
         self.n_customers_ = round(n)
         self.converged_ = converged
-        self.standard_errors_ = self._standard_errors(params, data)
+        self.standard_errors_ = standard_errors
+        self._set_status(runaway, names, unit_hint)
+
+    def _runaway(self, theta: FloatArray, standard_errors: Mapping[str, float]) -> dict[str, str]:
+        """The parameters that ran off at the optimum, each to ``"infinity"`` or ``"0"``.
+
+        Rule: ``|log θ| > LOG_PARAM_LIMIT`` (15), or ``|log θ| > SOFT_LOG_PARAM_LIMIT`` (7) with a
+        standard error that is undefined or larger than θ (the likelihood is flat that way).
+        """
+        out = {}
+        for name, t in zip(self.param_names, theta, strict=True):
+            value = math.exp(t)
+            se = standard_errors.get(name, math.nan)
+            flat = not math.isfinite(se) or se > value
+            if abs(t) > LOG_PARAM_LIMIT or (abs(t) > SOFT_LOG_PARAM_LIMIT and flat):
+                out[name] = "infinity" if t > 0 else "0"
+        return out
+
+    def _limit(self, runaway: Mapping[str, str]) -> tuple[dict[str, float], str] | None:
+        """The valid limit model at this boundary: (its parameters, a description), or None
+        when the boundary is not a limit the model can predict with (a degenerate fit)."""
+        return None
+
+    def _set_status(self, runaway: Mapping[str, str], names: str, unit_hint: str) -> None:
+        """Set ``status_``, ``limit_`` and ``warnings_`` from the parameters that ran off."""
+        self.limit_ = None
+        self.warnings_ = []
+        if not runaway:
+            self.status_ = "ok"
+            return
+        moved = ", ".join(f"{p} to {to}" for p, to in runaway.items())
+        limit = self._limit(runaway)
+        if limit is not None:
+            self.status_ = "boundary"
+            self.limit_, description = limit
+            self.warnings_.append(
+                f"{type(self).__name__} fit is at a boundary ({moved}; {names}): it is returned "
+                f"as its limit, {description}."
+            )
+            return
+        self.status_ = "degenerate"
+        self.warnings_.append(
+            f"{type(self).__name__} fit is degenerate ({moved}; {names}): the data do not "
+            f"identify the model, so its predictions are not credible; choose the model "
+            f"automatically (model auto), set a small `penalizer_coef` (e.g. 0.01) or try "
+            f"another time unit {unit_hint}."
+        )
 
     def _gradient_small(self, fun: Callable[[FloatArray], Any], theta: FloatArray) -> bool:
         """True when the objective is flat at ``theta`` (an optimum L-BFGS-B did not certify)."""
@@ -486,13 +562,16 @@ class BaseFitter(ABC):
                 "tol": self.tol,
                 "max_iter": self.max_iter,
             },
-            "params": dict(self.params_),
+            "params": {k: (None if math.isnan(v) else v) for k, v in self.params_.items()},
             "standard_errors": {
                 k: (None if math.isnan(v) else v) for k, v in self.standard_errors_.items()
             },
             "log_likelihood": self.log_likelihood_,
             "n_customers": self.n_customers_,
             "converged": self.converged_,
+            "status": self.status_,
+            "warnings": list(getattr(self, "warnings_", [])),
+            "limit": None if self.limit_ is None else dict(self.limit_),
         }
 
     def save(self, path: str | Path) -> None:
@@ -520,7 +599,9 @@ class BaseFitter(ABC):
         missing = [p for p in target.param_names if p not in params]
         if missing:
             raise InputError(f"Saved {name!r} model lacks parameter(s) {', '.join(missing)}.")
-        model.params_ = {p: float(params[p]) for p in target.param_names}
+        model.params_ = {
+            p: (math.nan if params[p] is None else float(params[p])) for p in target.param_names
+        }
         ses = payload.get("standard_errors", {})
         model.standard_errors_ = {
             p: (math.nan if ses.get(p) is None else float(ses[p])) for p in target.param_names
@@ -528,6 +609,16 @@ class BaseFitter(ABC):
         model.log_likelihood_ = float(payload.get("log_likelihood", math.nan))
         model.n_customers_ = int(payload.get("n_customers", 0))
         model.converged_ = bool(payload.get("converged", True))
+        status = payload.get("status", "ok")
+        if status not in STATUSES:
+            raise InputError(
+                f"Saved {name!r} model has status {status!r}; expected one of "
+                f"{', '.join(STATUSES)}."
+            )
+        model.status_ = status
+        model.warnings_ = [str(w) for w in payload.get("warnings", [])]
+        limit = payload.get("limit")
+        model.limit_ = None if not limit else {k: float(v) for k, v in limit.items()}
         return model  # type: ignore[return-value]
 
     @classmethod

@@ -40,6 +40,7 @@ from retentionkit.clv.models.base import (
     index_of,
     keyed,
     wdot,
+    where,
 )
 from retentionkit.errors import InputError, ModelFitError
 
@@ -49,18 +50,19 @@ __all__ = ["BetaGeoBetaBinomFitter"]
 def _check_bgbb(
     frequency: ArrayLike, recency: ArrayLike, n_periods: ArrayLike
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    idx = index_of(frequency, recency, n_periods)
     x = as_float_array("frequency", frequency)
     t_x = as_float_array("recency", recency)
     n = as_float_array("n_periods", n_periods)
     check_same_length(frequency=x, recency=t_x, n_periods=n)
     for name, arr in (("frequency", x), ("recency", t_x), ("n_periods", n)):
-        check_integer(name, arr)
+        check_integer(name, arr, idx)
     bad = (x < 0) | (x > t_x) | (t_x > n) | (n < 1) | ((x == 0) & (t_x != 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(
             f"BG/BB data need whole numbers with 0 <= frequency <= recency <= n_periods, "
-            f"n_periods >= 1 and recency 0 when frequency is 0; position {i} has "
+            f"n_periods >= 1 and recency 0 when frequency is 0; {where(idx, i)} has "
             f"frequency={x[i]:g}, recency={t_x[i]:g}, n_periods={n[i]:g}."
         )
     return x, t_x, n
@@ -97,6 +99,15 @@ class BetaGeoBetaBinomFitter(BaseFitter):
 
     model_name: ClassVar[str] = "bgbb"
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
+    kind: ClassVar[str] = "discrete"
+    aliases: ClassVar[tuple[str, ...]] = ("bg/bb", "betageobetabinom")
+    description: ClassVar[str] = (
+        "BG/BB (Fader, Hardie & Shang 2010): one purchase opportunity per period, "
+        "drop-out between opportunities."
+    )
+    needs: ClassVar[str] = (
+        "orders: customer_id, ordered_at (repeat purchase yes/no in each period after the first)"
+    )
     _has_gradient: ClassVar[bool] = False
 
     def fit(

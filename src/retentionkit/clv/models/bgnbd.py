@@ -31,7 +31,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1, xlogy
 
+from retentionkit.clv.models import limits
 from retentionkit.clv.models.base import (
+    SOFT_LOG_PARAM_LIMIT,
     BaseFitter,
     FitData,
     FloatArray,
@@ -41,6 +43,7 @@ from retentionkit.clv.models.base import (
     collapse,
     index_of,
     keyed,
+    num,
     wdot,
 )
 from retentionkit.errors import InputError, ModelFitError
@@ -75,7 +78,7 @@ def check_time(name: str, t: ArrayLike) -> FloatArray:
     """Validate a prediction horizon (>= 0)."""
     arr = as_float_array(name, t)
     if (arr < 0).any():
-        raise InputError(f"`{name}` must not be negative; got {arr[arr < 0][0]!r}.")
+        raise InputError(f"`{name}` must not be negative; got {num(arr[arr < 0][0])}.")
     return arr
 
 
@@ -97,6 +100,43 @@ class BetaGeoFitter(BaseFitter):
 
     model_name: ClassVar[str] = "bgnbd"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    kind: ClassVar[str] = "purchase"
+    aliases: ClassVar[tuple[str, ...]] = ("bg/nbd", "betageo")
+    description: ClassVar[str] = (
+        "BG/NBD (Fader, Hardie & Lee 2005): Poisson purchases, drop-out after any purchase."
+    )
+    needs: ClassVar[str] = "orders: customer_id, ordered_at (frequency, recency, T per customer)"
+    #: MBG/NBD customers can also drop out before their first repeat purchase.
+    _drop_at_start: ClassVar[bool] = False
+
+    def _runaway(self, theta: FloatArray, standard_errors: Any) -> dict[str, str]:
+        """As the base rule, and a, b both above e^7 (≈ 1100) count as run off to infinity: the
+        beta distribution of the drop-out probability has collapsed onto a/(a+b) (its variance
+        is below 1/1100 of p(1-p)), so the fit is its limit and predicts with its formulas."""
+        out = super()._runaway(theta, standard_errors)
+        if min(theta[2], theta[3]) > SOFT_LOG_PARAM_LIMIT:
+            out.update({"a": "infinity", "b": "infinity"})
+        return out
+
+    def _limit(self, runaway: Any) -> tuple[dict[str, float], str] | None:
+        """a, b → ∞ together (a/(a+b) finite): the geometric drop-out limit
+        (:mod:`retentionkit.clv.models.limits`)."""
+        if set(runaway) <= {"a", "b"} and all(v == "infinity" for v in runaway.values()):
+            a, b = self.params_["a"], self.params_["b"]
+            if min(a, b) > 1.0:
+                p = a / (a + b)
+                return (
+                    {"r": self.params_["r"], "alpha": self.params_["alpha"], "p": p},
+                    f"the same drop-out probability p = {p:.4g} after every purchase for "
+                    f"everyone (geometric drop-out)",
+                )
+        return None
+
+    def _geometric(self) -> tuple[float, float, float] | None:
+        """(r, alpha, p) when this is a boundary fit predicting with the geometric limit."""
+        if self.limit_ is not None and "p" in self.limit_:
+            return self.limit_["r"], self.limit_["alpha"], self.limit_["p"]
+        return None
 
     def fit(
         self,
@@ -207,6 +247,9 @@ class BetaGeoFitter(BaseFitter):
         idx = index_of(frequency, recency, T, t)
         x, t_x, age = check_rfm(frequency, recency, T)
         tt = check_time("t", t)
+        if (lim := self._geometric()) is not None:
+            out = limits.geometric_expected(tt, *lim, x, t_x, age, self._drop_at_start)
+            return keyed(np.asarray(out, dtype=np.float64), idx, "expected_purchases")
         with np.errstate(all="ignore"):
             pa = r + x
             pb = b + x
@@ -240,6 +283,8 @@ class BetaGeoFitter(BaseFitter):
         r, alpha, a, b = self._p()
         idx = index_of(frequency, recency, T)
         x, t_x, age = check_rfm(frequency, recency, T)
+        if (lim := self._geometric()) is not None:
+            return keyed(limits.geometric_p_alive(*lim, x, t_x, age), idx, "p_alive")
         with np.errstate(all="ignore"):
             log_div = (r + x) * np.log((alpha + age) / (alpha + t_x)) + np.log(
                 a / (b + np.maximum(x, 1) - 1)
@@ -258,6 +303,9 @@ class BetaGeoFitter(BaseFitter):
         r, alpha, a, b = self._p()
         idx = index_of(t)
         tt = check_time("t", t)
+        if (lim := self._geometric()) is not None:
+            out = limits.geometric_new_customer_expected(tt, *lim)
+            return keyed(out, idx, "expected_purchases")
         with np.errstate(all="ignore"):
             hyp = hyp2f1(r, b, a + b - 1, tt / (alpha + tt))
             out = (a + b - 1) / (a - 1) * (1 - hyp * (alpha / (alpha + tt)) ** r)

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from retentionkit.clv.models import limits
 from retentionkit.clv.models.base import FitData, FloatArray, check_rfm, index_of, keyed, wdot
 from retentionkit.clv.models.bgnbd import (
     BetaGeoFitter,
@@ -50,6 +51,12 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
 
     model_name: ClassVar[str] = "mbgnbd"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    aliases: ClassVar[tuple[str, ...]] = ("mbg/nbd", "modifiedbetageo")
+    description: ClassVar[str] = (
+        "MBG/NBD (Batislam et al. 2007): BG/NBD where customers may also drop out before "
+        "any repeat purchase."
+    )
+    _drop_at_start: ClassVar[bool] = True
 
     def _nll(
         self, params: FloatArray, data: FitData, grad: bool
@@ -104,6 +111,9 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
         idx = index_of(frequency, recency, T, t)
         x, t_x, age = check_rfm(frequency, recency, T)
         tt = check_time("t", t)
+        if (lim := self._geometric()) is not None:
+            out = limits.geometric_expected(tt, *lim, x, t_x, age, drop_at_start=True)
+            return keyed(np.asarray(out, dtype=np.float64), idx, "expected_purchases")
         with np.errstate(all="ignore"):
             pa, pb, pc = r + x, b + x + 1, a + b + x
             z = tt / (alpha + age + tt)
@@ -130,6 +140,9 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
         r, alpha, a, b = self._p()
         idx = index_of(frequency, recency, T)
         x, t_x, age = check_rfm(frequency, recency, T)
+        if (lim := self._geometric()) is not None:
+            out = limits.geometric_p_alive(*lim, x, t_x, age, drop_at_start=True)
+            return keyed(out, idx, "p_alive")
         with np.errstate(all="ignore"):
             log_div = (r + x) * np.log((alpha + age) / (alpha + t_x)) + np.log(a / (b + x))
             out = expit(-log_div)
@@ -146,6 +159,9 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
         r, alpha, a, b = self._p()
         idx = index_of(t)
         tt = check_time("t", t)
+        if (lim := self._geometric()) is not None:
+            out = limits.geometric_new_customer_expected(tt, *lim, drop_at_start=True)
+            return keyed(out, idx, "expected_purchases")
         with np.errstate(all="ignore"):
             hyp = hyp2f1(r, b + 1, a + b, tt / (alpha + tt))
             out = b / (a - 1) * (1 - hyp * (alpha / (alpha + tt)) ** r)

@@ -36,7 +36,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betaln, gammaln, hyp2f1, logsumexp
 
+from retentionkit.clv.models import limits
 from retentionkit.clv.models.base import (
+    SOFT_LOG_PARAM_LIMIT,
     BaseFitter,
     FitData,
     FloatArray,
@@ -81,14 +83,20 @@ def _log_a0(
         b = s + 1.0 + np.zeros_like(x)
     diff = high - low
     rsx = r + s + x
+    # scipy's hyp2f1 is slow (seconds per call) and fragile for z within 1e-4 of 1 (alpha and
+    # beta orders of magnitude apart, as when a fit runs off to a boundary): integrate instead.
+    near_one = diff / (high + t_x) > _Z_QUADRATURE
     with np.errstate(all="ignore"):
-        u = log_hyp2f1(rsx, b, rsx + 1.0, diff / (high + t_x)) - rsx * np.log(high + t_x)
-        v = log_hyp2f1(rsx, b, rsx + 1.0, diff / (high + T)) - rsx * np.log(high + T)
+        zu = np.where(near_one, 0.0, diff / (high + t_x))
+        zv = np.where(near_one, 0.0, diff / (high + T))
+        u = log_hyp2f1(rsx, b, rsx + 1.0, zu) - rsx * np.log(high + t_x)
+        v = log_hyp2f1(rsx, b, rsx + 1.0, zv) - rsx * np.log(high + T)
         # A_0 = e^u - e^v >= 0 (the integrand is positive); -inf when t_x == T
         out = np.where(v < u, u + np.log(-np.expm1(np.minimum(v - u, 0.0))), -np.inf)
     # Where scipy's hyp2f1 fails even after Euler's transformation (NaN, e.g. when c - a - b is
     # an integer and z is close to 1), integrate A_0 numerically instead.
-    bad = ~(np.isfinite(out) | ((out == -np.inf) & (t_x >= T)))
+    bad = near_one | ~(np.isfinite(out) | ((out == -np.inf) & (t_x >= T)))
+    bad &= t_x < T
     if np.any(bad):
         out = np.array(out, dtype=np.float64, copy=True)
         out[bad] = _log_a0_quadrature(r, alpha, s, beta, x[bad], t_x[bad], T[bad])
@@ -96,6 +104,8 @@ def _log_a0(
 
 
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(64)
+#: Above this argument of 2F1, A_0 is integrated by quadrature.
+_Z_QUADRATURE = 0.95
 
 
 def _log_a0_quadrature(
@@ -150,6 +160,46 @@ class ParetoNBDFitter(BaseFitter):
     model_name: ClassVar[str] = "paretonbd"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
     _has_gradient: ClassVar[bool] = False
+    kind: ClassVar[str] = "purchase"
+    aliases: ClassVar[tuple[str, ...]] = ("pareto/nbd", "pareto")
+    description: ClassVar[str] = (
+        "Pareto/NBD (Schmittlein, Morrison & Colombo 1987): Poisson purchases, exponential "
+        "lifetimes."
+    )
+    needs: ClassVar[str] = "orders: customer_id, ordered_at (frequency, recency, T per customer)"
+
+    def _runaway(self, theta: FloatArray, standard_errors: Any) -> dict[str, str]:
+        """As the base rule, and s above e^7 (≈ 1100) counts as run off to infinity: the gamma
+        distribution of the drop-out rate has collapsed onto s/beta (coefficient of variation
+        below 3 %), so the fit is its limit and predicts with its formulas."""
+        out = super()._runaway(theta, standard_errors)
+        if theta[2] > SOFT_LOG_PARAM_LIMIT:
+            out["s"] = "infinity"
+            if theta[3] > 0:
+                out.setdefault("beta", "infinity")
+        return out
+
+    def _limit(self, runaway: Any) -> tuple[dict[str, float], str] | None:
+        """s → ∞ (with β, s/β finite): the exponential drop-out limit
+        (:mod:`retentionkit.clv.models.limits`)."""
+        if (
+            runaway.get("s") == "infinity"
+            and set(runaway) <= {"s", "beta"}
+            and all(v == "infinity" for v in runaway.values())
+        ):
+            mu = self.params_["s"] / self.params_["beta"]
+            return (
+                {"r": self.params_["r"], "alpha": self.params_["alpha"], "mu": mu},
+                f"the same drop-out rate mu = {mu:.4g} per time unit for everyone "
+                f"(exponential lifetimes)",
+            )
+        return None
+
+    def _exponential(self) -> tuple[float, float, float] | None:
+        """(r, alpha, mu) when this is a boundary fit predicting with the exponential limit."""
+        if self.limit_ is not None and "mu" in self.limit_:
+            return self.limit_["r"], self.limit_["alpha"], self.limit_["mu"]
+        return None
 
     def fit(
         self,
@@ -198,6 +248,8 @@ class ParetoNBDFitter(BaseFitter):
         r, alpha, s, beta = self._p()
         idx = index_of(frequency, recency, T)
         x, t_x, age = check_rfm(frequency, recency, T)
+        if (lim := self._exponential()) is not None:
+            return keyed(limits.exponential_p_alive(*lim, x, t_x, age), idx, "p_alive")
         with np.errstate(all="ignore"):
             la0 = _log_a0(r, alpha, s, beta, x, t_x, age)
             out = 1.0 / (
@@ -230,6 +282,9 @@ class ParetoNBDFitter(BaseFitter):
         idx = index_of(frequency, recency, T, t)
         x, t_x, age = check_rfm(frequency, recency, T)
         tt = check_time("t", t)
+        if (lim := self._exponential()) is not None:
+            out = limits.exponential_expected(tt, *lim, x, t_x, age)
+            return keyed(np.asarray(out, dtype=np.float64), idx, "expected_purchases")
         with np.errstate(all="ignore"):
             loglik = _conditional_log_likelihood((r, alpha, s, beta), x, t_x, age)
             first = (
@@ -257,6 +312,9 @@ class ParetoNBDFitter(BaseFitter):
         r, alpha, s, beta = self._p()
         idx = index_of(t)
         tt = check_time("t", t)
+        if (lim := self._exponential()) is not None:
+            out = limits.exponential_new_customer_expected(tt, *lim)
+            return keyed(np.asarray(out, dtype=np.float64), idx, "expected_purchases")
         with np.errstate(all="ignore"):
             lq = np.log(beta / (beta + tt))
             bracket = -lq if s == 1.0 else -np.expm1((s - 1) * lq) / (s - 1)
@@ -357,7 +415,7 @@ def _check_n(n: Any) -> int:
     try:
         value = float(n)
     except (TypeError, ValueError):
-        raise InputError(f"`n` must be a whole number >= 0; got {n!r}.") from None
+        raise InputError(f"`n` must be a whole number >= 0; got {n}.") from None
     if value < 0 or value != int(value):
-        raise InputError(f"`n` must be a whole number >= 0; got {n!r}.")
+        raise InputError(f"`n` must be a whole number >= 0; got {n}.")
     return int(value)

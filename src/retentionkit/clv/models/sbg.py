@@ -45,6 +45,7 @@ from retentionkit.clv.models.base import (
     index_of,
     keyed,
     wdot,
+    where,
 )
 from retentionkit.errors import InputError, ModelFitError
 
@@ -60,6 +61,15 @@ class ShiftedBetaGeometricFitter(BaseFitter):
 
     model_name: ClassVar[str] = "sbg"
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta")
+    kind: ClassVar[str] = "contractual"
+    aliases: ClassVar[tuple[str, ...]] = ("shifted-beta-geometric",)
+    description: ClassVar[str] = (
+        "sBG (Fader & Hardie 2007): contractual retention, a beta-distributed churn "
+        "probability per renewal period."
+    )
+    needs: ClassVar[str] = (
+        "subscriptions: customer_id, started_at, ended_at (survival by renewal period)"
+    )
 
     def fit(
         self, recency: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None
@@ -69,17 +79,18 @@ class ShiftedBetaGeometricFitter(BaseFitter):
         ``recency`` and ``T`` are whole numbers with ``1 <= recency <= T``; ``weights`` optionally
         counts the customers each row stands for. Returns ``self``.
         """
+        idx = index_of(recency, T)
         rec = as_float_array("recency", recency)
         t = as_float_array("T", T)
         check_same_length(recency=rec, T=t)
-        check_integer("recency", rec)
-        check_integer("T", t)
+        check_integer("recency", rec, idx)
+        check_integer("T", t, idx)
         bad = (rec < 1) | (rec > t)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise InputError(
                 f"sBG data need 1 <= recency <= T (recency = period of cancellation, or T for a "
-                f"customer still active); position {i} has recency={rec[i]:g}, T={t[i]:g}."
+                f"customer still active); {where(idx, i)} has recency={rec[i]:g}, T={t[i]:g}."
             )
         w = check_weights(weights, len(rec))
         churned = rec < t

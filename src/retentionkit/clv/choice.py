@@ -1,0 +1,165 @@
+"""``model="auto"``: choosing a purchase model that is credible on this data.
+
+Rules (issue 12, item 2), applied to every purchase model of the registry
+(:func:`retentionkit.clv.models.model_names` of kind ``purchase``: BG/NBD, MBG/NBD, Pareto/NBD):
+
+1. Each is fitted on the RFM summary. A model that cannot be fitted or whose fit is
+   ``degenerate`` (:data:`~retentionkit.clv.models.base.STATUSES`) is rejected; a ``boundary``
+   fit (a valid limit model) stays a candidate.
+2. A candidate whose P(alive) contradicts the data is rejected (:func:`contradiction`): the
+   data say a customer who has been silent for :data:`SILENCE_MULTIPLE` (5) times their usual
+   gap between purchases or longer is more likely gone than not, so a model is not credible when
+
+   * every customer has P(alive) ≥ :data:`FLAT_P_ALIVE` (0.999) while at least
+     :data:`MIN_SILENT_SHARE` (10 %) of the repeat buyers are silent that long, or
+   * the median P(alive) of those silent customers (when there are at least
+     :data:`MIN_SILENT_CUSTOMERS`) is 0.5 or more.
+
+3. Among the credible candidates the one with the lowest per-customer mean absolute error on a
+   holdout window (the last third of the data, :func:`retentionkit.clv.evaluation.choose_model`)
+   is used; when the holdout comparison cannot be made, the highest log-likelihood.
+4. When no candidate is credible, :class:`NoCredibleModelError` says why for each; callers that
+   can do without a probabilistic model (churn at-risk) catch it and say what they used instead.
+
+The usual gap of a repeat buyer is ``recency / frequency`` (time from first to last purchase per
+repeat purchase); silence is ``T - recency``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from retentionkit.errors import InputError, ModelFitError
+
+__all__ = [
+    "FLAT_P_ALIVE",
+    "MIN_SILENT_CUSTOMERS",
+    "MIN_SILENT_SHARE",
+    "SILENCE_MULTIPLE",
+    "NoCredibleModelError",
+    "PurchaseChoice",
+    "choose_purchase_model",
+    "contradiction",
+    "silent_customers",
+]
+
+SILENCE_MULTIPLE = 5.0
+MIN_SILENT_SHARE = 0.10
+FLAT_P_ALIVE = 0.999
+MIN_SILENT_CUSTOMERS = 10
+
+
+class NoCredibleModelError(ModelFitError):
+    """No purchase model gives credible predictions on this data (each reason is in the text)."""
+
+
+def silent_customers(summary: pd.DataFrame) -> np.ndarray:
+    """Mask of the repeat buyers silent for ≥ SILENCE_MULTIPLE × their usual gap."""
+    x = summary["frequency"].to_numpy(dtype="float64")
+    t_x = summary["recency"].to_numpy(dtype="float64")
+    big_t = summary["T"].to_numpy(dtype="float64")
+    with np.errstate(all="ignore"):
+        gap = np.where(x > 0, t_x / np.maximum(x, 1.0), np.nan)
+    return (x > 0) & (gap > 0) & ((big_t - t_x) >= SILENCE_MULTIPLE * gap)
+
+
+def contradiction(summary: pd.DataFrame, p_alive: np.ndarray) -> str | None:
+    """Why ``p_alive`` contradicts the data (module docstring, rule 2), or None."""
+    p_alive = np.asarray(p_alive, dtype="float64")
+    if not np.all(np.isfinite(p_alive)):
+        return "its P(alive) is not a number for some customers"
+    silent = silent_customers(summary)
+    n_silent = int(silent.sum())
+    repeat = int((summary["frequency"] > 0).sum())
+    share = n_silent / repeat if repeat else 0.0
+    multiple = f"{SILENCE_MULTIPLE:g}×"
+    if share >= MIN_SILENT_SHARE and float(p_alive.min()) >= FLAT_P_ALIVE:
+        return (
+            f"it gives every customer P(alive) ≥ {FLAT_P_ALIVE:g} while {n_silent:,} repeat "
+            f"buyers ({share:.0%}) have been silent for {multiple} their usual gap or longer"
+        )
+    if n_silent >= MIN_SILENT_CUSTOMERS:
+        median = float(np.median(p_alive[silent]))
+        if median >= 0.5:
+            return (
+                f"the {n_silent:,} customers silent for {multiple} their usual gap or longer "
+                f"have a median P(alive) of {median:.2f} (a credible model puts them below 0.5)"
+            )
+    return None
+
+
+@dataclass
+class PurchaseChoice:
+    """The chosen purchase model and what happened to every candidate."""
+
+    name: str
+    model: Any
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def choose_purchase_model(
+    summary: pd.DataFrame,
+    fit: Callable[[str], Any],
+    holdout_frame: Callable[[], pd.DataFrame] | None = None,
+    penalizer: float = 0.0,
+) -> PurchaseChoice:
+    """Apply the module's rules. ``fit(name)`` fits one candidate on ``summary``;
+    ``holdout_frame()`` builds the calibration/holdout summary when two or more are credible."""
+    from retentionkit.clv.evaluation import choose_model
+    from retentionkit.clv.models import model_names
+
+    rows: list[dict[str, Any]] = []
+    credible: dict[str, Any] = {}
+    x = summary["frequency"].to_numpy(dtype="float64")
+    t_x = summary["recency"].to_numpy(dtype="float64")
+    big_t = summary["T"].to_numpy(dtype="float64")
+    for name in model_names("purchase"):
+        row: dict[str, Any] = {"model": name, "status": None, "credible": False, "reason": None}
+        rows.append(row)
+        try:
+            fitted = fit(name)
+        except ModelFitError as exc:
+            row["reason"] = f"could not be fitted: {exc}"
+            continue
+        row["status"] = fitted.status_
+        if fitted.status_ == "degenerate":
+            row["reason"] = "degenerate fit (the data do not identify it)"
+            continue
+        why = contradiction(summary, fitted.conditional_probability_alive(x, t_x, big_t))
+        if why is not None:
+            row["reason"] = f"not credible: {why}"
+            continue
+        row["credible"] = True
+        row["log_likelihood"] = fitted.log_likelihood_
+        credible[name] = fitted
+    if not credible:
+        details = "; ".join(f"{r['model']}: {r['reason']}" for r in rows)
+        raise NoCredibleModelError(f"No purchase model is credible on this data ({details}).")
+    warnings = [f"{r['model']} was not used: {r['reason']}." for r in rows if not r["credible"]]
+    best = next(iter(credible))
+    if len(credible) > 1:
+        best = max(credible, key=lambda k: credible[k].log_likelihood_)
+        basis = "the highest log-likelihood"
+        try:
+            if holdout_frame is None:
+                raise InputError("no holdout window")
+            choice = choose_model(holdout_frame(), tuple(credible), penalizer_coef=penalizer)
+            usable = {
+                k: e for k, e in choice.evaluations.items() if e.model.status_ != "degenerate"
+            }
+            for r in rows:
+                if r["model"] in choice.evaluations:
+                    r["holdout_mae"] = choice.evaluations[r["model"]].mae
+            if usable:
+                best = min(usable, key=lambda k: usable[k].mae)
+                basis = "the lowest holdout error per customer"
+        except (InputError, ModelFitError) as exc:
+            warnings.append(f"The holdout comparison could not be made ({exc}).")
+        warnings.append(f"{best} was chosen among {', '.join(credible)} by {basis}.")
+    return PurchaseChoice(best, credible[best], rows, warnings)

@@ -1,0 +1,54 @@
+"""Fork server for the kill -9 test (not a test module).
+
+It imports retentionkit and validates SOURCE once (``prepare``), then for every line
+``DB SOURCE`` read on stdin forks a child that prints ``writing``, writes the validated batches
+into DB (``write_batches``, the write step of ``Workspace.ingest``), prints ``done`` and waits
+to be killed. The server prints ``pid N`` first and ``exit STATUS`` once the child is gone.
+Forking a process that never opened a database keeps a trial cheap: no interpreter start-up,
+no imports, no parsing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from retentionkit.config import Settings
+from retentionkit.schema.ingest import IngestOptions, prepare, write_batches
+
+
+def _say(text: str) -> None:
+    os.write(1, (text + "\n").encode())
+
+
+def _child(db: str, prepared: tuple) -> None:
+    from retentionkit.backends import connect
+
+    con = connect(db)
+    _say("writing")
+    write_batches(con, [prepared])
+    con.disconnect()
+    _say("done")
+    time.sleep(3600)  # the test kills every child, so its pid is never reused under it
+
+
+def main() -> None:
+    cache: dict[str, tuple] = {}
+    for line in sys.stdin:
+        db, source = line.split()
+        if source not in cache:  # validated once, in the parent; children only write
+            cache[source] = prepare("orders", source, IngestOptions(), Settings())
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _child(db, cache[source])
+            finally:
+                os._exit(0)
+        _say(f"pid {pid}")
+        _, status = os.waitpid(pid, 0)
+        _say(f"exit {status}")
+
+
+if __name__ == "__main__":
+    main()
