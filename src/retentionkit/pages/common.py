@@ -139,12 +139,7 @@ def pct(value: Any) -> float | None:
 
 
 def x_axis(frame: pd.DataFrame) -> list[str]:
-    """Chart categories: period starts, a partial period marked " (partial)"."""
-    flags = frame["complete"] if "complete" in frame else [True] * len(frame)
-    return [
-        ts.strftime("%Y-%m-%d") + ("" if bool(whole) else " (partial)")
-        for ts, whole in zip(frame["period_start"], flags, strict=True)
-    ]
+    return [ts.strftime("%Y-%m-%d") for ts in frame["period_start"]]
 
 
 def last_complete(part: pd.DataFrame) -> pd.Series:
