@@ -54,7 +54,9 @@ def _reason(errors: list[Any]) -> str:
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form")]
         where = ".".join(loc) or "request"
-        parts.append(f"{where}: {err.get('msg', 'invalid value')}")
+        got = err.get("input")
+        shown = f" (got {got!r})" if isinstance(got, (str, int, float)) else ""
+        parts.append(f"{where}: {err.get('msg', 'invalid value')}{shown}")
     return "Invalid parameter " + "; ".join(parts) + "."
 
 
