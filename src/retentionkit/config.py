@@ -73,6 +73,8 @@ class Settings(BaseModel):
     gross_margin: float = Field(default=1.0, gt=0, le=1)
     annual_discount_rate: float = Field(default=DEFAULT_ANNUAL_DISCOUNT_RATE, ge=0, le=10)
     health: dict[str, HealthBand] = Field(default_factory=default_health)
+    #: Below this many units in a rate's denominator (``n``) no health colour is given.
+    health_min_n: int = Field(default=30, ge=1)
     surveys: dict[str, SurveyScale] = Field(default_factory=lambda: dict(DEFAULT_SURVEYS))
     #: Column mappings per table, e.g. {"orders": {"CustomerID": "customer_id"}}.
     mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
@@ -243,6 +245,9 @@ gross_margin = 1.0
 # Annual discount rate of CLV cash flows (clv predict, the clv metric with --clv-model, the
 # clv_tier segments); discounted monthly at (1 + rate)^(1/12) - 1. 0.1268 = 1 % a month.
 annual_discount_rate = 0.1268250301
+# A rate whose denominator n (customers at the start, answers, terms due …) is below this
+# gets no health colour: its 95 % interval is too wide to call it good or poor.
+health_min_n = 30
 
 # Health bands: colours next to each KPI. For KPIs where up is good, value >= good is good and
 # value < poor is poor; for KPIs where down is good (churn_rate, return_rate) the reverse.

@@ -1,4 +1,4 @@
-"""/docs works offline: Swagger UI comes from the installed swagger-ui-bundle, not a CDN."""
+"""/docs works offline: Swagger UI 5 comes from the installed swagger-ui-py, not a CDN."""
 
 from __future__ import annotations
 

@@ -210,10 +210,34 @@ class Reference:
             out[seg] = pct(c["lost"], base)
         return out
 
-    def lifespan(self, t1: pd.Timestamp) -> dict[str, tuple[float, int]]:
-        """Mean monthly churn rate over the 6 whole calendar months that end at or before t1."""
+    def trailing_months(self, t1: pd.Timestamp) -> list[pd.Timestamp]:
         last_end = t1.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        months = [last_end - OFFSET["month"] * k for k in range(6, 0, -1)]
+        base, col = (
+            ("subscriptions", "started_at")
+            if self.definition == "contractual"
+            else ("orders", "ordered_at")
+        )
+        if base in self.t and len(self.t[base]):
+            hi = pd.Timestamp(self.t[base][col].max())
+            covered = (hi + pd.Timedelta(days=1)).to_period("M").to_timestamp()
+            last_end = min(last_end, covered)
+        return [last_end - OFFSET["month"] * k for k in range(6, 0, -1)]
+
+    def monthly_revenue_per_buyer(self, t1: pd.Timestamp) -> dict[str, float]:
+        """Order amounts / buyers of each month with buyers, averaged over the lifespan's
+        months."""
+        values: dict[str, list[float]] = {s: [] for s in self.segments()}
+        for m in self.trailing_months(t1):
+            for seg, o in self.order_stats(m, m + OFFSET["month"]).items():
+                if o["buyers"]:
+                    values[seg].append(o["order_amount"] / o["buyers"])
+        return {s: (float(np.mean(v)) if v else float("nan")) for s, v in values.items()}
+
+    def lifespan(self, t1: pd.Timestamp) -> dict[str, tuple[float, int]]:
+        """Mean monthly churn rate over the 6 whole calendar months that end at or before t1
+        and that the customer table's data cover whole (its latest event on or after the
+        month's last day)."""
+        months = self.trailing_months(t1)
         rates: dict[str, list[float]] = {s: [] for s in self.segments()}
         for m in months:
             for seg, r in self.monthly_churn(m).items():
@@ -284,7 +308,11 @@ class Reference:
                 )
                 r["average_order_value"] = (
                     div(o["order_amount"], o["orders"]),
-                    {"order_amount": o["order_amount"], "orders": o["orders"]},
+                    {
+                        "order_amount": o["order_amount"],
+                        "orders": o["orders"],
+                        "orders_without_amount": 0,
+                    },
                 )
             if "subscriptions" in has:
                 mm = mrr.get(seg)
@@ -359,11 +387,11 @@ class Reference:
                     }
                 else:
                     o = orders.get(seg, {"orders": 0, "buyers": 0, "order_amount": 0.0})
-                    apv = div(o["order_amount"], o["orders"])
-                    per_month = div(o["orders"], o["buyers"]) / m
-                    clv = apv * per_month * lifespan * self.margin
+                    rpb = self.monthly_revenue_per_buyer(t1).get(seg, float("nan"))
+                    clv = rpb * lifespan * self.margin
                     arpc_month = div(o["order_amount"], o["buyers"]) / m
                     clv_comps = {
+                        "monthly_revenue_per_buyer": rpb,
                         "order_amount": o["order_amount"],
                         "orders": o["orders"],
                         "buyers": o["buyers"],
@@ -453,6 +481,7 @@ class Reference:
                         "order_amount": amount,
                         "returned_amount": returned_amount,
                         "orders": len(op),
+                        "orders_without_amount": int(op["amount"].isna().sum()),
                     },
                 )
                 if rp is not None:

@@ -14,7 +14,19 @@ from retentionkit.cli.app import main
 from retentionkit.config import Settings
 from retentionkit.metrics.registry import get_metric, health
 
-RECORD_KEYS = {"metric", "period_start", "period_end", "segment", "value", "components", "health"}
+RECORD_KEYS = {
+    "metric",
+    "period_start",
+    "period_end",
+    "segment",
+    "value",
+    "components",
+    "health",
+    "complete",
+    "n",
+    "ci_low",
+    "ci_high",
+}
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +142,7 @@ def test_csv_output(capsys, db):
     frame = pd.read_csv(io.StringIO(text))
     columns = list(frame.columns)
     assert columns[:5] == ["metric", "period_start", "period_end", "segment", "value"]
-    assert columns[-1] == "health"
+    assert columns[-5:] == ["health", "complete", "n", "ci_low", "ci_high"]
     assert "components" not in columns
     assert {"components.start", "components.end", "components.new"} <= set(columns)
     assert {"components.promoters", "components.detractors"} <= set(columns)

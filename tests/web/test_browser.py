@@ -140,3 +140,16 @@ def test_report_opens_offline(browser, web_db: Path, tmp_path: Path) -> None:  #
         assert seen["console"] == [] and seen["pageerror"] == [] and seen["remote"] == []
     finally:
         context.close()
+
+
+def test_docs_lists_the_operations(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    """/docs renders the OpenAPI 3.1 document offline (Swagger UI 5 of swagger-ui-py): the
+    operations are listed, no "Unable to render this definition"."""
+    context, page, seen, _response, _ = _open(browser, live_server + "/docs")
+    try:
+        page.wait_for_selector(".opblock", timeout=30000)
+        assert page.locator(".opblock").count() >= 5
+        assert "Unable to render" not in page.content()
+        assert not seen["remote"], seen["remote"]
+    finally:
+        context.close()

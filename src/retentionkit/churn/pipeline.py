@@ -413,7 +413,7 @@ def _fingerprint(ws: Workspace) -> str:
 
     from retentionkit import __version__
     from retentionkit.churn.model import FORMAT_VERSION
-    from retentionkit.metrics.engine import TIME_COLUMNS
+    from retentionkit.metrics.completeness import TIME_COLUMNS
 
     parts = [__version__, str(FORMAT_VERSION)]
     for name in ws.tables():

@@ -91,11 +91,18 @@ def metrics(
         clv_model=clv_model,
         margin=margin,
     )
-    frame = run(open_workspace(ctx), request).frame
+    result = run(open_workspace(ctx), request)
+    frame = result.frame
     if fmt == "table":
         _print_table(frame, request.compare, request.period)
     else:
         print_frame(frame, fmt, raw=raw)
+    for note in result.extra.get("notes", []):  # stderr: csv/json on stdout stay clean
+        typer.echo(f"note: {note}", err=True)
+
+
+#: Marks a partial (incomplete) period in the table's header and cells.
+PARTIAL_MARK = "*"
 
 
 def pd_isna(value: Any) -> bool:
@@ -126,8 +133,10 @@ def _print_table(frame: Any, compare: str | None, period: str) -> None:
         with_segment = True
     else:
         with_segment = False
+    partial = set(frame.loc[~frame["complete"].astype(bool), "period_start"])
     for start in shown:
-        table.add_column(period_label(start, period), justify="right")
+        mark = PARTIAL_MARK if start in partial else ""
+        table.add_column(period_label(start, period) + mark, justify="right")
     table.add_column("Δ " + ("vs " + compare if compare else "last"), justify="right")
     for (name, seg), part in frame.groupby(["metric", "segment"], sort=False):
         spec = get_metric(name)
@@ -136,21 +145,26 @@ def _print_table(frame: Any, compare: str | None, period: str) -> None:
         for start in shown:
             if start in part.index:
                 row = part.loc[start]
+                mark = "" if row["complete"] else PARTIAL_MARK
                 cells.append(
                     Text(
-                        fmt_value(row["value"], spec.unit),
+                        fmt_value(row["value"], spec.unit) + mark,
                         style=HEALTH_STYLE.get(row["health"] or "", ""),
                     )
                 )
             else:
                 cells.append("")
-        last_row = part.loc[shown[-1]] if shown[-1] in part.index else None
+        # Δ on the last complete shown period (a partial last period is not the headline)
+        whole = [p for p in shown if p in part.index and bool(part.loc[p]["complete"])]
+        ref = whole[-1] if whole else shown[-1]
+        last_row = part.loc[ref] if ref in part.index else None
+        before = shown[shown.index(ref) - 1] if shown.index(ref) > 0 else None
         delta = None
         if last_row is not None:
             if compare:
                 delta = last_row.get("delta")
-            elif len(shown) > 1 and shown[-2] in part.index:
-                prev = part.loc[shown[-2]]["value"]
+            elif before is not None and before in part.index:
+                prev = part.loc[before]["value"]
                 if last_row["value"] is not None and prev is not None:
                     delta = last_row["value"] - prev
         if delta is None or delta != delta or pd_isna(delta):
@@ -163,6 +177,11 @@ def _print_table(frame: Any, compare: str | None, period: str) -> None:
             cells.append(Text(fmt_delta(delta, None, spec.unit), style=style))
         table.add_row(*cells)
     console.print(table)
+    if partial & set(shown):
+        console.print(
+            f"[dim]{PARTIAL_MARK} partial period: the data of the tables the metric reads do "
+            "not cover it whole (docs/metrics.md, Complete periods)[/dim]"
+        )
     if len(starts) > len(shown):
         console.print(
             f"[dim]showing the last {len(shown)} of {len(starts)} periods; use "

@@ -124,6 +124,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("scale_min", _F64),
             ("scale_max", _F64),
             ("survey_name", _STR),
+            ("order_id", _STR),
         ]
     ),
     "acquisition_costs": pa.schema(

@@ -182,6 +182,7 @@ def simulate_surveys(
             "scale_max": pa.array(scale[survey, 1]),
             # answers imported from elsewhere: no retentionkit survey asked them
             "survey_name": pa.nulls(len(owner), type=pa.string()),
+            "order_id": pa.nulls(len(owner), type=pa.string()),
         }
     )
 

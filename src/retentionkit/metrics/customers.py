@@ -16,11 +16,11 @@ also counts customers who joined and left inside one short window.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from retentionkit.metrics.family import Plan, only
+from retentionkit.metrics.family import CUSTOMER_SOURCE, Plan, only, resolve_tables
 from retentionkit.metrics.periods import PeriodGrid
 from retentionkit.metrics.query import MetricQuery
 
@@ -117,6 +117,7 @@ def _activity_period_plan(q: MetricQuery) -> Plan:
     per = o.group_by(["customer_id", "p"]).agg(
         n=o.count(),
         amount=o.amount.sum(),
+        with_amount=o.amount.count(),
         quantity=o.quantity.sum(),
         with_quantity=o.quantity.count(),
     )
@@ -140,6 +141,7 @@ def _activity_period_plan(q: MetricQuery) -> Plan:
         new=(j.first_p == j.period_start).fill_null(False).cast("int64").sum(),
         orders=j.n.sum(),
         order_amount=j.amount.sum().cast("float64"),
+        orders_without_amount=(j.n - j.with_amount).sum(),
         repeat_buyers=j.repeat.sum(),
         sold_quantity=j.quantity.sum().cast("float64"),
         orders_with_quantity=j.with_quantity.sum(),
@@ -156,7 +158,15 @@ def _activity_period_finish(q: MetricQuery, grid: PeriodGrid, got: pd.DataFrame)
     segments = sorted(got["segment"].dropna().unique().tolist())
     index = pd.MultiIndex.from_product([reported, segments], names=["period_start", "segment"])
     by_key = got.set_index(["period_start", "segment"])
-    counts = ["end", "retained", "new", "orders", "repeat_buyers", "orders_with_quantity"]
+    counts = [
+        "end",
+        "retained",
+        "new",
+        "orders",
+        "repeat_buyers",
+        "orders_with_quantity",
+        "orders_without_amount",
+    ]
     cur = by_key.reindex(index)
     cur[counts] = cur[counts].fillna(0).astype("int64")
     prev_index = pd.MultiIndex.from_product([before, segments])
@@ -172,6 +182,7 @@ def _activity_period_finish(q: MetricQuery, grid: PeriodGrid, got: pd.DataFrame)
             "orders": cur["orders"].to_numpy(),
             "buyers": cur["end"].to_numpy(),
             "order_amount": cur["order_amount"].to_numpy(),
+            "orders_without_amount": cur["orders_without_amount"].to_numpy(),
             "repeat_buyers": cur["repeat_buyers"].to_numpy(),
             "sold_quantity": cur["sold_quantity"].to_numpy(),
             "orders_with_quantity": cur["orders_with_quantity"].to_numpy(),
@@ -189,6 +200,7 @@ ORDER_COLUMNS = [
     "orders",
     "buyers",
     "order_amount",
+    "orders_without_amount",
     "repeat_buyers",
     "sold_quantity",
     "orders_with_quantity",
@@ -296,34 +308,51 @@ def orders_from_customers_plan(q: MetricQuery) -> Plan:
     return Plan(uses=("customers",), finish=lambda got: order_columns(got["customers"]))
 
 
-def lifespan_components(q: MetricQuery, monthly: pd.DataFrame) -> pd.DataFrame:
-    """Mean monthly churn rate over the 6 whole calendar months that end at or before each
-    period end (ChartMogul's lifespan convention), from the same customer counts at month
-    grain. A week or day ending mid-month uses the 6 months before that month: never a month
-    that is not over yet at the period end. ``monthly``: the monthly customer components."""
-    from retentionkit.metrics import formulas
+def trailing_months(q: MetricQuery, end: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[first, last): the 6 whole calendar months that end at or before ``end`` *and* that
+    the data of the customer table cover (completeness rule), so a period reaching past the
+    data (CDNOW's 1998) never averages months without data."""
+    from retentionkit.metrics.completeness import last_complete_month_end
     from retentionkit.metrics.periods import floor, shift
+
+    last = floor(end, "month")
+    table = resolve_tables((CUSTOMER_SOURCE,), q.customer_definition)[0]
+    if table in q.extents:
+        last = min(last, last_complete_month_end(q.extents[table]))
+    return shift(last, "month", -6), last
+
+
+def lifespan_components(q: MetricQuery, monthly: pd.DataFrame) -> pd.DataFrame:
+    """Mean monthly churn rate over the 6 whole calendar months before each period end
+    (ChartMogul's lifespan convention, :func:`trailing_months`), from the same customer
+    counts at month grain. A week or day ending mid-month uses the 6 months before that
+    month: never a month that is not over yet at the period end, nor one past the data."""
+    from retentionkit.metrics import formulas
 
     monthly = monthly.assign(
         churn=formulas.churn_rate(monthly["lost"], monthly["start"], monthly["end"], q.churn_basis)
     )
+    return trailing_means(q, monthly, {"mean_monthly_churn_rate": "churn"}, "months")
+
+
+def trailing_means(
+    q: MetricQuery, monthly: pd.DataFrame, means: dict[str, str], count: str | None
+) -> pd.DataFrame:
+    """Per reported period and segment, the mean of each monthly column ``means[name]`` over
+    :func:`trailing_months` (``count``: the number of months averaged)."""
     rows = []
+    monthly = monthly.assign(period_start=pd.to_datetime(monthly["period_start"]))
     for seg, part in monthly.groupby("segment"):
-        part = part.sort_values("period_start")
         for start, end in zip(q.grid.starts, q.grid.ends, strict=True):
-            last = floor(end, "month")  # months [last − 6 months, last) are over by `end`
-            window = part[
-                (part.period_start < last) & (part.period_start >= shift(last, "month", -6))
-            ]
-            valid = window["churn"].dropna()
-            rows.append(
-                {
-                    "period_start": start,
-                    "segment": seg,
-                    "mean_monthly_churn_rate": float(valid.mean()) if len(valid) else float("nan"),
-                    "months": len(valid),
-                }
-            )
-    return pd.DataFrame(
-        rows, columns=["period_start", "segment", "mean_monthly_churn_rate", "months"]
-    )
+            first, last = trailing_months(q, pd.Timestamp(end))
+            window = part[(part.period_start < last) & (part.period_start >= first)]
+            row: dict[str, Any] = {"period_start": start, "segment": seg}
+            valid = window
+            for name, column in means.items():
+                valid = window[column].dropna()
+                row[name] = float(valid.mean()) if len(valid) else float("nan")
+            if count:
+                row[count] = len(valid)
+            rows.append(row)
+    columns = ["period_start", "segment", *means, *([count] if count else [])]
+    return pd.DataFrame(rows, columns=columns)

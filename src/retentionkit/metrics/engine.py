@@ -3,9 +3,12 @@ component family once (its plan's queries, run here and only here, then its fini
 step), apply the pure formulas, attach health and comparisons. Returns one record per
 metric, period and segment::
 
-    {"metric", "period_start", "period_end", "segment", "value", "components", "health"}
+    {"metric", "period_start", "period_end", "segment", "value", "components", "health",
+     "complete", "n", "ci_low", "ci_high"}
 
-plus ``compare_value`` and ``delta`` with ``compare``.
+plus ``compare_value`` and ``delta`` with ``compare``. ``complete`` and the null value of a
+period outside the data: :mod:`retentionkit.metrics.completeness`; ``n`` and the 95 %
+interval: the spec's ``denominator`` and ``interval`` (:mod:`retentionkit.metrics.intervals`).
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ import pandas as pd
 
 from retentionkit.config import parse_duration_days
 from retentionkit.errors import ConfigError, MissingTableError
+from retentionkit.metrics import completeness, intervals
+from retentionkit.metrics.completeness import table_extents
 from retentionkit.metrics.families import FAMILIES
 from retentionkit.metrics.family import KEYS, MONEY_SUFFIXES, Family, keyed
+from retentionkit.metrics.notes import notes_of
 from retentionkit.metrics.periods import (
     PERIODS_PER_YEAR,
     PeriodGrid,
@@ -44,16 +50,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
 
     from retentionkit.workspace import Workspace
-
-#: Timestamp columns that bound the data of each table (for the default range).
-TIME_COLUMNS = {
-    "orders": "ordered_at",
-    "subscriptions": "started_at",
-    "survey_responses": "responded_at",
-    "tickets": "opened_at",
-    "acquisition_costs": "incurred_on",
-    "returns": "returned_at",
-}
 
 
 class Runner:
@@ -110,22 +106,13 @@ def resolve_metrics(
 
 def data_extent(ws: Workspace, tables: set[str]) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Earliest and latest event time over ``tables``."""
-    lows, highs = [], []
-    for table in sorted(tables):
-        column = TIME_COLUMNS.get(table)
-        if column is None or not ws.has_table(table):
-            continue
-        t = ws.table(table)
-        row = t.aggregate(lo=t[column].min(), hi=t[column].max()).execute()
-        if not row.empty and pd.notna(row["lo"].iloc[0]):
-            lows.append(pd.Timestamp(row["lo"].iloc[0]))
-            highs.append(pd.Timestamp(row["hi"].iloc[0]))
-    if not lows:
+    extent = completeness.joint_extent(table_extents(ws, tables), tables)
+    if extent is None:
         raise ConfigError(
             "The workspace holds no dated rows for these metrics; ingest data "
             "or give --from and --to."
         )
-    return min(lows), max(highs)
+    return extent
 
 
 def build_grid(
@@ -232,6 +219,9 @@ def _compute(
 
     from retentionkit.segments.resolve import segment_table
 
+    extents = table_extents(
+        ws, {t for s in specs for t in (*s.source_tables(definition), *s.source_tables("activity"))}
+    )
     q = MetricQuery(
         ws=ws,
         grid=compute_grid,
@@ -242,6 +232,7 @@ def _compute(
         segment_table=segment_table(ws, segment) if segment else None,
         margin=margin,
         options=dict(options or {}),
+        extents=extents,
     )
     runner = Runner(q, sql)
     ctx = FormulaContext(
@@ -255,24 +246,47 @@ def _compute(
     ends = dict(zip(index_starts, pd.to_datetime(compute_grid.ends), strict=True))
     frames = []
     for spec in specs:
+        frame = _evaluate(
+            spec, FAMILIES[spec.family], runner.family(spec.family), ctx, index_starts
+        )
+        frame["period_end"] = frame["period_start"].map(ends)
         frames.append(
-            _evaluate(spec, FAMILIES[spec.family], runner.family(spec.family), ctx, index_starts)
+            _mark_coverage(
+                frame, completeness.coverage_extent(extents, spec.source_tables(definition))
+            )
         )
     result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    result["period_end"] = result["period_start"].map(ends)
     if back:
         result = _attach_comparison(result, compute_grid, back)
         keep = set(pd.to_datetime(grid.starts))
         result = result[result["period_start"].isin(keep)]
     bands = settings.health
+    # no colour on a partial period nor below the minimum n (docs/metrics.md)
+    min_n = settings.health_min_n
     result["health"] = [
-        health(get_metric(m), v, bands)
-        for m, v in zip(result["metric"], result["value"], strict=True)
+        None if not whole or (n is not None and n < min_n) else health(get_metric(m), v, bands)
+        for m, v, n, whole in zip(
+            result["metric"], result["value"], result["n"], result["complete"], strict=True
+        )
     ]
-    cols = ["metric", "period_start", "period_end", "segment", "value", "components", "health"]
+    cols = [
+        "metric",
+        "period_start",
+        "period_end",
+        "segment",
+        "value",
+        "components",
+        "health",
+        "complete",
+        "n",
+        "ci_low",
+        "ci_high",
+    ]
     if back:
         cols += ["compare_value", "delta"]
-    return result[cols].reset_index(drop=True)
+    out = result[cols].reset_index(drop=True)
+    out.attrs["notes"] = notes_of(result)
+    return out
 
 
 def _evaluate(
@@ -310,15 +324,40 @@ def _evaluate(
     values = np.asarray(spec.formula(frame, ctx), dtype="float64")
     keep_float = set(family.nullable)
     components = [_clean_components(rec, keep_float) for rec in frame[shown].to_dict("records")]
+    n = spec.n(frame, ctx)
+    low, high = intervals.interval(spec.interval, frame, values, n)
     return pd.DataFrame(
         {
             "metric": spec.name,
             "period_start": frame["period_start"],
             "segment": frame["segment"],
-            "value": [None if not math.isfinite(v) else _tidy(v) for v in values],
+            "value": [_finite(v) for v in values],
             "components": components,
+            "n": [None] * len(frame) if n is None else [_count(v) for v in n],
+            "ci_low": [_finite(v) for v in low],
+            "ci_high": [_finite(v) for v in high],
         }
     )
+
+
+def _mark_coverage(frame: pd.DataFrame, extent: completeness.Extent | None) -> pd.DataFrame:
+    """``complete`` per record; value, n and interval null where the period is outside the
+    data extent of the metric's own tables (not 0 customers)."""
+    frame["complete"] = completeness.complete_flags(
+        frame["period_start"], frame["period_end"], extent
+    )
+    outside = completeness.outside_flags(frame["period_start"], frame["period_end"], extent)
+    for col in ("value", "n", "ci_low", "ci_high"):
+        frame[col] = frame[col].astype(object).where(~outside, None)
+    return frame
+
+
+def _finite(value: float) -> float | None:
+    return None if not math.isfinite(value) else _tidy(float(value))
+
+
+def _count(value: float) -> int | None:
+    return int(value) if math.isfinite(value) else None
 
 
 def _tidy(value: float) -> float:

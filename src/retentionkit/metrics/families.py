@@ -32,6 +32,7 @@ ORDER_COLUMNS = tuple(c for c in customers.ORDER_COLUMNS if c not in KEYS)
 LIFESPAN_COLUMNS = ("mean_monthly_churn_rate", "months")
 #: Components of the clv family that depend on the definition or the ``clv_model`` option.
 CLV_OPTIONAL = (
+    "monthly_revenue_per_buyer",
     "order_amount",
     "orders",
     "buyers",
@@ -46,6 +47,28 @@ def _orders_plan(q: MetricQuery) -> Plan:
     if customers.shares_order_pass(q):
         return customers.orders_from_customers_plan(q)
     return orders.orders_plan(q)
+
+
+def _monthly_orders_plan(q: MetricQuery) -> Plan:
+    """The order components per month over the lifespan's months (out of the monthly
+    customer pass when it carries them)."""
+    if customers.shares_order_pass(q):
+        return Plan(
+            uses=("monthly_customers",),
+            finish=lambda got: customers.order_columns(got["monthly_customers"]),
+        )
+    return orders.orders_plan(q.with_grid(customers.lifespan_grid(q)))
+
+
+def monthly_revenue_per_buyer(q: MetricQuery, monthly: pd.DataFrame) -> pd.DataFrame:
+    """Revenue per buyer per month (order amounts_m / buyers_m), averaged over the same 6
+    complete months as the lifespan (:func:`customers.trailing_months`): the simple CLV is
+    computed per month whatever the reporting period, so a month, a quarter and a year that
+    end on the same day give the same CLV."""
+    rpb = monthly["order_amount"].astype("float64") / monthly["buyers"].astype("float64")
+    priced = monthly["orders_without_amount"].fillna(0).to_numpy() == 0
+    monthly = monthly.assign(rpb=rpb.where(priced))  # a month with unpriced orders: unknown
+    return customers.trailing_means(q, monthly, {"monthly_revenue_per_buyer": "rpb"}, None)
 
 
 def _clv_plan(q: MetricQuery) -> Plan:
@@ -63,9 +86,12 @@ def _clv_plan(q: MetricQuery) -> Plan:
         if modelled:
             parts.append(got["model_clv"])
         parts.append(got[value_family][[*KEYS, *value_cols]])
+        if not contractual:
+            parts.append(monthly_revenue_per_buyer(q, got["monthly_orders"]))
         return merge(*parts)
 
-    uses = ("lifespan", *(("model_clv",) if modelled else ()), value_family)
+    monthly = () if contractual else ("monthly_orders",)
+    uses = ("lifespan", *(("model_clv",) if modelled else ()), value_family, *monthly)
     return Plan(uses=uses, finish=finish)
 
 
@@ -101,6 +127,13 @@ _FAMILIES = [
         nullable=("mean_monthly_churn_rate",),
     ),
     Family(
+        name="monthly_orders",
+        description="Orders, buyers and amounts per month over the lifespan's months",
+        produces=ORDER_COLUMNS,
+        requires=("orders",),
+        plan=_monthly_orders_plan,
+    ),
+    Family(
         name="orders",
         description="Orders, buyers, amounts and repeat buyers per period",
         produces=ORDER_COLUMNS,
@@ -117,7 +150,7 @@ _FAMILIES = [
     Family(
         name="revenue",
         description="Order amounts and returned amounts, each on its own date",
-        produces=("orders", "order_amount", "returned_amount"),
+        produces=("orders", "order_amount", "orders_without_amount", "returned_amount"),
         requires=("orders",),
         plan=orders.revenue_plan,
     ),
@@ -240,7 +273,7 @@ _FAMILIES = [
         optional=CLV_OPTIONAL,
         requires=(CUSTOMER_SOURCE,),
         plan=_clv_plan,
-        nullable=("mean_monthly_churn_rate", "model_clv"),
+        nullable=("mean_monthly_churn_rate", "model_clv", "monthly_revenue_per_buyer"),
     ),
     Family(
         name="cac",
@@ -249,7 +282,13 @@ _FAMILIES = [
         optional=CLV_OPTIONAL,
         requires=("acquisition_costs", CUSTOMER_SOURCE),
         plan=_cac_plan,
-        nullable=("costs", "costs_by_category", "mean_monthly_churn_rate", "model_clv"),
+        nullable=(
+            "costs",
+            "costs_by_category",
+            "mean_monthly_churn_rate",
+            "model_clv",
+            "monthly_revenue_per_buyer",
+        ),
     ),
     Family(
         name="resolution",

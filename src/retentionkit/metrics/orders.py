@@ -56,6 +56,7 @@ def orders_plan(q: MetricQuery) -> Plan:
     per = o.group_by(["customer_id", "period_start"]).agg(
         n=o.count(),
         amount=o.amount.sum(),
+        with_amount=o.amount.count(),
         quantity=o.quantity.sum(),
         with_quantity=o.quantity.count(),
     )
@@ -69,6 +70,7 @@ def orders_plan(q: MetricQuery) -> Plan:
         orders=per.n.sum(),
         buyers=per.count(),
         order_amount=per.amount.sum().cast("float64"),
+        orders_without_amount=(per.n - per.with_amount).sum(),
         repeat_buyers=per.repeat.sum(),
         sold_quantity=per.quantity.sum().cast("float64"),
         orders_with_quantity=per.with_quantity.sum(),
@@ -80,6 +82,7 @@ def _orders_finish(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame["repeat_buyers"] = frame["repeat_buyers"].fillna(0).astype("int64")
     frame["orders_with_quantity"] = frame["orders_with_quantity"].fillna(0).astype("int64")
+    frame["orders_without_amount"] = frame["orders_without_amount"].fillna(0).astype("int64")
     return frame
 
 
@@ -108,11 +111,14 @@ def revenue_plan(q: MetricQuery) -> Plan:
 
 def revenue_components(got: Frames) -> pd.DataFrame:
     """orders, order_amount and returned_amount per period and segment."""
-    base = got["orders"][["period_start", "segment", "orders", "order_amount"]]
+    base = got["orders"][
+        ["period_start", "segment", "orders", "order_amount", "orders_without_amount"]
+    ]
     frame = merge(base, got["returns"][["period_start", "segment", "returned_amount"]])
     frame["returned_amount"] = frame["returned_amount"].fillna(0.0)
     frame["order_amount"] = frame["order_amount"].fillna(0.0)
     frame["orders"] = frame["orders"].fillna(0).astype("int64")
+    frame["orders_without_amount"] = frame["orders_without_amount"].fillna(0).astype("int64")
     return frame
 
 

@@ -33,6 +33,8 @@ class MetricQuery:
     segment_table: ir.Table | None = None  # (customer_id, segment) or None
     margin: float = 1.0  # gross margin of CLV values (the request's, else the settings')
     options: dict[str, Any] = field(default_factory=dict)
+    #: earliest and latest event time per table (completeness.table_extents), set by the engine
+    extents: dict[str, tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=dict)
 
     @property
     def period(self) -> str:

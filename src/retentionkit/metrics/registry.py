@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from retentionkit.config import HealthBand
@@ -23,6 +24,7 @@ from retentionkit.errors import ConfigError, UnknownNameError
 from retentionkit.metrics import formulas as f
 from retentionkit.metrics.families import FAMILIES
 from retentionkit.metrics.family import resolve_tables
+from retentionkit.metrics.intervals import Interval
 from retentionkit.metrics.periods import MONTHS_PER_PERIOD
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -96,7 +98,17 @@ class MetricSpec:
     health_band: HealthBand | None = None
     calc_inputs: tuple[CalcInput, ...] = ()
     calc: CalcFormula | None = None
+    denominator: str | Formula | None = None
+    interval: Interval | None = None
     source: str = "SPEC §4"
+
+    def n(self, frame: pd.DataFrame, ctx: FormulaContext) -> Any:
+        """The denominator per record (None when the metric declares none)."""
+        if self.denominator is None:
+            return None
+        if isinstance(self.denominator, str):
+            return frame[self.denominator].astype("float64").to_numpy()
+        return np.asarray(self.denominator(frame, ctx), dtype="float64")
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -130,15 +142,33 @@ def _arpc_monthly(frame: pd.DataFrame, ctx: FormulaContext) -> Any:
 
 
 def _clv(frame: pd.DataFrame, ctx: FormulaContext) -> Any:
-    """The model's mean predicted CLV with a CLV model, else the simple CLV: APV × orders per
-    customer per month × lifespan × margin (subscriptions: ARPC × lifespan × margin)."""
+    """The model's mean predicted CLV with a CLV model, else the simple CLV: revenue per buyer
+    per month × lifespan in months × margin, both averaged over the 6 complete months before
+    the period end (= APV × orders per buyer per month × lifespan; subscriptions: ARPC ×
+    lifespan × margin). Monthly quantities whatever the period, so the CLV does not depend
+    on the reporting period."""
     if ctx.clv_model:
         return frame["model_clv"].astype("float64").to_numpy()
     lifespan = f.average_customer_lifespan(frame["mean_monthly_churn_rate"])
     if ctx.definition == "contractual":
         return f.clv(f.arpc(frame["mrr"], frame["paying_customers"]), 1.0, lifespan, ctx.margin)
-    apv = f.average_order_value(frame["order_amount"], frame["orders"])
-    return f.clv(apv, _per_month(frame, ctx), lifespan, ctx.margin)
+    return f.clv(frame["monthly_revenue_per_buyer"], 1.0, lifespan, ctx.margin)
+
+
+def _priced(formula: Formula) -> Formula:
+    """A money formula over order amounts, null (NaN) in a period where some orders have no
+    amount (an orders log may omit ``amount``): a partial sum would understate it."""
+
+    def priced(frame: pd.DataFrame, ctx: FormulaContext) -> Any:
+        values = np.asarray(formula(frame, ctx), dtype="float64")
+        return np.where(frame["orders_without_amount"].to_numpy() > 0, np.nan, values)
+
+    return priced
+
+
+def _churn_denominator(frame: pd.DataFrame, ctx: FormulaContext) -> Any:
+    """S with the start basis, E with the end basis (the churn rate's denominator)."""
+    return frame["start" if ctx.churn_basis == "start" else "end"]
 
 
 def _cac(frame: pd.DataFrame, ctx: FormulaContext) -> Any:
@@ -189,6 +219,8 @@ _SPECS = [
         health_band=HealthBand(good=90, poor=60),
         calc_inputs=(S, E, CalcInput(name="new", help="New customers (N).", at_most="end")),
         calc=_calc_crr,
+        denominator="start",
+        interval="wilson",
     ),
     MetricSpec(
         name="churn_rate",
@@ -207,6 +239,8 @@ _SPECS = [
             CalcInput(name="end", help=E.help, required=False),
         ),
         calc=_calc_churn,
+        denominator=_churn_denominator,
+        interval="wilson",
     ),
     MetricSpec(
         name="active_customers",
@@ -259,6 +293,8 @@ _SPECS = [
             CalcInput(name="customers", help="Customers with ≥ 1 order."),
         ),
         calc=lambda g: float(f.repeat_purchase_rate(g["returning"], g["customers"])),
+        denominator="buyers",
+        interval="wilson",
     ),
     MetricSpec(
         name="purchase_frequency",
@@ -273,6 +309,7 @@ _SPECS = [
             Derived(name="per_month", formula=_per_month),
             Derived(name="per_year", formula=lambda d, c: d["per_month"] * 12),
         ),
+        denominator="buyers",
     ),
     MetricSpec(
         name="average_order_value",
@@ -280,8 +317,9 @@ _SPECS = [
         description="Order amounts / orders in the period (APV)",
         unit="money",
         family="orders",
-        inputs=("order_amount", "orders"),
-        formula=lambda d, c: f.average_order_value(d["order_amount"], d["orders"]),
+        inputs=("order_amount", "orders", "orders_without_amount"),
+        formula=_priced(lambda d, c: f.average_order_value(d["order_amount"], d["orders"])),
+        denominator="orders",
     ),
     MetricSpec(
         name="revenue",
@@ -289,8 +327,8 @@ _SPECS = [
         description="Order amounts minus returned amounts, each on its own date",
         unit="money",
         family="revenue",
-        inputs=("order_amount", "returned_amount", "orders"),
-        formula=lambda d, c: f.revenue(d["order_amount"], d["returned_amount"]),
+        inputs=("order_amount", "returned_amount", "orders", "orders_without_amount"),
+        formula=_priced(lambda d, c: f.revenue(d["order_amount"], d["returned_amount"])),
     ),
     MetricSpec(
         name="average_customer_lifespan",
@@ -306,11 +344,13 @@ _SPECS = [
     MetricSpec(
         name="clv",
         label="Customer lifetime value",
-        description="Simple CLV: APV × orders per customer per month × lifespan × margin "
-        "(subscriptions: ARPC × lifespan × margin); with a CLV model, the mean predicted CLV",
+        description="Simple CLV: revenue per buyer per month × lifespan × margin, both over "
+        "the 6 complete months before the period end (subscriptions: ARPC × lifespan × "
+        "margin); with a CLV model, the mean predicted CLV",
         unit="money",
         family="clv",
         inputs=(
+            "monthly_revenue_per_buyer",
             "order_amount",
             "orders",
             "buyers",
@@ -346,6 +386,8 @@ _SPECS = [
             CalcInput(name="detractors", help="Answers of 0–6."),
         ),
         calc=lambda g: float(f.nps(g["promoters"], g["passives"], g["detractors"])),
+        denominator="responses",
+        interval="nps",
     ),
     MetricSpec(
         name="csat",
@@ -361,6 +403,8 @@ _SPECS = [
             CalcInput(name="responses", help="All answers."),
         ),
         calc=lambda g: float(f.csat(g["satisfied"], g["responses"])),
+        denominator="responses",
+        interval="wilson",
     ),
     MetricSpec(
         name="survey_rate",
@@ -370,6 +414,8 @@ _SPECS = [
         family="survey_rate",
         inputs=("at_or_above", "responses", "survey", "threshold"),
         formula=lambda d, c: f.rate(d["at_or_above"], d["responses"]),
+        denominator="responses",
+        interval="wilson",
     ),
     MetricSpec(
         name="mrr",
@@ -519,6 +565,8 @@ _SPECS = [
             CalcInput(name="due", help="Terms due."),
         ),
         calc=lambda g: float(f.renewal_rate(g["renewed"], g["due"])),
+        denominator="due",
+        interval="wilson",
     ),
     MetricSpec(
         name="time_to_second_purchase",
@@ -530,6 +578,7 @@ _SPECS = [
         inputs=("customers", *DURATION_INPUTS),
         formula=_col("median_days"),
         higher_is_better=False,
+        denominator="customers",
     ),
     MetricSpec(
         name="time_between_purchases",
@@ -541,6 +590,7 @@ _SPECS = [
         inputs=("pairs", *DURATION_INPUTS),
         formula=_col("median_days"),
         higher_is_better=False,
+        denominator="pairs",
     ),
     MetricSpec(
         name="return_rate",
@@ -553,6 +603,8 @@ _SPECS = [
         formula=lambda d, c: f.return_rate(d["returned"], d["sold"]),
         higher_is_better=False,
         health_band=HealthBand(good=5, poor=15),
+        denominator="sold",
+        interval="wilson",
     ),
     MetricSpec(
         name="order_processing_time",
@@ -564,6 +616,7 @@ _SPECS = [
         inputs=("delivered", *DURATION_INPUTS),
         formula=_col("median_days"),
         higher_is_better=False,
+        denominator="delivered",
     ),
     MetricSpec(
         name="ticket_resolution_time",
@@ -575,6 +628,7 @@ _SPECS = [
         inputs=("resolved", "median_hours", "mean_hours"),
         formula=_col("median_hours"),
         higher_is_better=False,
+        denominator="resolved",
     ),
     MetricSpec(
         name="open_tickets_over_48h",

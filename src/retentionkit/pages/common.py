@@ -142,6 +142,19 @@ def x_axis(frame: pd.DataFrame) -> list[str]:
     return [ts.strftime("%Y-%m-%d") for ts in frame["period_start"]]
 
 
+def last_complete(part: pd.DataFrame) -> pd.Series:
+    """The last complete period's record of one metric's series (the last record when none is
+    complete): what a KPI card, its health and its comparisons show."""
+    whole = part[part["complete"].astype(bool)] if "complete" in part else part
+    return (whole if not whole.empty else part).iloc[-1]
+
+
+def small_n(n: Any, min_n: int) -> str:
+    """ "n = k" when a rate's denominator is below the minimum for a health colour, else ""."""
+    value = number(n)
+    return f"n = {int(value)}" if value is not None and value < min_n else ""
+
+
 def series(frame: pd.DataFrame, metric: str, segment: str = "all") -> pd.DataFrame:
     part = frame[(frame["metric"] == metric) & (frame["segment"] == segment)]
     return part.sort_values("period_start")

@@ -1,5 +1,10 @@
 """The overview page: one card per KPI of the workspace (value, health, change on the previous
-period and on a year before, sparkline) and the customers / revenue / retention charts."""
+period and on a year before, sparkline) and the customers / revenue / retention charts.
+
+The cards show the last *complete* period (docs/metrics.md, Complete periods): a partial last
+period (Online Retail's 9 days of December 2011) is named above the cards and marked in the
+charts, never the headline. A rate whose ``n`` is below ``health_min_n`` shows "n = k" instead
+of a health colour."""
 
 from __future__ import annotations
 
@@ -16,8 +21,10 @@ from retentionkit.pages.common import (
     fmt_value,
     health,
     label_of,
+    last_complete,
     metric_request,
     series,
+    small_n,
     spec_of,
     usable_metrics,
     x_axis,
@@ -33,20 +40,27 @@ SPARK_POINTS = 12
 
 def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
     kpis = usable_metrics(svc, OVERVIEW_KPIS)
-    frame = svc.request(metric_request(f, kpis, compare="previous")).frame
-    year = svc.request(metric_request(f, kpis, compare="year", last=1)).frame
+    result = svc.request(metric_request(f, kpis, compare="previous"))
+    frame = result.frame
+    year = svc.request(metric_request(f, kpis, compare="year", last=2)).frame
     currency = currency_of(svc)
+    min_n = svc.ws.settings.health_min_n
     cards = []
     latest = None
+    partial: list[str] = []
     for name in kpis:
         part = series(frame, name)
         if part.empty:
             continue
         spec = spec_of(name)
-        row = part.iloc[-1]
+        row = last_complete(part)
         latest = row["period_start"]
+        if not bool(part.iloc[-1]["complete"]):
+            partial.append(period_label(part.iloc[-1]["period_start"], f.period))
         yrow = series(year, name)
+        yrow = yrow[yrow["period_start"] == latest]
         yrow = yrow.iloc[-1] if not yrow.empty else None
+        n = row.get("n")
         spark = part["value"].tolist()[-SPARK_POINTS:]
         cards.append(
             {
@@ -66,6 +80,7 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                     None if yrow is None else yrow.get("delta"), spec.higher_is_better
                 ),
                 "spark": charts.sparkline_points(spark),
+                "small_n": small_n(n, min_n),
             }
         )
     figures = []
@@ -107,4 +122,6 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         "figures": figures,
         "latest": period_label(latest, f.period) if latest is not None else "",
         "goals": goals.cards(svc),
+        "partial": sorted(set(partial)),
+        "notes": result.extra.get("notes", []),
     }

@@ -16,6 +16,7 @@ from retentionkit.pages.common import (
     fmt_value,
     health,
     label_of,
+    last_complete,
     metric_request,
     segment_options,
     spec_of,
@@ -58,7 +59,7 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         title = label_of(name) + (f" ({currency})" if spec.unit == "money" else "")
         figures.append(charts.line(title, x, series, spec.unit, height=260))
         for seg, s in parts.items():
-            last = s.iloc[-1]
+            last = last_complete(s)
             rows.append(
                 {
                     "metric": label_of(name),

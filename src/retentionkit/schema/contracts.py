@@ -76,7 +76,13 @@ ORDERS = TableContract(
         _c("order_id", "id", True, "unique order identifier"),
         _c("customer_id", "id", True, "who bought"),
         _c("ordered_at", "timestamp", True, "when the order was placed (UTC)"),
-        _c("amount", "money", True, "order value in the reporting currency"),
+        _c(
+            "amount",
+            "money",
+            False,
+            "order value in the reporting currency; may be absent or empty (visit or "
+            "loyalty-card logs): money metrics are then null with a note",
+        ),
         _c("quantity", "integer", False, "number of items"),
         _c("delivered_at", "timestamp", False, "when it was delivered (UTC)"),
         _c("channel", "text", False, "sales channel"),
@@ -131,6 +137,7 @@ SURVEY_RESPONSES = TableContract(
         _c("scale_min", "number", False, "lowest point of the survey's scale"),
         _c("scale_max", "number", False, "highest point of the survey's scale"),
         _c("survey_name", "text", False, "the retentionkit survey that asked (surveys create)"),
+        _c("order_id", "id", False, "the order the answer is about (e.g. an Olist review)"),
     ),
     "One row per survey answer.",
     "NPS, CSAT, custom survey rates",

@@ -25,7 +25,7 @@ from fastapi.responses import FileResponse
 from retentionkit.pages.render import STATIC_DIR
 from retentionkit.server.daily import start_daily_evaluation
 from retentionkit.web.assets import plotly_js_path
-from retentionkit.web.errors import install_handlers
+from retentionkit.web.errors import ERROR_RESPONSES, install_handlers
 from retentionkit.web.settings import WebSettings, get_settings
 
 __all__ = ["create_app"]
@@ -47,6 +47,14 @@ def _warm(app: FastAPI, settings: WebSettings, lane: str) -> None:
     else:
         took = time.perf_counter() - started
         log.info("dashboard cache warmed (%s lane) in %.1f s", lane, took)
+
+
+def swagger_ui_dir() -> Path:
+    """The Swagger UI 5 assets of the installed swagger-ui-py package (reads OpenAPI 3.1;
+    the old swagger-ui-bundle 1.1.0 shipped Swagger UI 3, which cannot)."""
+    import swagger_ui
+
+    return Path(swagger_ui.__file__).resolve().parent / "static"
 
 
 def _automations(app: FastAPI, settings: WebSettings, stop: threading.Event) -> None:
@@ -94,7 +102,7 @@ def create_app(settings: WebSettings | None = None, *, local_token: str | None =
         title="retentionkit",
         description="Customer-retention analytics: KPIs, cohorts, CLV, churn risk, segments.",
         lifespan=lifespan,
-        docs_url=None,  # served below from the installed swagger-ui-bundle: no CDN, offline
+        docs_url=None,  # served below from the installed swagger-ui-py: no CDN, offline
     )
     app.state.services = {}
     app.state.keystores = {}
@@ -110,7 +118,7 @@ def create_app(settings: WebSettings | None = None, *, local_token: str | None =
     from retentionkit.api.routers import routers
 
     for router in routers():
-        app.include_router(router, prefix="/api")
+        app.include_router(router, prefix="/api", responses=ERROR_RESPONSES)
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
@@ -120,12 +128,9 @@ def create_app(settings: WebSettings | None = None, *, local_token: str | None =
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    import swagger_ui_bundle
     from fastapi.openapi.docs import get_swagger_ui_html
 
-    app.mount(
-        "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
-    )
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_dir()), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     def swagger_docs() -> Any:

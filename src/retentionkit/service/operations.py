@@ -118,7 +118,9 @@ def metrics(ws: Workspace, req: MetricRequest) -> Result:
         margin=req.margin,
         options={"clv_model": req.clv_model} if req.clv_model else {},
     )
-    return Result(req, frame=frame, title="retention KPIs")
+    return Result(
+        req, frame=frame, title="retention KPIs", extra={"notes": frame.attrs.get("notes", [])}
+    )
 
 
 def cohorts(ws: Workspace, req: CohortRequest) -> Result:

@@ -9,11 +9,38 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from retentionkit.errors import AuthError, RetentionkitError
 
-__all__ = ["error_page", "error_response", "install_handlers"]
+__all__ = ["ERROR_RESPONSES", "ErrorBody", "error_page", "error_response", "install_handlers"]
+
+
+class ErrorBody(BaseModel):
+    """The one body of every 4xx answer of the API: one sentence in ``detail``; ``errors``
+    (where, what, which rule) only for invalid parameters (422 from request validation)."""
+
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+#: Declared on every API route (``include_router(..., responses=ERROR_RESPONSES)``), so the
+#: OpenAPI document describes what is returned: 400 bad input, 401 no or wrong key, 403 key
+#: without the right, 404 unknown path, 409 table not loaded, 413 upload too large, 422
+#: invalid parameter or value (docs/web.md).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in (
+        (400, "Bad input: one sentence naming the file, row, column or value"),
+        (401, "Missing or wrong API key"),
+        (403, "The key lacks the right"),
+        (404, "Not found"),
+        (409, "A table the request needs is not loaded; the sentence says which to ingest"),
+        (413, "Upload too large"),
+        (422, "Invalid parameter or value"),
+    )
+}
 
 
 def _wants_html(request: Request) -> bool:
@@ -27,7 +54,9 @@ def _reason(errors: list[Any]) -> str:
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form")]
         where = ".".join(loc) or "request"
-        parts.append(f"{where}: {err.get('msg', 'invalid value')}")
+        got = err.get("input")
+        shown = f" (got {got!r})" if isinstance(got, (str, int, float)) else ""
+        parts.append(f"{where}: {err.get('msg', 'invalid value')}{shown}")
     return "Invalid parameter " + "; ".join(parts) + "."
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from retentionkit.api.routers._params import TableName
 from retentionkit.web.auth import AdminAuth, ServiceDep, SettingsDep
 from retentionkit.web.uploads import receive_upload, strip_folder
 
@@ -55,7 +56,10 @@ _FORM_DOC = {
     "/ingest/{table}", summary="Load a file into a canonical table", openapi_extra=_FORM_DOC
 )
 async def ingest(
-    table: str, request: Request, svc: ServiceDep, settings: SettingsDep
+    table: TableName,  # type: ignore[valid-type]
+    request: Request,
+    svc: ServiceDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Validate the whole file, then upsert it on the primary key — or write nothing and answer
     422 with the one-sentence reason (which line, column, value and what was expected). Form

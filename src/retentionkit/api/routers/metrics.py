@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from retentionkit.api.routers._params import ACTIVE_WINDOW_PATTERN, MetricName, PurchaseModel
 from retentionkit.api.routers._respond import json_records
 from retentionkit.service import MetricRequest
 from retentionkit.service.options import ChurnBasis, Compare, CustomerDefinition, Period
@@ -19,7 +20,8 @@ router = APIRouter(tags=["metrics"], dependencies=[ReadAuth])
 def get_metrics(
     svc: ServiceDep,
     metric: Annotated[
-        list[str] | None, Query(description="Metric name (repeatable); default: all available.")
+        list[MetricName] | None,  # type: ignore[valid-type]
+        Query(description="Metric name (repeatable); default: all available."),
     ] = None,
     period: Annotated[Period, Query()] = "month",
     from_: Annotated[
@@ -32,12 +34,14 @@ def get_metrics(
     segment: Annotated[str | None, Query(max_length=200)] = None,
     customer_definition: Annotated[CustomerDefinition | None, Query()] = None,
     active_window: Annotated[
-        str | None, Query(max_length=20, description="Activity window, e.g. 90d.")
+        str | None,
+        Query(pattern=ACTIVE_WINDOW_PATTERN, description="Activity window: period or e.g. 90d."),
     ] = None,
     churn_basis: Annotated[ChurnBasis | None, Query()] = None,
     compare: Annotated[Compare | None, Query()] = None,
     clv_model: Annotated[
-        str | None, Query(max_length=40, description="Compute clv from a fitted purchase model.")
+        PurchaseModel | None,  # type: ignore[valid-type]
+        Query(description="Compute clv from a fitted purchase model."),
     ] = None,
 ) -> Response:
     """Exactly the JSON records of ``retentionkit metrics --format json`` for the same

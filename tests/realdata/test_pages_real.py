@@ -1,0 +1,51 @@
+"""Every dashboard page on every real data set: 200 (or a sentence naming the table to
+ingest), and no "nan", "NaN" or "None" in the HTML text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from retentionkit.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+
+PAGES = ("/", "/trends", "/cohorts", "/segments", "/clv", "/at-risk", "/feedback", "/mrr")
+NEEDS = {"/feedback": "survey_responses", "/mrr": "subscriptions"}
+
+
+def _client(ws: Workspace):
+    from fastapi.testclient import TestClient
+
+    from retentionkit.server.app import create_app
+    from retentionkit.web.settings import WebSettings
+
+    return TestClient(create_app(WebSettings(db=ws.path, warm_cache=False)))
+
+
+def _text(html: str) -> str:
+    html = re.sub(r"<script.*?</script>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize("name", ["cdnow", "retail", "olist", "hard"])
+def test_every_page(name: str, request) -> None:
+    ws: Workspace = request.getfixturevalue(name)
+    tables = set(ws.tables())
+    with _client(ws) as client:
+        for page in PAGES:
+            r = client.get(page, headers={"accept": "text/html"})
+            text = _text(r.text)
+            if page in NEEDS and NEEDS[page] not in tables:
+                assert r.status_code == 409 and f"ingest {NEEDS[page]}" in text, page
+                continue
+            assert r.status_code == 200, (page, " ".join(text.split())[:300])
+            assert not re.search(r"\b(nan|NaN|None)\b", text), page
+
+
+def test_retail_overview_headline_is_november(retail: Workspace) -> None:
+    with _client(retail) as client:
+        text = " ".join(_text(client.get("/", headers={"accept": "text/html"}).text).split())
+    assert "Latest month: 2011-11" in text, text[:400]
+    assert "Partial" in text
