@@ -21,7 +21,7 @@ COMMANDS = {
     "rfm": ["rfm", "--format", "json"],
     "segments": ["segments", "--format", "json"],
     "clv fit": ["clv", "fit", "--format", "json"],
-    "clv predict": ["clv", "predict", "--format", "json"],
+    "clv predict": ["clv", "predict", "--horizon", "52", "--format", "json"],
     "churn at-risk": ["churn", "at-risk", "--format", "json"],
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 __all__ = ["bars", "heatmap", "histogram", "label", "line", "sparkline_points"]
@@ -33,6 +33,10 @@ SCALES: dict[str, list[list[Any]]] = {
     "green": [[0, "#f7fcf5"], [0.5, "#74c476"], [1, "#00441b"]],
 }
 UNIT_FORMAT = {"%": ".1f", "count": ",.0f", "money": ",.2f", "ratio": ".2f"}
+
+
+#: Hover suffix of a point or bar of a partial period.
+PARTIAL_NOTE = " (partial period)"
 
 
 def label(text: Any) -> str:
@@ -76,20 +80,33 @@ def line(
     series: dict[str, Sequence[Any]],
     unit: str = "",
     height: int = 300,
+    *,
+    partial: Collection[Any] = (),
 ) -> dict[str, Any]:
-    """One line per entry of ``series`` (name → values over ``x``)."""
+    """One line per entry of ``series`` (name → values over ``x``). Points whose x is in
+    ``partial`` (periods the data do not fully cover) are drawn as open circles and say
+    "partial period" on hover."""
     fmt = UNIT_FORMAT.get(unit, ",.2f")
-    data = [
-        {
+    marked = [v in partial for v in x]
+    dense = len(x) > 40
+    data = []
+    for name, values in series.items():
+        trace: dict[str, Any] = {
             "type": "scatter",
-            "mode": "lines+markers" if len(x) <= 40 else "lines",
+            "mode": "lines" if dense and not any(marked) else "lines+markers",
             "name": label(name),
             "x": list(x),
             "y": _clean(values),
             "hovertemplate": f"%{{y:{fmt}}}",
         }
-        for name, values in series.items()
-    ]
+        if any(marked):
+            trace["marker"] = {
+                "symbol": ["circle-open" if m else "circle" for m in marked],
+                "size": [10 if m else (0 if dense else 6) for m in marked],
+            }
+            trace["customdata"] = [PARTIAL_NOTE if m else "" for m in marked]
+            trace["hovertemplate"] = f"%{{y:{fmt}}}%{{customdata}}"
+        data.append(trace)
     return {
         "data": data,
         "layout": _layout(title, height, showlegend=len(series) > 1),
@@ -106,8 +123,12 @@ def bars(
     overlay_line: tuple[str, Sequence[Any]] | None = None,
     height: int = 320,
     horizontal: bool = False,
+    partial: Collection[Any] = (),
 ) -> dict[str, Any]:
+    """Bars per entry of ``series``; bars whose x is in ``partial`` (periods the data do not
+    fully cover) are hatched and say "partial period" on hover."""
     data: list[dict[str, Any]] = []
+    marked = [v in partial for v in x]
     for name, values in series.items():
         trace: dict[str, Any] = {"type": "bar", "name": label(name)}
         if horizontal:
@@ -116,6 +137,11 @@ def bars(
             trace.update(x=list(x), y=_clean(values))
         if colors and name in colors:
             trace["marker"] = {"color": colors[name]}
+        if any(marked) and not horizontal:
+            marker = trace.setdefault("marker", {})
+            marker["pattern"] = {"shape": ["/" if m else "" for m in marked]}
+            trace["customdata"] = [PARTIAL_NOTE if m else "" for m in marked]
+            trace["hovertemplate"] = "%{y:,.2f}%{customdata}"
         data.append(trace)
     if overlay_line is not None:
         data.append(

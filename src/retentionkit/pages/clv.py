@@ -33,8 +33,7 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         shown = values.clip(upper=cap)
         figures.append(
             charts.histogram(
-                f"CLV over the next 52 weeks ({currency}); values above the 99th percentile "
-                f"({cap:,.0f}) in the last bin",
+                f"CLV over 52 weeks ({currency}), last bin from the 99th pct ({cap:,.0f})",
                 shown.tolist(),
                 nbins=40,
             )
@@ -100,8 +99,14 @@ def _clv_tiers(svc: WorkspaceService, currency: str) -> list[dict[str, Any]]:
         frame = svc.request(SegmentRequest("clv_tier")).frame
     except RetentionkitError:
         return []
+    from retentionkit.clv.workflow import TIERS
+
+    rank = {name: i for i, (name, _) in enumerate(TIERS)}  # top 1 %, top 5 %, top 20 %, rest
+    records = sorted(
+        frame.to_dict("records"), key=lambda r: rank.get(str(r.get("segment")), len(rank))
+    )
     out = []
-    for rec in frame.to_dict("records"):
+    for rec in records:
         out.append(
             {
                 "tier": str(rec.get("segment", "")),

@@ -142,6 +142,15 @@ def x_axis(frame: pd.DataFrame) -> list[str]:
     return [ts.strftime("%Y-%m-%d") for ts in frame["period_start"]]
 
 
+def partial_x(frame: pd.DataFrame) -> set[str]:
+    """The x labels (:func:`x_axis`) of the periods the data do not fully cover, which the
+    charts mark (docs/metrics.md, Complete periods)."""
+    if "complete" not in frame or frame.empty:
+        return set()
+    part = frame[~frame["complete"].astype(bool)]
+    return set(x_axis(part))
+
+
 def last_complete(part: pd.DataFrame) -> pd.Series:
     """The last complete period's record of one metric's series (the last record when none is
     complete): what a KPI card, its health and its comparisons show."""

@@ -14,6 +14,7 @@ from retentionkit.pages.common import (
     health,
     label_of,
     metric_request,
+    partial_x,
     segment_options,
     series,
     usable_metrics,
@@ -75,7 +76,11 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                 colors={"Satisfied": "#16a34a", "Other": "#f97316"},
             )
         )
-        figures.append(charts.line("CSAT (%)", x_axis(s), {"CSAT": s["value"].tolist()}, "%"))
+        figures.append(
+            charts.line(
+                "CSAT (%)", x_axis(s), {"CSAT": s["value"].tolist()}, "%", partial=partial_x(s)
+            )
+        )
     segment = f.segment or next(
         (s for s in ("channel", "country", "plan") if s in segment_options(svc)), None
     )

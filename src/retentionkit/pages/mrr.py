@@ -14,6 +14,7 @@ from retentionkit.pages.common import (
     label_of,
     metric_request,
     number,
+    partial_x,
     series,
     usable_metrics,
     x_axis,
@@ -48,6 +49,7 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
     frame = svc.request(metric_request(f, names)).frame
     currency = currency_of(svc)
     x = x_axis(series(frame, "mrr"))
+    partial = partial_x(series(frame, "mrr"))
 
     def vals(name: str, sign: float = 1.0) -> list[Any]:
         return [
@@ -71,16 +73,25 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         "Churned": "#dc2626",
     }
     figures = [
-        charts.line(f"MRR ({currency})", x, {"MRR": vals("mrr")}, "money"),
+        charts.line(f"MRR ({currency})", x, {"MRR": vals("mrr")}, "money", partial=partial),
         charts.bars(
-            f"MRR movements ({currency})", x, moves, colors=colors, overlay_line=("Net change", net)
+            f"MRR movements ({currency})",
+            x,
+            moves,
+            colors=colors,
+            overlay_line=("Net change", net),
+            partial=partial,
         ),
     ]
     rr = [m for m in ("nrr", "grr") if m in names]
     if rr:
         figures.append(
             charts.line(
-                "Net and gross revenue retention (%)", x, {label_of(m): vals(m) for m in rr}, "%"
+                "Net and gross revenue retention (%)",
+                x,
+                {label_of(m): vals(m) for m in rr},
+                "%",
+                partial=partial,
             )
         )
     mrr_values = vals("mrr")

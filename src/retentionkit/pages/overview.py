@@ -23,6 +23,7 @@ from retentionkit.pages.common import (
     label_of,
     last_complete,
     metric_request,
+    partial_x,
     series,
     small_n,
     spec_of,
@@ -93,6 +94,7 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                 x,
                 {label_of(m): series(frame, m)["value"].tolist() for m in customers},
                 "count",
+                partial=partial_x(series(frame, customers[0])),
             )
         )
     money = [m for m in ("revenue", "mrr") if m in kpis]
@@ -104,6 +106,7 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                 x,
                 {label_of(m): series(frame, m)["value"].tolist() for m in money},
                 stacked=False,
+                partial=partial_x(series(frame, money[0])),
             )
         )
     rates = [m for m in ("crr", "churn_rate") if m in kpis]
@@ -115,6 +118,7 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                 x,
                 {label_of(m): series(frame, m)["value"].tolist() for m in rates},
                 "%",
+                partial=partial_x(series(frame, rates[0])),
             )
         )
     return {

@@ -18,6 +18,7 @@ from retentionkit.pages.common import (
     label_of,
     last_complete,
     metric_request,
+    partial_x,
     segment_options,
     spec_of,
     usable_metrics,
@@ -57,7 +58,8 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
             by = {} if s is None else dict(zip(x_axis(s), s["value"].tolist(), strict=True))
             series[str(seg)] = [by.get(d) for d in x]
         title = label_of(name) + (f" ({currency})" if spec.unit == "money" else "")
-        figures.append(charts.line(title, x, series, spec.unit, height=260))
+        partial = set().union(*(partial_x(s) for s in parts.values()))
+        figures.append(charts.line(title, x, series, spec.unit, height=260, partial=partial))
         for seg, s in parts.items():
             last = last_complete(s)
             rows.append(
