@@ -18,7 +18,7 @@ from retentionkit.workspace import Workspace
 ROOT = Path(__file__).resolve().parents[2]
 CANDIDATES = (ROOT / "../shared/data", Path("/work/shared/data"))
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("realdata")]
 
 
 def data_dir() -> Path:

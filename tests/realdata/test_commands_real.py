@@ -11,7 +11,7 @@ import pytest
 from retentionkit.cli.app import main
 from retentionkit.workspace import Workspace
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("realdata")]
 
 COMMANDS = {
     "metrics month": ["metrics", "--period", "month", "--format", "json"],

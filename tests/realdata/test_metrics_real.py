@@ -10,7 +10,7 @@ import pytest
 
 from retentionkit.workspace import Workspace
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("realdata")]
 
 PERIODS = ("week", "month", "quarter", "year")
 

@@ -9,9 +9,20 @@ import pytest
 
 from retentionkit.workspace import Workspace
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("realdata")]
 
-PAGES = ("/", "/trends", "/cohorts", "/segments", "/clv", "/at-risk", "/feedback", "/mrr")
+PAGES = (
+    "/",
+    "/trends",
+    "/cohorts",
+    "/segments",
+    "/clv",
+    "/at-risk",
+    "/feedback",
+    "/mrr",
+    "/goals",
+    "/automations",
+)
 NEEDS = {"/feedback": "survey_responses", "/mrr": "subscriptions"}
 
 

@@ -12,7 +12,7 @@ from retentionkit.clv.models import BetaGeoBetaBinomFitter, ShiftedBetaGeometric
 
 from .conftest import data_dir
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("realdata")]
 
 
 @pytest.mark.parametrize("cohort", ["regular", "highend"])
