@@ -1,0 +1,70 @@
+"""A small in-process cache for the planner's expensive inputs (churn risk, KPI series).
+
+The planner runs once a minute; a churn model fit or a KPI series costs seconds. Results are
+kept per workspace under the *data version*: for every data table (customers, orders,
+subscriptions, tickets, survey_responses, returns, acquisition_costs) its row count and its
+first and last event time (:data:`retentionkit.metrics.completeness.TIME_COLUMNS`). A load
+that changes any of them changes the version, so the next planning recomputes; otherwise the
+cached value is reused. At most :data:`SIZE` entries are kept (oldest dropped first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from retentionkit.workspace import Workspace
+
+__all__ = ["SIZE", "cached", "clear", "data_version"]
+
+SIZE = 32
+DATA_TABLES = (
+    "customers",
+    "orders",
+    "subscriptions",
+    "tickets",
+    "survey_responses",
+    "returns",
+    "acquisition_costs",
+)
+_STORE: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+T = TypeVar("T")
+
+
+def data_version(ws: Workspace) -> str:
+    """A short hash of every data table's row count and first/last event time."""
+    from retentionkit.metrics.completeness import TIME_COLUMNS
+
+    parts = []
+    for name in DATA_TABLES:
+        if not ws.has_table(name):
+            continue
+        t = ws.table(name)
+        column = TIME_COLUMNS.get(name)
+        agg: dict[str, Any] = {"n": t.count()}
+        if column is not None and column in t.columns:
+            agg.update(lo=t[column].min(), hi=t[column].max())
+        row = t.aggregate(**agg).execute().iloc[0].to_dict()
+        parts.append(f"{name}:{sorted(row.items())}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
+def cached(ws: Workspace, what: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per (workspace, data version, ``what``)."""
+    key = (str(ws.path or id(ws)), data_version(ws), *what)
+    if key in _STORE:
+        _STORE.move_to_end(key)
+        return _STORE[key]  # type: ignore[no-any-return]
+    value = compute()
+    _STORE[key] = value
+    while len(_STORE) > SIZE:
+        _STORE.popitem(last=False)
+    return value
+
+
+def clear() -> None:
+    """Forget every cached value (tests)."""
+    _STORE.clear()
