@@ -116,7 +116,7 @@ TEMPLATES: dict[str, Template] = {
             "0d",
             (),
             team=True,
-            params=(("max_score", 6.0), ("survey", "nps")),
+            params=(("max_score", 6.0), ("survey_type", "nps")),
         ),
     )
 }
@@ -227,10 +227,34 @@ class Rule:
         """The ``unless`` conditions under today's names."""
         return tuple(_UNLESS_ALIASES.get(c, c) for c in self.unless)
 
+    def summary(self) -> str:
+        """"when …, after …, unless …, then …" in one line (the page and ``show``)."""
+        p = self.params
+        when = self.trigger
+        if self.trigger == "kpi_crossed":
+            when += f" {p['metric']} {p['side']} {p['threshold']:g} ({p['period']})"
+        elif self.trigger == "goal_off_track":
+            when += f" {p['goal']}"
+        elif self.trigger == "became_at_risk":
+            tests = []
+            if p.get("risk"):
+                tests.append(f"risk ≥ {p['risk']:g}")
+            if p.get("k"):
+                tests.append(f"silent ≥ {p['k']:g}× usual gap")
+            when += f" ({' or '.join(tests)})"
+        elif self.trigger == "survey_answered" and "max_score" in p:
+            when += f" score ≤ {p['max_score']:g}"
+        delay = _span_text(self.delay)
+        after = f"{delay} before" if self.trigger == "term_ending" else f"after {delay}"
+        unless = f", unless {' or '.join(self.conditions)}" if self.unless else ""
+        target = {"email": f"email to {self.to or 'the customer'}", "webhook": "webhook"}
+        return f"when {when}, {after}{unless}, then {target.get(self.channel, 'log')}"
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "template": self.template,
+            "summary": self.summary(),
             "trigger": self.trigger,
             "delay": _span_text(self.delay),
             "unless": list(self.conditions),
@@ -322,6 +346,7 @@ def build_rule(
     risk: str | float | None = None,
     gap_multiple: str | float | None = None,
     max_score: str | float | None = None,
+    survey_type: str | None = None,
 ) -> Rule:
     """A rule from a template (``template_name``) or a trigger (``trigger_name``) and the
     ``add`` options; bad options are one sentence. ``subject``/``body`` are Jinja2 sources,
@@ -379,7 +404,7 @@ def build_rule(
             risk=risk,
             gap_multiple=gap_multiple,
             max_score=max_score,
-            survey=survey,
+            survey_type=survey_type,
             custom=tpl is None,
         )
     )
@@ -425,7 +450,7 @@ def _trigger_params(
     risk: Any,
     gap_multiple: Any,
     max_score: Any,
-    survey: str | None,
+    survey_type: str | None,
     custom: bool,
 ) -> dict[str, Any]:
     """The trigger's own options; an option the trigger does not take is one sentence."""
@@ -438,12 +463,13 @@ def _trigger_params(
         "--risk": risk,
         "--gap-multiple": gap_multiple,
         "--max-score": max_score,
+        "--survey-type": survey_type,
     }
     takes = {
         "kpi_crossed": ("--metric", "--below", "--above", "--period"),
         "goal_off_track": ("--goal",),
         "became_at_risk": ("--risk", "--gap-multiple"),
-        "survey_answered": ("--max-score",),
+        "survey_answered": ("--max-score", "--survey-type"),
     }.get(trig, ())
     for flag, value in given.items():
         if value is not None and flag not in takes:
@@ -491,6 +517,11 @@ def _trigger_params(
                 out[key] = number
         if out["risk"] is None and out["k"] is None:
             raise ConfigError("--risk off and --gap-multiple off leave nothing to trigger on.")
-    elif trig == "survey_answered" and max_score is not None:
-        out["max_score"] = _number(max_score, "--max-score")
+    elif trig == "survey_answered":
+        if max_score is not None:
+            out["max_score"] = _number(max_score, "--max-score")
+        if survey_type is not None:  # survey_responses.survey: nps, csat or a survey's name
+            if not survey_type.strip():
+                raise ConfigError("--survey-type must not be empty (e.g. nps or csat).")
+            out["survey_type"] = survey_type.strip()
     return out

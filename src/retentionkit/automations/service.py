@@ -103,6 +103,7 @@ class AddRule(AutomationRequest):
     risk: str | float | None = None
     gap_multiple: str | float | None = None
     max_score: str | float | None = None
+    survey_type: str | None = None
     writes: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
@@ -134,6 +135,7 @@ class AddRule(AutomationRequest):
             risk=self.risk,
             gap_multiple=self.gap_multiple,
             max_score=self.max_score,
+            survey_type=self.survey_type,
         )
 
 

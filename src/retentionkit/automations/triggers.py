@@ -156,8 +156,11 @@ def events(ws: Workspace, rule: Rule, as_of: dt.datetime) -> pd.DataFrame:
         cols = ["customer_id", "response_id", "responded_at", "score", "survey"]
         answers = _frame(ws, "survey_responses", cols, since)
         answers = answers[answers["customer_id"].notna()]
-        if "survey" in rule.params and "survey" in answers.columns:
-            answers = answers[answers["survey"] == rule.params["survey"]]
+        kind = rule.params.get("survey_type")
+        if kind is None and rule.template == "detractor_follow_up":  # rules stored before 0.x
+            kind = rule.params.get("survey")
+        if kind is not None:
+            answers = answers[answers["survey"] == kind]
         if "max_score" in rule.params:
             answers = answers[answers["score"] <= float(rule.params["max_score"])]
         ev = answers.rename(columns={"response_id": "occurrence", "responded_at": "event_at"})
