@@ -199,7 +199,10 @@ def _send(ws: Workspace, rule: Rule, row: tuple[Any, ...]) -> str:
         rule.template == "custom" and "survey" in rule.params and customer
     ):
         context["survey_url"] = survey_url(ws, rule.params["survey"], customer, conf.base_url)
-    message = render(rule, language, context)
+    try:
+        message = render(rule, language, context)
+    except Exception as exc:  # noqa: BLE001 - a rule's template failing on this row's values
+        raise DeliveryError(f"message template of rule {rule.name} failed: {exc}") from None
     send_email(settings, build_email(key, settings, recipient, message, unsubscribe))
     return f"email to {recipient}"
 

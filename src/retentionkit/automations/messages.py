@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from retentionkit.errors import ConfigError
@@ -171,12 +171,23 @@ def check_texts(
                 )
             try:
                 _TEXT_ENV.from_string(source).render(**_sample(trigger, survey))
-            except TemplateError as exc:
-                raise ConfigError(f"{where} fails to render: {exc}.") from None
+            except Exception as exc:  # noqa: BLE001 - any failure of a user's template
+                raise ConfigError(
+                    f"{where} fails to render with sample values: {exc}".rstrip(".") + "."
+                ) from None
+
+
+#: Variables holding numbers (the rest are text); the sample render uses these types.
+NUMBERS = frozenset(
+    {"amount", "score", "risk", "silent_days", "usual_gap_days", "value", "threshold",
+     "current", "target", "p_hit"}
+)  # fmt: skip
 
 
 def _sample(trigger: str, survey: bool) -> dict[str, Any]:
-    sample: dict[str, Any] = {name: "x" for name in variables(trigger, survey=survey)}
+    sample: dict[str, Any] = {
+        name: 1.5 if name in NUMBERS else "x" for name in variables(trigger, survey=survey)
+    }
     sample["details"] = {}
     return sample
 
