@@ -6,6 +6,12 @@ subscriptions, tickets, survey_responses, returns, acquisition_costs) its row co
 first and last event time (:data:`retentionkit.metrics.completeness.TIME_COLUMNS`). A load
 that changes any of them changes the version, so the next planning recomputes; otherwise the
 cached value is reused. At most :data:`SIZE` entries are kept (oldest dropped first).
+
+:func:`cached_frame` also keeps a data frame on disk, in the workspace's cache folder
+``.<workspace file>.cache/`` (where the churn model is cached), as
+``automations-<what>-<data version>.parquet``: ``automations run --once`` from cron starts a
+new process every minute and reuses the file instead of refitting. Older versions of the same
+entry are deleted; a read-only folder only costs the recomputation.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
     from retentionkit.workspace import Workspace
 
-__all__ = ["SIZE", "cached", "clear", "data_version"]
+__all__ = ["SIZE", "cached", "cached_frame", "clear", "data_version"]
 
 SIZE = 32
 DATA_TABLES = (
@@ -63,6 +71,39 @@ def cached(ws: Workspace, what: tuple[Hashable, ...], compute: Callable[[], T]) 
     while len(_STORE) > SIZE:
         _STORE.popitem(last=False)
     return value
+
+
+def cached_frame(
+    ws: Workspace, what: tuple[str, ...], compute: Callable[[], pd.DataFrame]
+) -> pd.DataFrame:
+    """:func:`cached`, backed by a parquet file next to a workspace file (module docstring)."""
+    import pandas as pd
+
+    if ws.path is None:
+        return cached(ws, what, compute)
+
+    def from_disk() -> pd.DataFrame:
+        folder = ws.path.resolve().parent / f".{ws.path.name}.cache"
+        stem = "automations-" + "-".join(what)
+        path = folder / f"{stem}-{data_version(ws)}.parquet"
+        if path.exists():
+            try:
+                return pd.read_parquet(path)
+            except (OSError, ValueError):
+                path.unlink(missing_ok=True)
+        frame = compute()
+        try:
+            folder.mkdir(exist_ok=True)
+            for old in folder.glob(f"{stem}-*.parquet"):
+                old.unlink(missing_ok=True)
+            tmp = path.with_suffix(".tmp")
+            frame.to_parquet(tmp, index=False)
+            tmp.replace(path)
+        except OSError:
+            pass
+        return frame
+
+    return cached(ws, what, from_disk)
 
 
 def clear() -> None:

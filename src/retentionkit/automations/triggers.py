@@ -31,9 +31,10 @@ planning finds every key already in the outbox.
 * **risk**: churn risk ≥ ``--risk`` (default 0.7) from the churn at-risk service
   (``ChurnAtRiskRequest``, method and model ``auto``) scored as of the day ``as_of − DELAY``;
   a customer already at risk on the rule's ``since`` day with the same last order is history
-  and never fires. Scores are cached per data version (:mod:`.cache`), so the once-a-minute
-  planner fits the model at most once per day and per data change (twice: today and the
-  ``since`` day). When the model cannot be fitted the risk test plans nothing and a warning is
+  and never fires. Scores are cached per data version and day, in the process and on disk
+  next to the workspace (:mod:`.cache`), so the once-a-minute planner — ``serve`` or cron —
+  fits the model at most twice a day (the scoring day and the ``since`` day) and after each
+  data load. When the model cannot be fitted the risk test plans nothing and a warning is
   logged; the silence test still runs.
 
 Both tests of one silence share the occurrence (the last order), so they give one action.
@@ -48,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from retentionkit.automations.cache import cached
+from retentionkit.automations.cache import cached, cached_frame
 from retentionkit.automations.rules import Rule
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -211,7 +212,7 @@ def risk_scores(ws: Workspace, day: dt.date) -> pd.DataFrame:
         out["customer_id"] = out["customer_id"].astype(str)
         return out
 
-    return cached(ws, ("churn-risk", day.isoformat()), compute)
+    return cached_frame(ws, ("churn-risk", day.isoformat()), compute)
 
 
 def _last_activity(ws: Workspace, before: dt.datetime) -> pd.DataFrame:
