@@ -141,9 +141,12 @@ def _plan(ws: Workspace, name: str, candidates: list[tuple[str, str]], as_of: st
     return {index[k] for k in dry["key"]}
 
 
-EVERYONE = [(c, o) for c in ("C1", "C2", "C3", "C4") for o in (
-    "O1 O2 O3 O4 O5 O6 O7 O8 T0 T1 T2 S1a S1b S2a R0 R1 R2 R3".split()
-)]
+EVERYONE = [
+    (c, o)
+    for c in ("C1", "C2", "C3", "C4")
+    for o in [*(f"O{i}" for i in range(1, 9)), "T0", "T1", "T2", "S1a", "S1b", "S2a"]
+    + [f"R{i}" for i in range(4)]
+]
 
 
 # -- every trigger and unless condition ----------------------------------------------------
@@ -219,8 +222,17 @@ def test_became_at_risk_by_churn_risk(rich: Workspace, monkeypatch: pytest.Monke
         return pd.DataFrame({"customer_id": list(got), "risk": list(got.values())})
 
     monkeypatch.setattr(triggers, "risk_scores", fake)
-    run(rich, AddRule("risky", since=SINCE, channel="log", trigger="became_at_risk",
-                      risk="0.7", gap_multiple="off"))
+    run(
+        rich,
+        AddRule(
+            "risky",
+            since=SINCE,
+            channel="log",
+            trigger="became_at_risk",
+            risk="0.7",
+            gap_multiple="off",
+        ),
+    )
     assert _plan(rich, "risky", EVERYONE) == {("C1", "O3"), ("C2", "O4")}  # C4: history
     run(rich, AddRule("wb", "win_back", since=SINCE, channel="log"))
     dry = run(rich, DryRun(as_of=AS_OF))
@@ -282,26 +294,61 @@ def _team(ws: Workspace, name: str, as_of: str) -> list[str]:
 
 
 def test_kpi_crossed_fires_once_per_crossing(monthly: Workspace) -> None:
-    run(monthly, AddRule("crr-low", since=SINCE, trigger="kpi_crossed", metric="crr",
-                         below="70", to="team@example.com",
-                         subject=["CRR fell to {{ value }} % in {{ period_start }}"]))
+    run(
+        monthly,
+        AddRule(
+            "crr-low",
+            since=SINCE,
+            trigger="kpi_crossed",
+            metric="crr",
+            below="70",
+            to="team@example.com",
+            subject=["CRR fell to {{ value }} % in {{ period_start }}"],
+        ),
+    )
     keys = _team(monthly, "crr-low", "2026-07-01")
     assert keys == [action_key("crr-low", "", f"crr:month:2026-{m}-01") for m in ("03", "05")]
     dry = run(monthly, DryRun(as_of="2026-07-01"))
-    assert dry["subject"].tolist() == ["CRR fell to 37.5 % in 2026-03-01",
-                                       "CRR fell to 66.6667 % in 2026-05-01"]
+    assert dry["subject"].tolist() == [
+        "CRR fell to 37.5 % in 2026-03-01",
+        "CRR fell to 66.6667 % in 2026-05-01",
+    ]
     assert run(monthly, RunAutomations(as_of="2026-07-01", deliver=False))["planned"] == 2
     assert run(monthly, RunAutomations(as_of="2026-08-01", deliver=False))["planned"] == 0
     # since after March: only the May crossing; unless recovered: April came back above
-    run(monthly, AddRule("late", since="2026-04-15", trigger="kpi_crossed", metric="crr",
-                         below="70%", channel="log"))
+    run(
+        monthly,
+        AddRule(
+            "late",
+            since="2026-04-15",
+            trigger="kpi_crossed",
+            metric="crr",
+            below="70%",
+            channel="log",
+        ),
+    )
     assert _team(monthly, "late", "2026-07-01") == [action_key("late", "", "crr:month:2026-05-01")]
-    run(monthly, AddRule("rec", since=SINCE, trigger="kpi_crossed", metric="crr", below="70",
-                         after="31d", unless=["recovered"], channel="log"))
+    run(
+        monthly,
+        AddRule(
+            "rec",
+            since=SINCE,
+            trigger="kpi_crossed",
+            metric="crr",
+            below="70",
+            after="31d",
+            unless=["recovered"],
+            channel="log",
+        ),
+    )
     assert _team(monthly, "rec", "2026-07-01") == []  # March recovered; May not yet due
     assert _team(monthly, "rec", "2026-08-01") == [action_key("rec", "", "crr:month:2026-05-01")]
-    run(monthly, AddRule("high", since=SINCE, trigger="kpi_crossed", metric="crr",
-                         above="90", channel="log"))
+    run(
+        monthly,
+        AddRule(
+            "high", since=SINCE, trigger="kpi_crossed", metric="crr", above="90", channel="log"
+        ),
+    )
     assert _team(monthly, "high", "2026-07-01") == [action_key("high", "", "crr:month:2026-04-01")]
 
 
@@ -311,8 +358,14 @@ def test_goal_off_track_fires_once_per_turn(rich: Workspace) -> None:
 
     goal = Goal("retention", "metric", "crr", "month", None, None, "up", 70.0,
                 dt.date(2026, 12, 31), dt.date(2026, 1, 1), 50.0)  # fmt: skip
-    days = {"2025-12-01": "off_track", "2026-01-10": "on_track", "2026-01-11": "off_track",
-            "2026-01-12": "off_track", "2026-01-13": "at_risk", "2026-01-14": "off_track"}  # fmt: skip
+    days = {
+        "2025-12-01": "off_track",
+        "2026-01-10": "on_track",
+        "2026-01-11": "off_track",
+        "2026-01-12": "off_track",
+        "2026-01-13": "at_risk",
+        "2026-01-14": "off_track",
+    }
     write_goal(
         rich,
         goal,
@@ -323,15 +376,34 @@ def test_goal_off_track_fires_once_per_turn(rich: Workspace) -> None:
             for d, s in days.items()
         ],
     )  # fmt: skip
-    run(rich, AddRule("g", since=SINCE, trigger="goal_off_track", goal="retention",
-                      to="team@example.com", subject=["{{ goal }} is {{ status }}"]))
+    run(
+        rich,
+        AddRule(
+            "g",
+            since=SINCE,
+            trigger="goal_off_track",
+            goal="retention",
+            to="team@example.com",
+            subject=["{{ goal }} is {{ status }}"],
+        ),
+    )
     assert _team(rich, "g", AS_OF) == [
         action_key("g", "", "retention:2026-01-11"),
         action_key("g", "", "retention:2026-01-14"),
     ]
     assert set(run(rich, DryRun(as_of=AS_OF))["subject"]) == {"retention is off_track"}
-    run(rich, AddRule("g2", since=SINCE, trigger="goal_off_track", goal="retention",
-                      after="2d", unless=["recovered"], channel="log"))
+    run(
+        rich,
+        AddRule(
+            "g2",
+            since=SINCE,
+            trigger="goal_off_track",
+            goal="retention",
+            after="2d",
+            unless=["recovered"],
+            channel="log",
+        ),
+    )
     assert _team(rich, "g2", AS_OF) == [action_key("g2", "", "retention:2026-01-14")]
     assert run(rich, RunAutomations(as_of=AS_OF, deliver=False))["planned"] == 3
     assert run(rich, RunAutomations(as_of=AS_OF, deliver=False))["planned"] == 0
@@ -351,24 +423,46 @@ def test_goal_off_track_fires_once_per_turn(rich: Workspace) -> None:
         ({"trigger": "kpi_crossed", "metric": "crr", "below": "30"}, "give the address with --to"),
         ({"trigger": "kpi_crossed", "metric": "crr", "channel": "log"}, "exactly one of --below"),
         ({"trigger": "kpi_crossed", "metric": "nope", "below": "1", "channel": "log"}, "nope"),
-        ({"trigger": "kpi_crossed", "metric": "crr", "below": "0.3", "channel": "log"},
-         "ambiguous: crr is in percent, so write 30"),
-        ({"trigger": "kpi_crossed", "metric": "crr", "below": "3", "channel": "log",
-          "holdout": "10%"}, "--holdout needs customers"),
+        (
+            {"trigger": "kpi_crossed", "metric": "crr", "below": "0.3", "channel": "log"},
+            "ambiguous: crr is in percent, so write 30",
+        ),
+        (
+            {
+                "trigger": "kpi_crossed",
+                "metric": "crr",
+                "below": "3",
+                "channel": "log",
+                "holdout": "10%",
+            },
+            "--holdout needs customers",
+        ),
         ({"trigger": "goal_off_track", "channel": "log"}, "needs --goal NAME"),
-        ({"trigger": "order_placed", "metric": "crr", "channel": "log"},
-         "--metric does not apply to trigger order_placed"),
+        (
+            {"trigger": "order_placed", "metric": "crr", "channel": "log"},
+            "--metric does not apply to trigger order_placed",
+        ),
         ({"trigger": "order_placed"}, "needs --subject TEXT and --body-file FILE"),
-        ({"trigger": "order_placed", "subject": ["Hi {{ name"], "body": ["x"]},
-         "--subject is not a valid Jinja2 template: line 1"),
-        ({"trigger": "order_placed", "subject": ["Hi"], "body": ["{{ nope }}"]},
-         "--body-file uses the undefined variable 'nope'; trigger order_placed gives:"),
-        ({"trigger": "order_placed", "subject": ["Hi"], "body": ["{{ metric }}"]},
-         "undefined variable 'metric'"),
-        ({"template": "feedback_request", "subject": ["pl={% if %}"]},
-         r"--subject \(pl\) is not a valid Jinja2 template"),
-        ({"trigger": "became_at_risk", "risk": "off", "gap_multiple": "off", "channel": "log"},
-         "leave nothing to trigger on"),
+        (
+            {"trigger": "order_placed", "subject": ["Hi {{ name"], "body": ["x"]},
+            "--subject is not a valid Jinja2 template: line 1",
+        ),
+        (
+            {"trigger": "order_placed", "subject": ["Hi"], "body": ["{{ nope }}"]},
+            "--body-file uses the undefined variable 'nope'; trigger order_placed gives:",
+        ),
+        (
+            {"trigger": "order_placed", "subject": ["Hi"], "body": ["{{ metric }}"]},
+            "undefined variable 'metric'",
+        ),
+        (
+            {"template": "feedback_request", "subject": ["pl={% if %}"]},
+            r"--subject \(pl\) is not a valid Jinja2 template",
+        ),
+        (
+            {"trigger": "became_at_risk", "risk": "off", "gap_multiple": "off", "channel": "log"},
+            "leave nothing to trigger on",
+        ),
         ({"trigger": "became_at_risk", "risk": "2", "channel": "log"}, "at most 1"),
         ({"trigger": "order_placed", "channel": "log", "subject": ["x"]}, "only used with"),
         ({"template": "win_back", "unless": ["ordered_again"]}, "--unless is for custom rules"),

@@ -201,7 +201,7 @@ def _send(ws: Workspace, rule: Rule, row: tuple[Any, ...]) -> str:
         context["survey_url"] = survey_url(ws, rule.params["survey"], customer, conf.base_url)
     try:
         message = render(rule, language, context)
-    except Exception as exc:  # noqa: BLE001 - a rule's template failing on this row's values
+    except Exception as exc:
         raise DeliveryError(f"message template of rule {rule.name} failed: {exc}") from None
     send_email(settings, build_email(key, settings, recipient, message, unsubscribe))
     return f"email to {recipient}"

@@ -171,7 +171,7 @@ def check_texts(
                 )
             try:
                 _TEXT_ENV.from_string(source).render(**_sample(trigger, survey))
-            except Exception as exc:  # noqa: BLE001 - any failure of a user's template
+            except Exception as exc:
                 raise ConfigError(
                     f"{where} fails to render with sample values: {exc}".rstrip(".") + "."
                 ) from None

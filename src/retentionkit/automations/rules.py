@@ -228,7 +228,7 @@ class Rule:
         return tuple(_UNLESS_ALIASES.get(c, c) for c in self.unless)
 
     def summary(self) -> str:
-        """"when …, after …, unless …, then …" in one line (the page and ``show``)."""
+        """ "when …, after …, unless …, then …" in one line (the page and ``show``)."""
         p = self.params
         when = self.trigger
         if self.trigger == "kpi_crossed":
@@ -296,8 +296,10 @@ def _threshold(metric: str, value: Any, flag: str) -> float:
     from retentionkit.metrics.registry import get_metric
 
     number = _number(value, flag)
-    if get_metric(metric).unit == "%" and not str(value).strip().endswith("%") and (
-        0 < abs(number) < 1
+    if (
+        get_metric(metric).unit == "%"
+        and not str(value).strip().endswith("%")
+        and (0 < abs(number) < 1)
     ):
         raise ConfigError(
             f"{flag} {value} is ambiguous: {metric} is in percent, so write "
@@ -413,12 +415,12 @@ def build_rule(
     subjects, bodies = _texts(subject, "--subject"), _texts(body, "--body-file")
     if (subjects or bodies) and chosen != "email":
         raise ConfigError("--subject and --body-file are only used with --channel email.")
-    if tpl is None and chosen == "email" and not (to or team_trigger):
-        if "" not in subjects or "" not in bodies:
-            raise ConfigError(
-                "A custom email rule to customers needs --subject TEXT and --body-file FILE "
-                "(without a language prefix: the text for every language)."
-            )
+    customer_mail = tpl is None and chosen == "email" and not (to or team_trigger)
+    if customer_mail and ("" not in subjects or "" not in bodies):
+        raise ConfigError(
+            "A custom email rule to customers needs --subject TEXT and --body-file FILE "
+            "(without a language prefix: the text for every language)."
+        )
     check_texts(trig, subjects, bodies, survey=params.get("survey") is not None)
     if subjects:
         params["subject"] = subjects
@@ -483,7 +485,9 @@ def _trigger_params(
         from retentionkit.vocabulary import PERIODS
 
         if metric is None:
-            raise ConfigError("Trigger kpi_crossed needs --metric METRIC and --below X or --above X.")
+            raise ConfigError(
+                "Trigger kpi_crossed needs --metric METRIC and --below X or --above X."
+            )
         spec = get_metric(metric)  # an unknown metric lists the valid ones
         if (below is None) == (above is None):
             raise ConfigError("Trigger kpi_crossed needs exactly one of --below X or --above X.")

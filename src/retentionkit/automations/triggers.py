@@ -393,9 +393,7 @@ def _goal_off_track(ws: Workspace, rule: Rule, as_of: dt.datetime) -> pd.DataFra
     if hist.empty:
         return pd.DataFrame(columns=_COLUMNS)
     hist = hist.sort_values("as_of").reset_index(drop=True)
-    hist["known_at"] = pd.to_datetime(hist["as_of"]).astype("datetime64[us]") + pd.Timedelta(
-        days=1
-    )
+    hist["known_at"] = pd.to_datetime(hist["as_of"]).astype("datetime64[us]") + pd.Timedelta(days=1)
     hist = hist[hist["known_at"] <= as_of].reset_index(drop=True)
     if hist.empty:
         return pd.DataFrame(columns=_COLUMNS)
@@ -405,9 +403,7 @@ def _goal_off_track(ws: Workspace, rule: Rule, as_of: dt.datetime) -> pd.DataFra
     if "recovered" in rule.conditions:
         cross &= ~_recovered(ev["known_at"], beyond, ev["due_at"])
     ev = ev[cross]
-    ev = ev.assign(
-        customer_id=TEAM, occurrence=[f"{name}:{d.isoformat()}" for d in ev["as_of"]]
-    )
+    ev = ev.assign(customer_id=TEAM, occurrence=[f"{name}:{d.isoformat()}" for d in ev["as_of"]])
     ev["context"] = [
         {
             "goal": name,

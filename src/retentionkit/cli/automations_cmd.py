@@ -101,7 +101,9 @@ def add(
         None, "--max-score", help="survey_answered: only answers scoring at most this."
     ),
     survey_type: str | None = typer.Option(
-        None, "--survey-type", help="survey_answered: only answers to this survey (nps, csat, a name)."
+        None,
+        "--survey-type",
+        help="survey_answered: only answers to this survey (nps, csat, a name).",
     ),
 ) -> None:
     """Add a rule from a template or a trigger; a webhook rule prints its signing secret once."""
