@@ -16,9 +16,10 @@ entry are deleted; a read-only folder only costs the recomputation.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from retentionkit.workspace import Workspace
 
-__all__ = ["SIZE", "cached", "cached_frame", "clear", "data_version"]
+__all__ = ["SIZE", "cached", "cached_frame", "clear", "data_version", "one_pass"]
 
 SIZE = 32
 DATA_TABLES = (
@@ -39,11 +40,33 @@ DATA_TABLES = (
     "acquisition_costs",
 )
 _STORE: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+_PASS: dict[int, str] | None = None
 T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def one_pass() -> Iterator[None]:
+    """Within the block, :func:`data_version` is computed once per workspace (a planning pass
+    reads the data once; nothing loads data in between)."""
+    global _PASS
+    outer = _PASS
+    _PASS = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _PASS = outer
 
 
 def data_version(ws: Workspace) -> str:
     """A short hash of every data table's row count and first/last event time."""
+    if _PASS is not None:
+        if id(ws) not in _PASS:
+            _PASS[id(ws)] = _data_version(ws)
+        return _PASS[id(ws)]
+    return _data_version(ws)
+
+
+def _data_version(ws: Workspace) -> str:
     from retentionkit.metrics.completeness import TIME_COLUMNS
 
     parts = []

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from retentionkit.automations import store
+from retentionkit.automations.cache import one_pass
 from retentionkit.automations.guards import action_key, after_quiet_hours, in_holdout
 from retentionkit.automations.messages import subject_for
 from retentionkit.automations.rules import Rule
@@ -89,8 +90,9 @@ def planned_actions(
     for cust, due in zip(capped["customer_id"], capped["due_at"], strict=True):
         last_by_customer.setdefault(str(cust), []).append(pd.Timestamp(due).to_pydatetime())
     rows: list[dict[str, Any]] = []
-    for rule in rules:
-        ev = events(ws, rule, as_of)
+    with one_pass():
+        every = [(rule, events(ws, rule, as_of)) for rule in rules]
+    for rule, ev in every:
         for cust, occ, event_at, due_at, context in ev.itertuples(index=False):
             key = action_key(rule.name, cust, occ)
             if key in known:
