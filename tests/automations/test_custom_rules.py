@@ -595,3 +595,27 @@ def test_custom_email_is_localised_and_delivered(
     assert "Wypisz się" in pl["text"] and "/u/" in pl["list_unsubscribe"]
     assert pl["id"] == f"<{action_key('thanks', 'C2', 'O4')}@retentionkit>"
     assert "thanks for O2 <b>!</b>" in mails["Thanks for order O2"]["text"]
+
+
+def test_templates_take_their_own_texts_per_language() -> None:
+    """Item 3: a template's subject/body can be replaced, per language or for all; what is
+    not replaced keeps the built-in, localised text."""
+    from retentionkit.automations.messages import render
+    from retentionkit.automations.rules import build_rule
+
+    rule = build_rule(
+        "fb",
+        "feedback_request",
+        after=None,
+        since=dt.datetime(2026, 1, 1),
+        to=None,
+        channel=None,
+        url=None,
+        holdout=None,
+        subject=["pl=Jak było, {{ customer_id }}?"],
+        body=["Tell us: {{ survey_url }}"],
+    )
+    ctx = {"customer_id": "C9", "survey_url": "https://s/1", "unsubscribe_url": "https://u/1"}
+    pl, ru = render(rule, "pl", ctx), render(rule, "ru", ctx)
+    assert pl.subject == "Jak było, C9?" and ru.subject == "Как вам ваш заказ?"
+    assert ru.text.startswith("Tell us: https://s/1") and "Отписаться" in ru.text

@@ -421,7 +421,10 @@ def build_rule(
             "A custom email rule to customers needs --subject TEXT and --body-file FILE "
             "(without a language prefix: the text for every language)."
         )
-    check_texts(trig, subjects, bodies, survey=params.get("survey") is not None)
+    linked = params.get("survey") is not None or (
+        tpl is not None and tpl.name == "feedback_request"
+    )
+    check_texts(trig, subjects, bodies, survey=linked)
     if subjects:
         params["subject"] = subjects
     if bodies:
