@@ -560,3 +560,125 @@ class Workspace:
 
         rq.reject_unknown(self.delete_goal, unknown)
         return run(self, build_request(GoalDeleteRequest, name=name)).report  # type: ignore[no-any-return]
+
+    # -- automations (docs/automations.md) ---------------------------------------------------
+    def automations(self, **unknown: Any) -> list[dict[str, Any]]:
+        """Every rule with its pending / sent / failed / held-out / skipped / dead counts
+        (``automations list``)."""
+        from retentionkit.automations.service import Overview
+        from retentionkit.automations.service import run as run_automation
+
+        rq.reject_unknown(self.automations, unknown)
+        return run_automation(self, Overview())["rules"]  # type: ignore[no-any-return]
+
+    def add_automation(
+        self,
+        name: str,
+        *,
+        template: str | None = None,
+        trigger: str | None = None,
+        after: str | None = None,
+        since: str | None = None,
+        unless: list[str] | tuple[str, ...] = (),
+        to: str | None = None,
+        channel: str | None = None,
+        url: str | None = None,
+        holdout: str | None = None,
+        survey: str | None = None,
+        subject: str | dict[str, str] | None = None,
+        body: str | dict[str, str] | None = None,
+        metric: str | None = None,
+        below: float | str | None = None,
+        above: float | str | None = None,
+        period: str | None = None,
+        goal: str | None = None,
+        risk: float | str | None = None,
+        gap_multiple: float | str | None = None,
+        max_score: float | str | None = None,
+        survey_type: str | None = None,
+        **unknown: Any,
+    ) -> dict[str, Any]:
+        """Add a rule (``automations add``) from a ``template`` or a ``trigger``; ``subject``
+        and ``body`` are Jinja2 texts, or ``{"": every language, "pl": …}``. Returns the rule
+        and, for a webhook rule, its signing secret (``webhook_secret``)."""
+        from retentionkit.automations.service import AddRule
+        from retentionkit.automations.service import run as run_automation
+
+        rq.reject_unknown(self.add_automation, unknown)
+
+        def texts(value: str | dict[str, str] | None) -> tuple[str, ...]:
+            if value is None:
+                return ()
+            if isinstance(value, str):
+                return (value,)
+            return tuple(f"{k}={v}" if k else v for k, v in value.items())
+
+        request = AddRule(
+            name,
+            template,
+            after=after,
+            since=since,
+            to=to,
+            channel=channel,
+            url=url,
+            holdout=holdout,
+            survey=survey,
+            trigger=trigger,
+            unless=tuple(unless),
+            subject=texts(subject),
+            body=texts(body),
+            metric=metric,
+            below=below,
+            above=above,
+            period=period,
+            goal=goal,
+            risk=risk,
+            gap_multiple=gap_multiple,
+            max_score=max_score,
+            survey_type=survey_type,
+        )
+        return run_automation(self, request)  # type: ignore[no-any-return]
+
+    def automation(self, name: str, action: str = "show", **unknown: Any) -> dict[str, Any]:
+        """One rule: ``action`` show (default), pause, resume or delete (``automations
+        show|pause|resume|delete NAME``)."""
+        from retentionkit.automations.service import DeleteRule, SetStatus, ShowRule
+        from retentionkit.automations.service import run as run_automation
+        from retentionkit.errors import UnknownNameError
+
+        rq.reject_unknown(self.automation, unknown)
+        requests: dict[str, Any] = {
+            "show": ShowRule(name),
+            "pause": SetStatus(name, "paused"),
+            "resume": SetStatus(name, "active"),
+            "delete": DeleteRule(name),
+        }
+        if action not in requests:
+            raise UnknownNameError(
+                f"Unknown action {action!r}; expected one of: {', '.join(requests)}."
+            )
+        return run_automation(self, requests[action])  # type: ignore[no-any-return]
+
+    def automations_dry_run(self, as_of: str | None = None, **unknown: Any) -> pd.DataFrame:
+        """What would be planned as of ``as_of`` (default now); writes nothing."""
+        from retentionkit.automations.service import DryRun
+        from retentionkit.automations.service import run as run_automation
+
+        rq.reject_unknown(self.automations_dry_run, unknown)
+        return run_automation(self, DryRun(as_of=as_of))  # type: ignore[no-any-return]
+
+    def run_automations(self, as_of: str | None = None, **unknown: Any) -> dict[str, Any]:
+        """One planning and delivery pass (``automations run --once``): the counts."""
+        from retentionkit.automations.service import RunAutomations
+        from retentionkit.automations.service import run as run_automation
+
+        rq.reject_unknown(self.run_automations, unknown)
+        return run_automation(self, RunAutomations(as_of=as_of))  # type: ignore[no-any-return]
+
+    def automation_log(self, rule: str | None = None, **unknown: Any) -> pd.DataFrame:
+        """Every planned action with its status, newest first (``automations log``)."""
+        from retentionkit.automations.service import Log
+        from retentionkit.automations.service import run as run_automation
+
+        rq.reject_unknown(self.automation_log, unknown)
+        return run_automation(self, Log(rule))  # type: ignore[no-any-return]

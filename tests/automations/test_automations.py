@@ -210,6 +210,7 @@ def test_delivery_smtp_and_signed_webhook_with_survey_links_and_unsubscribe(
                 "hook",
                 "win_back",
                 since="2026-01-01",
+                risk="off",  # the silence test alone (the risk test: test_custom_rules.py)
                 channel="webhook",
                 url=f"http://127.0.0.1:{hook_port}/x",
             ),
@@ -293,6 +294,7 @@ def test_webhook_is_signed_with_the_key_as_id(tmp_path: Path, shop: Workspace) -
                 "wb",
                 "win_back",
                 since="2026-01-01",
+                risk="off",  # the silence test alone (the risk test: test_custom_rules.py)
                 channel="webhook",
                 url=f"http://127.0.0.1:{hook_port}/x",
             ),

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -105,7 +106,7 @@ def _claim(ws: Workspace, owner: str, lease: dt.timedelta, batch: int) -> list[t
         rows = store.sql(
             ws,
             "SELECT o.key, o.rule, o.customer_id, o.occurrence, o.event_at, o.due_at, "
-            "o.channel, o.recipient, o.language, o.failures FROM automation_outbox o "
+            "o.channel, o.recipient, o.language, o.failures, o.context FROM automation_outbox o "
             "JOIN automation_rules r ON r.name = o.rule AND r.status = 'active' "
             "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
             "AND (o.lease_until IS NULL OR o.lease_until < ?) "
@@ -160,12 +161,15 @@ def _finish(
 
 def _send(ws: Workspace, rule: Rule, row: tuple[Any, ...]) -> str:
     """Send one row over its rule's channel; returns a short detail for the attempt."""
-    key, _, customer, occurrence, event_at, due_at, channel, recipient, language, _f = row
+    key, _, customer, occurrence, event_at, due_at, channel, recipient, language, _f, extra = row
     conf = automation_settings(ws.settings)
+    values: dict[str, Any] = json.loads(extra) if extra else {}
     context: dict[str, Any] = {
+        **values,
         "customer_id": customer,
         "occurrence": occurrence,
         "event_at": event_at.isoformat(sep=" ", timespec="minutes"),
+        "due_at": due_at.isoformat(sep=" ", timespec="minutes"),
         "ends_on": event_at.date().isoformat(),
         "delay": _hours(rule.delay),
     }
@@ -177,10 +181,12 @@ def _send(ws: Workspace, rule: Rule, row: tuple[Any, ...]) -> str:
             "key": key,
             "rule": rule.name,
             "template": rule.template,
-            "customer_id": customer,
+            "trigger": rule.trigger,
+            "customer_id": customer or None,
             "occurrence": occurrence,
             "event_at": event_at.isoformat(),
             "due_at": due_at.isoformat(),
+            "data": values,
         }
         send_webhook(rule.url or "", rule.webhook_secret or "", key, payload)
         return f"webhook {rule.url}"
@@ -189,9 +195,14 @@ def _send(ws: Workspace, rule: Rule, row: tuple[Any, ...]) -> str:
     if not rule.team:
         unsubscribe = unsubscribe_url(ws, customer, conf.base_url)
         context["unsubscribe_url"] = unsubscribe
-    if rule.template == "feedback_request":
+    if rule.template == "feedback_request" or (
+        rule.template == "custom" and "survey" in rule.params and customer
+    ):
         context["survey_url"] = survey_url(ws, rule.params["survey"], customer, conf.base_url)
-    message = render(rule, language, context)
+    try:
+        message = render(rule, language, context)
+    except Exception as exc:
+        raise DeliveryError(f"message template of rule {rule.name} failed: {exc}") from None
     send_email(settings, build_email(key, settings, recipient, message, unsubscribe))
     return f"email to {recipient}"
 

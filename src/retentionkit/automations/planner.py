@@ -11,6 +11,7 @@ and the primary key makes a second planning of the same key impossible.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from retentionkit.automations import store
+from retentionkit.automations.cache import one_pass
 from retentionkit.automations.guards import action_key, after_quiet_hours, in_holdout
 from retentionkit.automations.messages import subject_for
 from retentionkit.automations.rules import Rule
@@ -88,9 +90,10 @@ def planned_actions(
     for cust, due in zip(capped["customer_id"], capped["due_at"], strict=True):
         last_by_customer.setdefault(str(cust), []).append(pd.Timestamp(due).to_pydatetime())
     rows: list[dict[str, Any]] = []
-    for rule in rules:
-        ev = events(ws, rule, as_of)
-        for cust, occ, event_at, due_at in ev.itertuples(index=False):
+    with one_pass():
+        every = [(rule, events(ws, rule, as_of)) for rule in rules]
+    for rule, ev in every:
+        for cust, occ, event_at, due_at, context in ev.itertuples(index=False):
             key = action_key(rule.name, cust, occ)
             if key in known:
                 continue
@@ -136,12 +139,16 @@ def planned_actions(
                         rule,
                         lang,
                         cust,
-                        occurrence=occ,
-                        ends_on=pd.Timestamp(event_at).date().isoformat(),
+                        **{
+                            "occurrence": occ,
+                            "ends_on": pd.Timestamp(event_at).date().isoformat(),
+                            **(context or {}),
+                        },
                     ),
                     "language": lang,
                     "status": status,
                     "reason": reason,
+                    "context": json.dumps(context or {}, sort_keys=True, default=str),
                 }
             )
     frame = pd.DataFrame(
@@ -159,6 +166,7 @@ def planned_actions(
             "language",
             "status",
             "reason",
+            "context",
         ],
     )
     return frame
@@ -215,7 +223,8 @@ def plan(ws: Workspace, as_of: dt.datetime | None = None) -> PlanResult:
             try:
                 store.sql(
                     ws,
-                    f"INSERT INTO automation_outbox SELECT {', '.join(store.OUTBOX_COLUMNS)} "
+                    f"INSERT INTO automation_outbox ({', '.join(store.OUTBOX_COLUMNS)}) "
+                    f"SELECT {', '.join(store.OUTBOX_COLUMNS)} "
                     "FROM _rk_plan ON CONFLICT (key) DO NOTHING",
                 )
             finally:

@@ -16,7 +16,7 @@ import pandas as pd
 from retentionkit.automations import store
 from retentionkit.automations.deliverer import LEASE, RETRY_SCHEDULE, deliver
 from retentionkit.automations.planner import PLAN_COLUMNS, active_rules, plan, planned_actions
-from retentionkit.automations.rules import build_rule, check_name, template
+from retentionkit.automations.rules import Rule, build_rule, check_name
 from retentionkit.errors import ConfigError, UnknownNameError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,8 +76,14 @@ class AutomationRequest:
 
 @dataclass(frozen=True)
 class AddRule(AutomationRequest):
+    """``automations add NAME --template T …`` or ``automations add NAME --trigger T …``.
+
+    ``unless`` is a sequence of condition names; ``subject`` and ``body`` are sequences of
+    Jinja2 texts, each optionally prefixed ``LANG=`` (en, pl, ru, zh; none = every language).
+    Everything is checked when the request is built (:func:`.rules.build_rule`)."""
+
     name: str
-    template: str
+    template: str | None = None
     after: str | None = None
     since: str | None = None
     to: str | None = None
@@ -85,18 +91,51 @@ class AddRule(AutomationRequest):
     url: str | None = None
     holdout: str | None = None
     survey: str | None = None
+    trigger: str | None = None
+    unless: Sequence[str] = ()
+    subject: Sequence[str] = ()
+    body: Sequence[str] = ()
+    metric: str | None = None
+    below: str | float | None = None
+    above: str | float | None = None
+    period: str | None = None
+    goal: str | None = None
+    risk: str | float | None = None
+    gap_multiple: str | float | None = None
+    max_score: str | float | None = None
+    survey_type: str | None = None
     writes: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        build_rule(
+        for name in ("unless", "subject", "body"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+        self.build(parse_when(self.since, "--since") or dt.datetime(2000, 1, 1))
+
+    def build(self, since: dt.datetime) -> Rule:
+        return build_rule(
             self.name,
             self.template,
             after=self.after,
-            since=parse_when(self.since, "--since") or dt.datetime(2000, 1, 1),
+            since=since,
             to=self.to,
             channel=self.channel,
             url=self.url,
             holdout=self.holdout,
+            survey=self.survey,
+            trigger_name=self.trigger,
+            unless=self.unless,
+            subject=self.subject,
+            body=self.body,
+            metric=self.metric,
+            below=self.below,
+            above=self.above,
+            period=self.period,
+            goal=self.goal,
+            risk=self.risk,
+            gap_multiple=self.gap_multiple,
+            max_score=self.max_score,
+            survey_type=self.survey_type,
         )
 
 
@@ -206,26 +245,32 @@ def _default_survey(ws: Workspace, name: str | None) -> str:
 
 
 def _add(ws: Workspace, req: AddRule) -> dict[str, Any]:
-    from retentionkit.automations.settings import smtp
-    from retentionkit.surveys.store import new_webhook_secret
+    import dataclasses
 
-    rule = build_rule(
-        req.name,
-        req.template,
-        after=req.after,
-        since=parse_when(req.since, "--since") or store.utcnow().replace(microsecond=0),
-        to=req.to,
-        channel=req.channel,
-        url=req.url,
-        holdout=req.holdout,
-    )
+    from retentionkit.automations.settings import smtp
+    from retentionkit.surveys.store import get_survey, new_webhook_secret
+
+    rule = req.build(parse_when(req.since, "--since") or store.utcnow().replace(microsecond=0))
     if rule.channel == "email":
         smtp(ws.settings)
     params = dict(rule.params)
-    if template(req.template).name == "feedback_request":
+    if rule.template == "feedback_request":
         params["survey"] = _default_survey(ws, req.survey)
-    import dataclasses
+    elif req.survey is not None:
+        params["survey"] = get_survey(ws, req.survey).name
+    if rule.trigger == "goal_off_track":
+        from retentionkit.goals.store import read_goals
 
+        goals = read_goals(ws)
+        if params["goal"] not in goals:
+            raise UnknownNameError(
+                f"Unknown goal {params['goal']!r}; "
+                + (
+                    f"expected one of: {', '.join(goals)}."
+                    if goals
+                    else "no goal exists yet; add one with 'retentionkit goals add'."
+                )
+            )
     secret = new_webhook_secret() if rule.channel == "webhook" else None
     rule = dataclasses.replace(rule, params=params, webhook_secret=secret)
     stored = store.insert_rule(ws, rule)

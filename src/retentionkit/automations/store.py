@@ -3,7 +3,8 @@
 * ``automation_rules``: one row per rule (its webhook secret included: signing needs it);
 * ``automation_runs``: one row per planning run (when, as of when, how many keys it added);
 * ``automation_outbox``: one row per planned action, primary key = the action's key
-  (sha256 of rule, customer, occurrence), so a key can only ever be planned once;
+  (sha256 of rule, customer, occurrence), so a key can only ever be planned once; its
+  ``context`` holds the trigger's values as JSON (score, risk, metric value …) for the message;
 * ``automation_attempts``: every delivery attempt (started, finished, outcome, detail);
 * ``automation_optouts``: customers who unsubscribed;
 * ``automation_lock``: the one deliverer's lease.
@@ -57,6 +58,7 @@ OUTBOX_COLUMNS = (
     "lease_until",
     "sent_at",
     "created_at",
+    "context",
 )
 
 _DDL = (
@@ -75,7 +77,10 @@ _DDL = (
         due_at TIMESTAMP NOT NULL, channel VARCHAR NOT NULL, recipient VARCHAR,
         subject VARCHAR, language VARCHAR NOT NULL, status VARCHAR NOT NULL, reason VARCHAR,
         failures INTEGER NOT NULL, next_attempt_at TIMESTAMP NOT NULL,
-        lease_until TIMESTAMP, sent_at TIMESTAMP, created_at TIMESTAMP NOT NULL)""",
+        lease_until TIMESTAMP, sent_at TIMESTAMP, created_at TIMESTAMP NOT NULL,
+        context VARCHAR)""",
+    # outboxes created before the context column (the trigger's values, JSON)
+    "ALTER TABLE automation_outbox ADD COLUMN IF NOT EXISTS context VARCHAR",
     """CREATE TABLE IF NOT EXISTS automation_attempts (
         key VARCHAR NOT NULL, attempt_id VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL,
         finished_at TIMESTAMP, outcome VARCHAR, detail VARCHAR,

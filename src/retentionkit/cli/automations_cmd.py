@@ -32,16 +32,44 @@ def _run(ctx: typer.Context, request: Any, *, create: bool = False) -> Any:
     return run(open_workspace(ctx, create=create), request)
 
 
+def _read_bodies(files: list[str] | None) -> list[str]:
+    """``--body-file [LANG=]FILE`` → ``[LANG=]text``; an unreadable file is one sentence."""
+    from pathlib import Path
+
+    from retentionkit.automations.rules import LANGUAGE_PREFIX
+    from retentionkit.errors import ConfigError
+
+    out = []
+    for item in files or []:
+        match = LANGUAGE_PREFIX.match(item)
+        prefix, path = (item[: match.end()], item[match.end() :]) if match else ("", item)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8"
+            raise ConfigError(f"--body-file {path}: cannot read it ({reason}).") from None
+        out.append(prefix + text)
+    return out
+
+
 @automations_app.command("add")
 def add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Rule name (lowercase letters, digits, - or _)."),
-    template: str = typer.Option(..., "--template", help="Built-in template (see docs)."),
+    template: str | None = typer.Option(
+        None, "--template", help="Built-in template (see docs); or use --trigger."
+    ),
+    trigger: str | None = typer.Option(
+        None, "--trigger", help="Custom rule: order_placed, ticket_opened, … (see docs)."
+    ),
     after: str | None = typer.Option(
         None, "--after", help="Delay after the event, e.g. 7d or 48h (default: the template's)."
     ),
     since: str | None = typer.Option(
         None, "--since", help="Events before this date never fire (default: now)."
+    ),
+    unless: list[str] | None = typer.Option(
+        None, "--unless", help="Custom rule: skip when this happened by the due time (repeat)."
     ),
     to: str | None = typer.Option(None, "--to", help="Team address (ticket/detractor rules)."),
     channel: str | None = typer.Option(None, "--channel", help="email, webhook or log."),
@@ -50,10 +78,35 @@ def add(
         None, "--holdout", help="Share of customers planned but not sent, e.g. 10%."
     ),
     survey: str | None = typer.Option(
-        None, "--survey", help="feedback_request: the survey its link opens (default: first)."
+        None, "--survey", help="Survey whose link the email carries (feedback_request: first)."
+    ),
+    subject: list[str] | None = typer.Option(
+        None, "--subject", help="Email subject (Jinja2); prefix pl=, ru=, zh=, en= per language."
+    ),
+    body_file: list[str] | None = typer.Option(
+        None, "--body-file", help="Email body, a Jinja2 file; [LANG=]FILE per language."
+    ),
+    metric: str | None = typer.Option(None, "--metric", help="kpi_crossed: the KPI, e.g. crr."),
+    below: str | None = typer.Option(None, "--below", help="kpi_crossed: fire below this."),
+    above: str | None = typer.Option(None, "--above", help="kpi_crossed: fire above this."),
+    period: str | None = typer.Option(None, "--period", help="kpi_crossed: month (default), …"),
+    goal: str | None = typer.Option(None, "--goal", help="goal_off_track: the goal's name."),
+    risk: str | None = typer.Option(
+        None, "--risk", help="became_at_risk: churn risk threshold (default 0.7, or off)."
+    ),
+    gap_multiple: str | None = typer.Option(
+        None, "--gap-multiple", help="became_at_risk: silent ≥ k × usual gap (default 3, or off)."
+    ),
+    max_score: str | None = typer.Option(
+        None, "--max-score", help="survey_answered: only answers scoring at most this."
+    ),
+    survey_type: str | None = typer.Option(
+        None,
+        "--survey-type",
+        help="survey_answered: only answers to this survey (nps, csat, a name).",
     ),
 ) -> None:
-    """Add a rule from a template; a webhook rule prints its signing secret once."""
+    """Add a rule from a template or a trigger; a webhook rule prints its signing secret once."""
     from retentionkit.automations.service import AddRule
 
     request = AddRule(
@@ -66,12 +119,25 @@ def add(
         url=url,
         holdout=holdout,
         survey=survey,
+        trigger=trigger,
+        unless=tuple(unless or ()),
+        subject=tuple(subject or ()),
+        body=tuple(_read_bodies(body_file)),
+        metric=metric,
+        below=below,
+        above=above,
+        period=period,
+        goal=goal,
+        risk=risk,
+        gap_multiple=gap_multiple,
+        max_score=max_score,
+        survey_type=survey_type,
     )
     made = _run(ctx, request, create=True)
     rule = made["rule"]
     console().print(
-        f"Added rule [bold]{rule['name']}[/] ({rule['template']}, {rule['channel']}, "
-        f"events since {rule['since']})."
+        f"Added rule [bold]{rule['name']}[/] ({rule['template']}, {rule['trigger']}, "
+        f"{rule['channel']}, events since {rule['since']})."
     )
     if made["webhook_secret"]:
         console().print("Webhook signing secret (shown once; give it to the receiver):")
@@ -90,6 +156,7 @@ def list_(ctx: typer.Context, fmt: str = format_option()) -> None:
     columns = [
         "name",
         "template",
+        "trigger",
         "channel",
         "status",
         "since",

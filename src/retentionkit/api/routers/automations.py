@@ -3,9 +3,13 @@
 * ``GET /api/automations``: the rules with their sent / failed / held-out / skipped / dead
   counts and the next due actions (read key);
 * ``GET /api/automations/log?rule=NAME&limit=N``: planned actions, newest first (read key);
-* ``POST /api/automations``: add a rule, JSON ``{"name", "template", "after", "since", "to",
-  "channel", "url", "holdout", "survey"}`` (admin key); answers the rule and, for a webhook
-  rule, its signing secret once;
+* ``POST /api/automations``: add a rule, JSON ``{"name", "template" | "trigger", "after",
+  "since", "unless": [...], "to", "channel", "url", "holdout", "survey", "subject", "body",
+  "metric", "below", "above", "period", "goal", "risk", "gap_multiple", "max_score",
+  "survey_type"}`` (admin
+  key; the options of ``automations add``); ``subject`` and ``body`` are a Jinja2 text or an
+  object ``{"": text for every language, "pl": …}``. Answers the rule and, for a webhook rule,
+  its signing secret once;
 * ``POST /api/automations/{name}/pause`` and ``/resume`` (admin key).
 """
 
@@ -23,10 +27,35 @@ from retentionkit.web.auth import AdminAuth, ReadAuth, ServiceDep
 router = APIRouter(tags=["automations"])
 
 
+Texts = str | dict[str, str] | None
+
+
+def _prefixed(texts: Texts) -> tuple[str, ...]:
+    """A text or {language: text} → the request's ``LANG=text`` sequence."""
+    if texts is None:
+        return ()
+    if isinstance(texts, str):
+        return (texts,)
+    return tuple(f"{lang}={text}" if lang else text for lang, text in texts.items())
+
+
 class NewRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(max_length=64)
-    template: str = Field(max_length=64)
+    template: str | None = Field(default=None, max_length=64)
+    trigger: str | None = Field(default=None, max_length=64)
+    unless: list[str] = Field(default_factory=list, max_length=10)
+    subject: Texts = None
+    body: Texts = None
+    metric: str | None = Field(default=None, max_length=64)
+    below: float | str | None = None
+    above: float | str | None = None
+    period: str | None = Field(default=None, max_length=20)
+    goal: str | None = Field(default=None, max_length=200)
+    risk: float | str | None = None
+    gap_multiple: float | str | None = None
+    max_score: float | str | None = None
+    survey_type: str | None = Field(default=None, max_length=20)
     after: str | None = Field(default=None, max_length=20)
     since: str | None = Field(default=None, max_length=40)
     to: str | None = Field(default=None, max_length=254)
@@ -49,7 +78,9 @@ def log(svc: ServiceDep, rule: str | None = None, limit: int = 200) -> list[dict
 
 @router.post("/automations", summary="Add a rule", dependencies=[AdminAuth], status_code=201)
 def add(body: NewRule, svc: ServiceDep) -> dict[str, Any]:
-    request = AddRule(**body.model_dump())
+    fields = body.model_dump()
+    fields.update(subject=_prefixed(body.subject), body=_prefixed(body.body))
+    request = AddRule(**fields)
     return svc.write(lambda ws: run(ws, request))  # type: ignore[no-any-return]
 
 
