@@ -619,3 +619,21 @@ def test_templates_take_their_own_texts_per_language() -> None:
     pl, ru = render(rule, "pl", ctx), render(rule, "ru", ctx)
     assert pl.subject == "Jak było, C9?" and ru.subject == "Как вам ваш заказ?"
     assert ru.text.startswith("Tell us: https://s/1") and "Отписаться" in ru.text
+
+
+def test_a_message_that_cannot_render_is_dead_at_once(
+    rich: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No retry can mend a template that fails on a row's values: dead after one attempt."""
+    from retentionkit.automations import deliverer
+    from retentionkit.automations.channels import PermanentDeliveryError
+
+    def broken(*_: object) -> str:
+        raise PermanentDeliveryError("message template of rule broken failed: boom")
+
+    monkeypatch.setattr(deliverer, "_send", broken)
+    run(rich, AddRule("broken", trigger="order_placed", channel="log", since=SINCE))
+    out = run(rich, RunAutomations(as_of=AS_OF))
+    log = rich.automation_log("broken")
+    assert out["dead"] == len(log) > 0 and out["failed"] == 0
+    assert set(log["status"]) == {"dead"} and set(log["failures"]) == {1}

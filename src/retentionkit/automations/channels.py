@@ -28,13 +28,25 @@ from typing import Any
 from retentionkit.automations.messages import Message
 from retentionkit.automations.settings import SmtpSettings
 
-__all__ = ["DeliveryError", "build_email", "message_id", "send_email", "send_webhook"]
+__all__ = [
+    "DeliveryError",
+    "PermanentDeliveryError",
+    "build_email",
+    "message_id",
+    "send_email",
+    "send_webhook",
+]
 
 TIMEOUT = 10.0
 
 
 class DeliveryError(Exception):
     """A failed send (the reason is recorded in the attempt)."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """A failure no retry can mend (the rule's message template fails on this row's values):
+    the row goes to the dead letters at once instead of waiting out the retry schedule."""
 
 
 def message_id(key: str) -> str:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from retentionkit.automations import store
 from retentionkit.automations.channels import (
     DeliveryError,
+    PermanentDeliveryError,
     build_email,
     send_email,
     send_webhook,
@@ -134,13 +135,14 @@ def _finish(
     failures: int,
     schedule: Sequence[dt.timedelta],
     status: str | None = None,
+    permanent: bool = False,
 ) -> str:
     now = store.utcnow()
     if ok:
         new_status, next_at = status or "sent", now
     else:
         failures += 1
-        new_status = "dead" if failures >= len(schedule) else "pending"
+        new_status = "dead" if permanent or failures >= len(schedule) else "pending"
         next_at = now + (schedule[failures] if failures < len(schedule) else dt.timedelta(0))
     with transaction(ws.con):
         store.sql(
@@ -202,7 +204,9 @@ def _send(ws: Workspace, rule: Rule, row: tuple[Any, ...]) -> str:
     try:
         message = render(rule, language, context)
     except Exception as exc:
-        raise DeliveryError(f"message template of rule {rule.name} failed: {exc}") from None
+        raise PermanentDeliveryError(
+            f"message template of rule {rule.name} failed: {exc}"
+        ) from None
     send_email(settings, build_email(key, settings, recipient, message, unsubscribe))
     return f"email to {recipient}"
 
@@ -270,6 +274,7 @@ def deliver(
                         detail=str(exc),
                         failures=row[9],
                         schedule=schedule,
+                        permanent=isinstance(exc, PermanentDeliveryError),
                     )
                     result.failed += status == "pending"
                     result.dead += status == "dead"
