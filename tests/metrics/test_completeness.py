@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from retentionkit.errors import ConfigError
 from retentionkit.metrics import completeness, intervals
 from retentionkit.metrics.registry import REGISTRY
 from retentionkit.workspace import Workspace
@@ -104,10 +105,18 @@ def test_small_n_gets_no_health_colour(tmp_path) -> None:
     assert frame["health"].isna().all()
 
 
-def test_periods_outside_the_data_are_null_not_zero(tmp_path) -> None:
+def test_a_range_outside_the_data_is_one_sentence(tmp_path) -> None:
     ws = _shop(tmp_path)
-    frame = ws.metrics("active_customers", period="month", start="2024-01-01", end="2024-03-01")
-    assert frame["value"].isna().all() and not frame["complete"].any()
+    with pytest.raises(ConfigError, match="holds no data: the data of these metrics run from"):
+        ws.metrics("active_customers", period="month", start="2024-01-01", end="2024-03-01")
+
+
+def test_a_range_past_the_data_is_cut_to_it(tmp_path) -> None:
+    ws = _shop(tmp_path)
+    plain = ws.metrics("active_customers", period="month")
+    wide = ws.metrics("active_customers", period="month", start="1900-01-01", end="2199-12-31")
+    assert wide["period_start"].tolist() == plain["period_start"].tolist()
+    assert wide["value"].tolist() == plain["value"].tolist()
 
 
 def test_simple_clv_does_not_depend_on_the_period(tmp_path) -> None:

@@ -16,10 +16,11 @@ term. For each cohort and **offset** k (periods since the cohort period; 0 = the
   (money per customer).
 
 Only offsets whose period has started before the data end appear (the triangle). The data end
-is ``end`` (``--to``, exclusive; events from then on are ignored) or else the last event: the
+is the last event before ``end`` (``--to``, exclusive; events from then on are ignored): the
 last order (activity) or the last term start (contractual; terms scheduled to end later do not
-stretch the table into the future). ``start`` (``--from``) keeps the cohorts whose period
-contains or follows it. Periods are computed on the stored UTC timestamps.
+stretch the table into the future). A ``--to`` after the data adds no empty offsets.
+``start`` (``--from``) keeps the cohorts whose period contains or follows it. Periods are
+computed on the stored UTC timestamps.
 
 Every number is computed by one expression: the customer's periods of activity (with revenue)
 → the customer's first and last period → cohort sizes × the offsets 0 … data end (``range``
@@ -97,11 +98,8 @@ def _activity(ws: Workspace, period: str, hi: Any) -> tuple[Any, Any]:
     t = ws.table("orders")
     if hi is not None:
         t = t.filter(t.ordered_at < ibis.literal(hi, type="timestamp"))
-        end_idx = period_index(
-            ibis.literal(hi, type="timestamp") - ibis.interval(microseconds=1), period
-        )
-    else:
-        end_idx = period_index(t.ordered_at.max().as_scalar(), period)
+    # the data end: the last order (before --to); a later --to adds no empty offsets
+    end_idx = period_index(t.ordered_at.max().as_scalar(), period)
     acts = (
         t.mutate(idx=period_index(t.ordered_at, period), revenue=t.amount.cast("float64"))
         .group_by(["customer_id", "idx"])
@@ -120,10 +118,10 @@ def _contractual(ws: Workspace, period: str, hi: Any) -> tuple[Any, Any]:
     if hi is not None:
         end_ts = ibis.literal(hi, type="timestamp")
         s = s.filter(s.started_at < end_ts)
-        end_idx = period_index(end_ts - one_us, period)
     else:
         end_ts = s.started_at.max().as_scalar()
-        end_idx = period_index(end_ts, period)
+    # the data end: the last term start (before --to); a later --to adds no empty offsets
+    end_idx = period_index(s.started_at.max().as_scalar(), period)
     s = s.filter(s.ended_at.isnull() | (s.ended_at > s.started_at))
     last_idx = ibis.least(
         ibis.coalesce(period_index(s.ended_at - one_us, period), end_idx), end_idx
