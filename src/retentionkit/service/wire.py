@@ -11,9 +11,9 @@ request to the server that owns the workspace and get back the same answer.
 * a value (fields, reports, the answers of the feature services) travels as JSON with tagged
   types, so it comes back as the same Python value (:func:`encode` / :func:`decode`): tuples,
   dates, times, timestamps, time spans, bytes, paths, NaN and infinities, frames (Arrow IPC,
-  base64: dtypes, the index and time zones survive; object columns holding dicts or lists such
-  as ``components`` or ``reasons`` travel as JSON text) and the result dataclasses listed in
-  :func:`value_types` (``Survey``, ``SurveyLink``, ``IngestReport`` …).
+  base64: dtypes, the index and time zones survive; object columns, such as ``components``
+  or ``reasons`` or numbers next to None, travel as tagged JSON text per cell) and the result
+  dataclasses listed in :func:`value_types` (``Survey``, ``SurveyLink``, ``IngestReport`` …).
 * a :class:`Result` of the service layer is ``{"title", "version", "frame", "report", "model",
   "extra"}`` (a fitted CLV model its ``to_dict``); any other answer (the goals', surveys' and
   automations' services return plain values) is ``{"value": ..., "version"}``.
@@ -171,8 +171,8 @@ def encode(value: Any) -> Any:
         return {"__timedelta__": [value.days, value.seconds, value.microseconds]}
     module = _frame_module(value)
     if module == "pandas":
-        data, json_cols = frame_to_bytes(value)
-        return {"__frame__": base64.b64encode(data).decode(), "json_columns": json_cols}
+        data, positions = frame_to_bytes(value)
+        return {"__frame__": base64.b64encode(data).decode(), "json_columns": positions}
     if module is not None:  # a Polars or Arrow frame (an ingest source): read back as pandas
         return {"__parquet__": base64.b64encode(_parquet(value, module)).decode()}
     if isinstance(value, tuple):
@@ -291,49 +291,39 @@ def request_from_json(data: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- frames
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
-
-
-def _nested(series: pd.Series) -> bool:
-    return bool(series.map(lambda v: isinstance(v, (dict, list, tuple))).any())
-
-
-def frame_to_bytes(frame: pd.DataFrame) -> tuple[bytes, list[str]]:
-    """Arrow IPC bytes of ``frame`` and the object columns sent as JSON text."""
+def frame_to_bytes(frame: pd.DataFrame) -> tuple[bytes, list[int]]:
+    """Arrow IPC bytes of ``frame`` and the positions of its object columns, which travel as
+    JSON text per cell (:func:`encode`), so they come back as the same Python objects (ints
+    stay ints next to None, dicts and lists stay dicts and lists); Arrow would make floats of
+    them."""
     import pyarrow as pa
 
     frame = frame.copy()
-    json_cols = [c for c in frame.columns if frame[c].dtype == object and _nested(frame[c])]
-    for col in json_cols:
-        frame[col] = frame[col].map(
-            lambda v: None if v is None else json.dumps(v, default=_json_default)
-        )
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed object columns: JSON text too
-        more = [c for c in frame.columns if frame[c].dtype == object and c not in json_cols]
-        for col in more:
-            frame[col] = frame[col].map(lambda v: json.dumps(v, default=_json_default))
-        json_cols += more
-        table = pa.Table.from_pandas(frame, preserve_index=True)
+    positions = [i for i, dtype in enumerate(frame.dtypes) if str(dtype) == "object"]
+    for i in positions:
+        frame.isetitem(i, frame.iloc[:, i].map(lambda v: json.dumps(encode(v))).astype(object))
+    table = pa.Table.from_pandas(frame, preserve_index=True)
     sink = io.BytesIO()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
-    return sink.getvalue(), [str(c) for c in json_cols]
+    return sink.getvalue(), positions
 
 
-def frame_from_bytes(data: bytes, json_cols: list[str]) -> pd.DataFrame:
+def frame_from_bytes(data: bytes, positions: list[int]) -> pd.DataFrame:
     import pyarrow as pa
 
     frame = pa.ipc.open_stream(io.BytesIO(data)).read_all().to_pandas()
-    for col in json_cols:
-        frame[col] = frame[col].map(lambda v: None if v is None else json.loads(v))
+    for i in positions:
+        cells = [decode(json.loads(v)) for v in frame.iloc[:, i]]
+        frame.isetitem(i, pd_object_series(cells, frame.index))
     return frame
+
+
+def pd_object_series(cells: list[Any], index: Any) -> Any:
+    """``cells`` as an object column (no dtype inference: what was sent comes back)."""
+    import pandas as pd
+
+    return pd.Series(cells, index=index, dtype=object)
 
 
 # --------------------------------------------------------------------------- results
