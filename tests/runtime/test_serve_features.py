@@ -37,7 +37,6 @@ GOALS = [
     "goals update c1 --current 4",
     "goals list --format json",
     "goals show g1 --format json",
-    "goals show g1",
     "goals evaluate --as-of 2024-03-01 --format csv",
     "goals delete c1",
     "goals show c1",
@@ -188,6 +187,9 @@ def test_feature_writes_show_in_the_api_and_the_pages_at_the_next_request(
     assert "visible-rule" in _get(info, "/automations")
     assert main([*db, "automations", "delete", "visible-rule"]) == 0
     assert "visible-rule" not in _get(info, "/api/automations")
+    assert main([*db, "goals", "delete", "visible_goal"]) == 0  # leave the copies equal
+    assert main([*db, "surveys", "delete", "visible-survey"]) == 0
+    assert "visible_goal" not in _get(info, "/goals")
 
 
 def test_every_workspace_method_gives_the_same_answer_through_the_server(

@@ -164,7 +164,7 @@ def _feature_requests() -> list[object]:
         automations.Backtest("win", "2023-01-01", "2024-01-01"),
         TablesRequest(counts=True),
         SqlRequest("select 1"),
-        ExplainRequest("crr", (("period", "quarter"), ("segment", None))),
+        ExplainRequest("crr", (("period", "quarter"), ("options", {"clv_model": "bgnbd"}))),
         ReportRequest(period="quarter", start="2024-01-01"),
     ]
 
@@ -175,7 +175,11 @@ def test_every_family_round_trips(request_: object) -> None:
 
     data = json.loads(json.dumps(request_to_json(request_)))  # through real JSON
     back = request_from_json(data)
-    assert type(back) is type(request_) and back == request_
+    assert type(back) is type(request_)
+    if type(request_).__name__ == "ExplainRequest":  # compares by identity
+        assert back.arguments == request_.arguments  # type: ignore[attr-defined]
+    else:
+        assert back == request_
 
 
 def test_writes_are_declared_by_the_request_classes() -> None:

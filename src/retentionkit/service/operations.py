@@ -320,8 +320,8 @@ def sql(ws: Workspace, req: SqlRequest) -> Result:
 def explain(ws: Workspace, req: ExplainRequest) -> Result:
     from retentionkit.metrics.engine import explain_metric
 
-    arguments = {k: list(v) if isinstance(v, tuple) else v for k, v in req.arguments}
-    return Result(req, report=explain_metric(ws, req.metric, **arguments), title=req.metric)
+    text = explain_metric(ws, req.metric, **dict(req.arguments))
+    return Result(req, report=text, title=req.metric)
 
 
 #: Request type → its operation.

@@ -534,24 +534,17 @@ class SqlRequest(Request):
             raise InputError("The SQL query is empty.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ExplainRequest(Request):
     """The SQL behind a metric (``Workspace.explain``); ``arguments`` are the keyword
-    arguments of :func:`retentionkit.metrics.engine.explain_metric` as (name, value) pairs."""
+    arguments of :func:`retentionkit.metrics.engine.explain_metric` as (name, value) pairs,
+    checked there. They may hold lists and dicts, so the request compares by identity."""
 
     metric: str
     arguments: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        _set(self, "arguments", tuple((str(k), _frozen(v)) for k, v in self.arguments))
-
-
-def _frozen(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return tuple(_frozen(v) for v in value)
-    if isinstance(value, dict):
-        return tuple((k, _frozen(v)) for k, v in value.items())
-    return value
+        _set(self, "arguments", tuple((str(k), v) for k, v in self.arguments))
 
 
 @dataclass(frozen=True)
