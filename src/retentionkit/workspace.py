@@ -8,8 +8,9 @@ canonical tables of SPEC §2, plus the settings. Every feature hangs off it::
 
 An embedded workspace holds DuckDB's file lock from opening until :meth:`Workspace.close` (or
 the end of the ``with`` block): close it, or other processes wait (``wait``). While
-``retentionkit serve`` owns the file, the workspace holds nothing: every request runs in the
-server (:mod:`retentionkit.runtime`).
+``retentionkit serve`` owns the file, the workspace holds nothing: every method runs in the
+server (:mod:`retentionkit.runtime`), except :meth:`Workspace.table` and :attr:`Workspace.con`,
+which hand out the Ibis connection itself (one sentence says so).
 
 Every method builds one request of :mod:`retentionkit.service.requests` (which validates the
 options once) and runs it with :func:`retentionkit.service.run`, as the CLI and the REST API do;
@@ -170,10 +171,14 @@ class Workspace:
     # -- tables -------------------------------------------------------------------------
     def tables(self) -> list[str]:
         """Canonical tables present in the workspace."""
+        if self.remote is not None:
+            return run(self, rq.TablesRequest()).report  # type: ignore[no-any-return]
         present = set(self.con.list_tables())
         return [name for name in TABLE_NAMES if name in present]
 
     def has_table(self, name: str) -> bool:
+        if self.remote is not None:
+            return name in run(self, rq.TablesRequest(every=True)).report
         return name in self.con.list_tables()
 
     def table(self, name: str) -> Any:
@@ -187,10 +192,15 @@ class Workspace:
         return self.con.table(name)
 
     def row_counts(self) -> dict[str, int]:
+        if self.remote is not None:
+            return run(self, rq.TablesRequest(counts=True)).report  # type: ignore[no-any-return]
         return {name: int(self.con.table(name).count().execute()) for name in self.tables()}
 
     def sql(self, query: str) -> pd.DataFrame:
-        """Run read-only SQL against the workspace (for exploration; metrics never do this)."""
+        """Run read-only SQL against the workspace (for exploration; metrics never do this);
+        on a served workspace the server runs it."""
+        if self.remote is not None:
+            return run(self, rq.SqlRequest(query)).frame
         return self.con.sql(query).execute()
 
     # -- ingest -------------------------------------------------------------------------
@@ -286,6 +296,9 @@ class Workspace:
 
     def explain(self, metric: str, **kwargs: Any) -> str:
         """The SQL that computes ``metric``'s components, in this backend's dialect."""
+        if self.remote is not None:
+            request = rq.ExplainRequest(metric, tuple(kwargs.items()))
+            return run(self, request).report  # type: ignore[no-any-return]
         from retentionkit.metrics.engine import explain_metric
 
         return explain_metric(self, metric, **kwargs)

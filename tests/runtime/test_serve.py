@@ -1,22 +1,19 @@
 """End to end with a real ``retentionkit serve`` subprocess on 127.0.0.1 (ephemeral port):
 every CLI command on the served workspace runs through the server with the same output and
 exit code as on a server-less copy; an ingest shows on the next request; the runtime file is
-0600 and removed on SIGTERM; a wrong token is one sentence. Bounded: each server is stopped."""
+0600 and removed on SIGTERM; a wrong token is one sentence; ``report`` is rendered by the
+server and written by the client. Bounded: each server is stopped (conftest.py)."""
 
 from __future__ import annotations
 
 import io
 import json
 import math
-import os
-import signal
 import stat
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -25,46 +22,11 @@ from retentionkit.cli.app import main
 from retentionkit.config import Settings
 from retentionkit.errors import AuthError, WorkspaceLockedError
 from retentionkit.runtime.client import ServerClient
-from retentionkit.runtime.files import RuntimeInfo, find_server, runtime_path
+from retentionkit.runtime.files import RuntimeInfo, runtime_path
 from retentionkit.service import RfmRequest
 from retentionkit.workspace import Workspace
 
 pytestmark = pytest.mark.slow
-
-SRC = str(Path(__file__).resolve().parents[2] / "src")
-START_TIMEOUT = 180.0
-
-
-def _start(db: Path) -> tuple[subprocess.Popen[bytes], RuntimeInfo]:
-    env = {**os.environ, "PYTHONPATH": SRC}
-    log = (db.parent / f"{db.name}.serve.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "retentionkit.cli.app", "--db", str(db), "serve", "--port", "0"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        cwd=db.parent,
-    )
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        info = find_server(db)
-        if info is not None:
-            return proc, info
-        if proc.poll() is not None:
-            break
-        time.sleep(0.5)
-    _stop(proc)
-    raise AssertionError("serve did not start: " + (db.parent / f"{db.name}.serve.log").read_text())
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            return proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    return proc.wait()
 
 
 def _write_data(folder: Path) -> None:
@@ -79,7 +41,9 @@ def _workspace(db: Path, data: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, RuntimeInfo]]:
+def served(
+    tmp_path_factory: pytest.TempPathFactory, serve: Any
+) -> Iterator[tuple[Path, RuntimeInfo]]:
     """A workspace folder with data, a server-less copy ``direct.duckdb`` and ``served.duckdb``
     owned by a running server."""
     tmp = tmp_path_factory.mktemp("serve")
@@ -90,11 +54,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Run
     (tmp / "late.csv").write_text(
         "order_id,customer_id,ordered_at,amount\nLATE1,NEW1,2023-12-30 10:00:00,1000.00\n"
     )
-    proc, info = _start(tmp / "served.duckdb")
+    proc, info = serve(tmp / "served.duckdb")
     try:
         yield tmp, info
     finally:
-        _stop(proc)
+        serve.stop(proc)
 
 
 COMMANDS = [
@@ -192,15 +156,27 @@ def test_a_wrong_token_is_one_sentence(served: tuple[Path, RuntimeInfo]) -> None
     assert "_local" not in _api(info, "/openapi.json").decode()
 
 
-def test_report_needs_the_file_and_says_so(
-    served: tuple[Path, RuntimeInfo], capsys: pytest.CaptureFixture[str]
+def test_report_is_rendered_by_the_server_and_written_here(
+    served: tuple[Path, RuntimeInfo],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    tmp, info = served
-    rc = main(["--db", str(tmp / "served.duckdb"), "report", "--html", str(tmp / "r.html")])
-    err = capsys.readouterr().err
-    assert rc == WorkspaceLockedError.exit_code
-    assert err.count("\n") == 1 and f"owned by the server at {info.url}" in err
-    assert not (tmp / "r.html").exists()
+    tmp, _ = served
+    monkeypatch.chdir(tmp)
+    rc = main(["--db", "served.duckdb", "report", "--html", "out/r.html"])  # relative: ours
+    out, err = capsys.readouterr()
+    assert (rc, err) == (0, ""), err
+    assert out.startswith("Report written to out/r.html (")
+    html = (tmp / "out" / "r.html").read_text(encoding="utf-8")
+    assert "workspace served.duckdb" in html and html.count('class="chart') > 5
+    for bad in (["--period", "fortnight"], ["--from", "2024-13-01"]):
+        answers = []
+        for name in ("direct", "served"):
+            rc = main(["--db", f"{name}.duckdb", "report", "--html", "x.html", *bad])
+            answers.append((rc, capsys.readouterr().err))
+        assert answers[0] == answers[1] and answers[0][0] != 0, answers
+        assert answers[0][1].count("\n") == 1
+    assert not (tmp / "x.html").exists()
 
 
 def test_a_served_workspace_in_python_runs_through_the_server(
@@ -213,20 +189,21 @@ def test_a_served_workspace_in_python_runs_through_the_server(
         frame = pd.DataFrame({"customer_id": ["PY1"], "signed_up_at": ["2024-01-01"]})
         report = ws.ingest("customers", frame)  # sent as Parquet bytes
         assert report.summary().startswith("customers: 1 inserted")
+        assert ws.sql("select count(*) as n from customers")["n"][0] > 0
         with pytest.raises(WorkspaceLockedError, match=f"owned by the server at {info.url}"):
-            ws.sql("select 1")
+            ws.table("orders")  # an Ibis table needs the connection itself
 
 
-def test_the_runtime_file_is_0600_and_removed_on_sigterm(tmp_path: Path) -> None:
+def test_the_runtime_file_is_0600_and_removed_on_sigterm(tmp_path: Path, serve: Any) -> None:
     db = tmp_path / "w.duckdb"
     (tmp_path / "c.csv").write_text("customer_id,signed_up_at\nc1,2024-01-01\n")
     with Workspace(db, settings=Settings()) as ws:
         ws.ingest("customers", tmp_path / "c.csv")
-    proc, info = _start(db)
+    proc, info = serve(db)
     try:
         assert stat.S_IMODE(runtime_path(db).stat().st_mode) == 0o600
         assert info.pid == proc.pid
     finally:
-        _stop(proc)  # its exit code was once -6 (SIGTERM during the cache warm-up): open
+        serve.stop(proc)  # its exit code was once -6 (SIGTERM during the cache warm-up): open
     assert not runtime_path(db).exists()
     assert main(["--db", str(db), "rfm"]) in (0, 3)  # the file is free again

@@ -418,7 +418,11 @@ OPERATIONS: dict[type, Callable[[Workspace, Any], Any]] = {
 
 
 def run(ws: Workspace, request: AutomationRequest) -> Any:
-    """Answer ``request`` on ``ws`` with the operation registered for its type."""
+    """Answer ``request`` on ``ws`` with the operation registered for its type; on a workspace
+    owned by a running ``retentionkit serve`` (``ws.remote``), in that server."""
+    remote = getattr(ws, "remote", None)
+    if remote is not None:
+        return remote.run(request)
     return OPERATIONS[type(request)](ws, request)
 
 

@@ -204,8 +204,10 @@ def at_risk(
     frame = frame.sort_values(keys, ascending=False, kind="stable")
     if top is not None:
         frame = frame.head(top)
-    if explain is not None:  # explaining is the costly part: only for the rows kept
+    if explain is not None and len(frame):  # the costly part: only for the rows kept
         frame["reasons"] = explain(frame.index)
+    elif "reasons" not in frame:  # no customer above the risk cut: an empty table
+        frame["reasons"] = pd.Series([], dtype=object)
     out = frame[["customer_id", "risk", "value_at_risk", "reasons", "segment"]].reset_index(
         drop=True
     )

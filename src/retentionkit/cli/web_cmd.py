@@ -144,15 +144,15 @@ def report(
     to: str | None = typer.Option(None, "--to", help="End day (exclusive), YYYY-MM-DD."),
 ) -> None:
     """Write the dashboard's content as one self-contained HTML file (inline plotly.js and CSS;
-    opens offline)."""
+    opens offline). While 'retentionkit serve' owns the workspace, the server renders it and
+    this command writes the file."""
     from retentionkit.cli._common import open_workspace
     from retentionkit.server import write_report
     from retentionkit.service import MetricRequest
 
     # the report's pages build their own requests; this one checks the flags before any work
     request = MetricRequest(period=period, start=from_, end=to)
-    ws = open_workspace(ctx)
-    _ = ws.con  # the report reads the file itself: while a server owns it, one sentence
+    ws = open_workspace(ctx)  # while a server owns the file, it renders and this writes
     size = write_report(ws, html, period=request.period, start=request.start, end=request.end)
     typer.echo(f"Report written to {html} ({size / 1e6:.1f} MB, self-contained).")
 

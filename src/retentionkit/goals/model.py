@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
@@ -103,6 +103,8 @@ class _Request(Request, BaseModel):
 class GoalAddRequest(_Request):
     """``goals add NAME --metric METRIC --target X --by DATE …`` (issue 14, item 1)."""
 
+    writes: ClassVar[bool] = True
+
     name: str
     target: float
     by: dt.date
@@ -188,6 +190,8 @@ class GoalUpdateRequest(_Request):
     """``goals update NAME [--current X] [--target X] [--by DATE] [--owner] [--note]
     [--direction]``; only the given fields change."""
 
+    writes: ClassVar[bool] = True
+
     name: str
     current: float | None = None
     target: float | None = None
@@ -229,6 +233,8 @@ class GoalUpdateRequest(_Request):
 class GoalEvaluateRequest(_Request):
     """``goals evaluate [--as-of DATE]``: every goal (or ``names``) as of a date."""
 
+    writes: ClassVar[bool] = True
+
     as_of: dt.date | None = None
     names: tuple[str, ...] = ()
     seed: int = 0
@@ -254,6 +260,8 @@ class GoalShowRequest(_Request):
 
 class GoalDeleteRequest(_Request):
     """``goals delete NAME``: the goal and its history."""
+
+    writes: ClassVar[bool] = True
 
     name: str
 

@@ -3,6 +3,6 @@ plotly.js from the installed plotly package, no network access needed to open it
 
 from __future__ import annotations
 
-from retentionkit.report.html import build_report, write_report
+from retentionkit.report.html import build_report, render_report, write_report
 
-__all__ = ["build_report", "write_report"]
+__all__ = ["build_report", "render_report", "write_report"]

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 if TYPE_CHECKING:  # pragma: no cover
+    from retentionkit.web.service import WorkspaceService
     from retentionkit.workspace import Workspace
 
-__all__ = ["build_report", "write_report"]
+__all__ = ["build_report", "render_report", "write_report"]
 
 
 def _inline_script(text: str) -> Markup:
@@ -28,14 +29,37 @@ def _inline_style(text: str) -> Markup:
 def build_report(
     ws: Workspace, *, period: str = "month", start: str | None = None, end: str | None = None
 ) -> str:
-    """The report's HTML: the same sections as the dashboard, each built by the same view."""
+    """The report's HTML: the same sections as the dashboard, each built by the same view. On a
+    workspace owned by a running ``retentionkit serve`` (``ws.remote``) the server renders it
+    from its own cache (a ``ReportRequest`` through the local route) and it comes back here."""
+    remote = getattr(ws, "remote", None)
+    if remote is not None:
+        from retentionkit.service import ReportRequest
+
+        html: str = remote.run(ReportRequest(period=period, start=start, end=end))
+        return html
+    from retentionkit.web.service import WorkspaceService
+
+    svc = WorkspaceService(workspace=ws)
+    source = ws.path.name if ws.path else ""
+    return render_report(svc, period=period, start=start, end=end, source=source)
+
+
+def render_report(
+    svc: WorkspaceService,
+    *,
+    period: str = "month",
+    start: str | None = None,
+    end: str | None = None,
+    source: str = "",
+) -> str:
+    """The report's HTML built with ``svc`` (the report's own service over one workspace, or
+    the running server's, which answers from its cache)."""
     from retentionkit.errors import RetentionkitError
     from retentionkit.pages import Filters, pages_for
     from retentionkit.pages.render import STATIC_DIR, render
     from retentionkit.web.assets import plotly_js_path
-    from retentionkit.web.service import WorkspaceService
 
-    svc = WorkspaceService(workspace=ws)
     sections: list[dict[str, Any]] = []
     filters = Filters(period=period, start=start, end=end)
     for page in pages_for():
@@ -58,7 +82,7 @@ def build_report(
         sections=sections,
         f=filters,
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        source=ws.path.name if ws.path else "",
+        source=source,
     )
 
 
@@ -70,7 +94,8 @@ def write_report(
     start: str | None = None,
     end: str | None = None,
 ) -> int:
-    """Write the report to ``out`` atomically; returns its size in bytes."""
+    """Write the report to ``out`` atomically; returns its size in bytes. This process writes
+    the file (relative paths are this process's), also when a server rendered the HTML."""
     body = build_report(ws, period=period, start=start, end=end).encode("utf-8")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,12 @@
 """The client side of the local route: run a service request in the server that owns the
 workspace (``POST /api/_local/run`` with the runtime file's token in :data:`TOKEN_HEADER`).
 
-The server answers the :func:`~retentionkit.service.wire.result_to_json` of the result, or an
-error as ``{"error": {type, message, exit_code, http_status}}``, which is raised again here as
-the same :mod:`retentionkit.errors` exception. Paths in messages are given back as the user
-wrote them (the request sent absolute paths).
+Any registered request travels (:func:`retentionkit.service.wire.request_types`: the service
+layer's, the goals', the surveys' and the automations'). The server answers the
+:func:`~retentionkit.service.wire.answer_to_json` of the answer (a :class:`Result`, or the plain
+value a feature's service returns), or an error as ``{"error": {type, message, exit_code,
+http_status}}``, which is raised again here as the same :mod:`retentionkit.errors` exception.
+Paths in messages are given back as the user wrote them (the request sent absolute paths).
 """
 
 from __future__ import annotations
@@ -61,11 +63,13 @@ class ServerClient:
     def __repr__(self) -> str:
         return f"ServerClient({self.info.url}, pid {self.info.pid})"
 
-    def run(self, request: Request) -> Result:
+    def run(self, request: Request | Any) -> Result | Any:
+        """Answer ``request`` in the server: a :class:`Result` for the service layer's and the
+        goals' requests, the feature service's own value for the surveys' and automations'."""
         from retentionkit.service.wire import (
+            answer_from_json,
             error_from_json,
             request_to_json,
-            result_from_json,
         )
 
         paths = _user_paths(request)
@@ -98,7 +102,7 @@ class ServerClient:
                 f"The server at {self.info.url} (pid {self.info.pid}) that owns this "
                 f"workspace did not answer ({reason}); stop it or wait until it is back."
             ) from None
-        for part in ("error", "report"):  # messages and reports name the user's paths
+        for part in ("error", "report", "value"):  # messages and reports name the user's paths
             if part in data and paths:
                 data[part] = json.loads(
                     _unabsolute(json.dumps(data[part], ensure_ascii=False), paths)
@@ -106,7 +110,7 @@ class ServerClient:
         if "error" in data:
             raise error_from_json(data["error"])
         self.version = data.get("version")
-        return result_from_json(request, data)
+        return answer_from_json(request, data)
 
     @staticmethod
     def _error_body(exc: urllib.error.HTTPError) -> dict[str, Any]:

@@ -16,12 +16,16 @@ from retentionkit.service.requests import (
     ClvFitRequest,
     ClvPredictRequest,
     CohortRequest,
+    ExplainRequest,
     IngestRequest,
     LoadDirRequest,
     MetricRequest,
+    ReportRequest,
     Request,
     RfmRequest,
     SegmentRequest,
+    SqlRequest,
+    TablesRequest,
 )
 
 __all__ = [
@@ -32,12 +36,16 @@ __all__ = [
     "ClvFitRequest",
     "ClvPredictRequest",
     "CohortRequest",
+    "ExplainRequest",
     "IngestRequest",
     "LoadDirRequest",
     "MetricRequest",
+    "ReportRequest",
     "Request",
     "Result",
     "RfmRequest",
     "SegmentRequest",
+    "SqlRequest",
+    "TablesRequest",
     "run",
 ]

@@ -21,12 +21,15 @@ from retentionkit.service.requests import (
     ClvFitRequest,
     ClvPredictRequest,
     CohortRequest,
+    ExplainRequest,
     IngestRequest,
     LoadDirRequest,
     MetricRequest,
     Request,
     RfmRequest,
     SegmentRequest,
+    SqlRequest,
+    TablesRequest,
     monthly_rate,
 )
 
@@ -300,6 +303,27 @@ def load_dir(ws: Workspace, req: LoadDirRequest) -> Result:
     return Result(req, report=reports + skipped)
 
 
+def tables(ws: Workspace, req: TablesRequest) -> Result:
+    """The canonical tables present, every table name, or the canonical tables' row counts."""
+    if req.counts:
+        return Result(req, report=ws.row_counts(), title="row counts")
+    if req.every:
+        return Result(req, report=sorted(ws.con.list_tables()), title="tables")
+    return Result(req, report=ws.tables(), title="tables")
+
+
+def sql(ws: Workspace, req: SqlRequest) -> Result:
+    """Read-only SQL (Ibis wraps it as a subquery, so only a SELECT runs)."""
+    return Result(req, frame=ws.sql(req.query), title="SQL")
+
+
+def explain(ws: Workspace, req: ExplainRequest) -> Result:
+    from retentionkit.metrics.engine import explain_metric
+
+    text = explain_metric(ws, req.metric, **dict(req.arguments))
+    return Result(req, report=text, title=req.metric)
+
+
 #: Request type → its operation.
 OPERATIONS: dict[type[Request], Callable[[Any, Any], Result]] = {
     MetricRequest: metrics,
@@ -313,6 +337,9 @@ OPERATIONS: dict[type[Request], Callable[[Any, Any], Result]] = {
     ChurnBacktestRequest: churn_backtest,
     IngestRequest: ingest,
     LoadDirRequest: load_dir,
+    TablesRequest: tables,
+    SqlRequest: sql,
+    ExplainRequest: explain,
 }
 
 

@@ -47,12 +47,16 @@ __all__ = [
     "ClvFitRequest",
     "ClvPredictRequest",
     "CohortRequest",
+    "ExplainRequest",
     "IngestRequest",
     "LoadDirRequest",
     "MetricRequest",
+    "ReportRequest",
     "Request",
     "RfmRequest",
     "SegmentRequest",
+    "SqlRequest",
+    "TablesRequest",
     "monthly_rate",
     "parse_pairs",
     "reject_unknown",
@@ -196,9 +200,12 @@ def reject_unknown(method: Callable[..., Any], unknown: Mapping[str, Any]) -> No
 # --------------------------------------------------------------------------- requests
 class Request:
     """Base of the request types; ``lane`` is where the web service runs it (``"slow"`` for
-    model fitting, which has its own connection and lock)."""
+    model fitting, which has its own connection and lock); ``writes`` marks the requests that
+    write (a server that owns the workspace runs them on its write path, which bumps the data
+    version)."""
 
     lane: ClassVar[str] = "main"
+    writes: ClassVar[bool] = False
 
     def replace(self, **changes: Any) -> Any:
         """A copy with ``changes`` (validated again)."""
@@ -469,6 +476,7 @@ class IngestRequest(Request):
     drop_missing_customer: bool = False
     encoding: str = "utf-8"
     progress: bool = field(default=False, compare=False)
+    writes: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         from retentionkit.schema.contracts import contract
@@ -496,9 +504,59 @@ class LoadDirRequest(Request):
 
     directory: Path
     progress: bool = field(default=False, compare=False)
+    writes: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         folder = Path(self.directory)
         if not folder.is_dir():
             raise InputError(f"{folder}: not a directory.")
         _set(self, "directory", folder)
+
+
+@dataclass(frozen=True)
+class TablesRequest(Request):
+    """The workspace's tables (``Workspace.tables``, ``has_table``, ``row_counts``): the
+    canonical tables present; with ``every`` every table name (the features' state tables
+    too); with ``counts`` the canonical tables' row counts."""
+
+    every: bool = False
+    counts: bool = False
+
+
+@dataclass(frozen=True)
+class SqlRequest(Request):
+    """Read-only SQL for exploration (``Workspace.sql``): one SELECT, answered as a frame."""
+
+    query: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.query, str) or not self.query.strip():
+            raise InputError("The SQL query is empty.")
+
+
+@dataclass(frozen=True, eq=False)
+class ExplainRequest(Request):
+    """The SQL behind a metric (``Workspace.explain``); ``arguments`` are the keyword
+    arguments of :func:`retentionkit.metrics.engine.explain_metric` as (name, value) pairs,
+    checked there. They may hold lists and dicts, so the request compares by identity."""
+
+    metric: str
+    arguments: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        _set(self, "arguments", tuple((str(k), v) for k, v in self.arguments))
+
+
+@dataclass(frozen=True)
+class ReportRequest(Request):
+    """``retentionkit report`` on a workspace a running server owns: the server renders the
+    report's HTML and the client writes the file. The flags are checked as the metrics'."""
+
+    period: str = "month"
+    start: str | None = None
+    end: str | None = None
+
+    def __post_init__(self) -> None:
+        checked = MetricRequest(period=self.period, start=self.start, end=self.end)
+        for name in ("period", "start", "end"):
+            _set(self, name, getattr(checked, name))
