@@ -1,23 +1,39 @@
-"""Connect to an Ibis backend: an embedded DuckDB file by default, or anything Ibis speaks.
+"""Connect to an Ibis backend (an embedded DuckDB file by default, a PostgreSQL database from a
+``postgresql://`` URL, anything else Ibis speaks), group writes in one transaction, and run the
+few statements Ibis has no expression for.
 
-Nothing else lives here: metric code receives an Ibis backend and never imports a driver.
+Metric code receives an Ibis backend and never imports a driver. The stores of the workspace's
+own state (goals, surveys, automations) write their SQL once, in DuckDB's dialect with ``?``
+parameters, and run it through :func:`sql`, which translates it for PostgreSQL (sqlglot, cached
+per statement); :func:`ensure_tables` creates their tables once per connection.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["backend_name", "connect", "transaction"]
+__all__ = [
+    "backend_name",
+    "connect",
+    "describe",
+    "ensure_tables",
+    "insert_frame",
+    "sql",
+    "transaction",
+]
 
 
 def connect(target: str | Path | Any) -> Any:
     """Return an Ibis backend for ``target``.
 
     * an Ibis backend object is returned unchanged;
-    * a URL with a scheme (``duckdb://…``, ``postgres://…``) goes to ``ibis.connect``;
+    * ``postgresql://…`` (or ``postgres://…``) connects to PostgreSQL
+      (:func:`retentionkit.backends.postgres.connect_postgres`: a failure is one sentence);
+    * another URL with a scheme (``duckdb://…``) goes to ``ibis.connect``;
     * anything else is a path to a DuckDB file (created when missing), or ``:memory:``.
     """
     import ibis
@@ -27,6 +43,10 @@ def connect(target: str | Path | Any) -> Any:
         return target
     text = str(target)
     if "://" in text:
+        from retentionkit.backends.postgres import SCHEMES, connect_postgres
+
+        if text.split("://", 1)[0].lower() in SCHEMES:
+            return connect_postgres(text)
         return ibis.connect(text)
     if text != ":memory:":
         Path(text).parent.mkdir(parents=True, exist_ok=True)
@@ -52,11 +72,26 @@ def backend_name(con: Any) -> str:
     return str(getattr(con, "name", type(con).__name__))
 
 
+def describe(con: Any) -> str:
+    """How to name the workspace of ``con`` in a message: the URL of a PostgreSQL workspace
+    (without its password), else the backend's name."""
+    return str(getattr(con, "_retentionkit_url", None) or backend_name(con))
+
+
 @contextlib.contextmanager
 def transaction(con: Any) -> Iterator[None]:
-    """All-or-nothing block for writes. DuckDB gets a real transaction; backends without
-    transactions run the block as is (the ingest validates everything before writing)."""
-    if backend_name(con) != "duckdb":
+    """All-or-nothing block for writes.
+
+    DuckDB: ``BEGIN`` … ``COMMIT`` (``ROLLBACK`` on any exception). PostgreSQL: one psycopg
+    transaction; Ibis' own statements inside it (``create_table``, ``insert``, ``upsert``)
+    become savepoints of it, and nested blocks too. Other backends (Spark) have no transactions
+    and run the block as is (the ingest validates everything before writing)."""
+    name = backend_name(con)
+    if name == "postgres":
+        with con.con.transaction():
+            yield
+        return
+    if name != "duckdb":
         yield
         return
     con.raw_sql("BEGIN TRANSACTION")
@@ -67,3 +102,98 @@ def transaction(con: Any) -> Iterator[None]:
         raise
     else:
         con.raw_sql("COMMIT")
+
+
+@functools.lru_cache(maxsize=512)
+def _postgres_sql(query: str, has_params: bool) -> str:
+    """``query`` (DuckDB dialect, ``?`` parameters) in PostgreSQL's dialect (``%s``
+    parameters; a ``%`` inside a string literal doubled, as psycopg wants with parameters)."""
+    import sqlglot
+    import sqlglot.expressions as sge
+
+    out = []
+    for tree in sqlglot.parse(query, read="duckdb"):
+        if tree is None:
+            continue
+        if has_params:
+            for lit in tree.find_all(sge.Literal):
+                if lit.is_string and "%" in lit.this:
+                    lit.set("this", lit.this.replace("%", "%%"))
+        out.append(tree.sql(dialect="postgres"))
+    return "; ".join(out)
+
+
+def sql(con: Any, query: str, params: Sequence[Any] | None = None) -> Any:
+    """Run one statement written in DuckDB's dialect with ``?`` parameters; returns a cursor
+    (``fetchone``/``fetchall``). On PostgreSQL the statement is translated (sqlglot) and run on
+    the session's psycopg connection, inside the current :func:`transaction` if any."""
+    if backend_name(con) == "postgres":
+        cursor = con.con.cursor()
+        cursor.execute(_postgres_sql(query, bool(params)), list(params) if params else None)
+        return cursor
+    return con.raw_sql(query, parameters=list(params or []))
+
+
+def ensure_tables(
+    con: Any, key: str, ddl: Sequence[str], then: Callable[[], None] | None = None
+) -> None:
+    """Run the ``CREATE TABLE IF NOT EXISTS`` statements ``ddl`` (and ``then``) in one
+    transaction, once per connection (remembered on it under ``key``).
+
+    On PostgreSQL several processes may do this at the same moment: a transaction-scoped
+    advisory lock on ``key`` makes them take turns (two concurrent ``CREATE TABLE IF NOT
+    EXISTS`` of one table can otherwise fail on PostgreSQL's catalog)."""
+    attr = f"_retentionkit_ready_{key}"
+    if getattr(con, attr, False):
+        return
+    with transaction(con):
+        if backend_name(con) == "postgres":
+            sql(con, "SELECT pg_advisory_xact_lock(hashtext(?))", [f"retentionkit:{key}"])
+        for statement in ddl:
+            sql(con, statement)
+        if then is not None:
+            then()
+    setattr(con, attr, True)
+
+
+def insert_frame(
+    con: Any, table: str, frame: Any, columns: Sequence[str], *, conflict: str = ""
+) -> None:
+    """``INSERT INTO table (columns) … <conflict>`` of every row of the pandas ``frame``
+    (``conflict`` e.g. ``ON CONFLICT (key) DO NOTHING``): DuckDB reads the frame in place,
+    PostgreSQL gets one multi-row ``executemany``. Call inside :func:`transaction`."""
+    cols = ", ".join(columns)
+    if backend_name(con) == "postgres":
+        marks = ", ".join(["?"] * len(columns))
+        query = _postgres_sql(f"INSERT INTO {table} ({cols}) VALUES ({marks}) {conflict}", True)
+        rows = [
+            tuple(None if _missing(v) else _plain(v) for v in row)
+            for row in frame[list(columns)].itertuples(index=False, name=None)
+        ]
+        with con.con.cursor() as cursor:
+            cursor.executemany(query, rows)
+        return
+    view = "_rk_insert_frame"
+    con.con.register(view, frame)
+    try:
+        con.raw_sql(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {view} {conflict}")
+    finally:
+        con.con.unregister(view)
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(value: Any) -> Any:
+    """numpy / pandas scalars as Python values psycopg adapts."""
+    import pandas as pd
+
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value.item() if hasattr(value, "item") and not isinstance(value, str) else value

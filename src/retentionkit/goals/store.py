@@ -3,7 +3,7 @@ keyed by name) and ``goal_evaluations`` (one row per goal and as-of date).
 
 Both are created on first use through the workspace's Ibis connection (so they live wherever
 the workspace lives); reads are Ibis expressions. Ibis has no DELETE, so deletions are one
-statement built with sqlglot in the backend's dialect. Every change runs inside
+statement built with sqlglot and run by :func:`retentionkit.backends.sql`. Every change runs inside
 :func:`retentionkit.backends.transaction`: all or nothing. An evaluation replaces the row of
 the same (name, as_of): evaluating twice for a date keeps one row.
 """
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from retentionkit.backends import sql
 from retentionkit.goals.model import Goal
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -135,8 +136,8 @@ def _delete(ws: Workspace, table: str, name: str, as_of: Iterable[dt.date] = ())
     days = [sge.Cast(this=sge.Literal.string(d.isoformat()), to="DATE") for d in as_of]
     if days:
         cond = sge.and_(cond, sge.column("as_of").isin(*days))
-    statement = sg.delete(table, where=cond).sql(dialect=ws.con.dialect)
-    ws.con.raw_sql(statement)  # DuckDB returns its connection here: never close it
+    statement = sg.delete(table, where=cond).sql(dialect="duckdb")
+    sql(ws.con, statement)  # translated for PostgreSQL by backends.sql
 
 
 def _insert(ws: Workspace, table: str, rows: list[dict[str, Any]]) -> None:

@@ -31,7 +31,8 @@ def is_loopback(host: str) -> bool:
 
 @dataclass(frozen=True)
 class WebSettings:
-    db: Path = Path("retentionkit.duckdb")
+    #: A DuckDB file, or a database URL (``postgresql://…``) as text.
+    db: Path | str = Path("retentionkit.duckdb")
     config_path: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
@@ -48,10 +49,20 @@ class WebSettings:
     def reads_need_key(self) -> bool:
         return not (self.public_read or is_loopback(self.host))
 
+    @property
+    def has_workspace(self) -> bool:
+        """A database URL, or a DuckDB file that exists (background jobs wait for one)."""
+        return (isinstance(self.db, str) and "://" in self.db) or Path(self.db).exists()
+
     def key_file(self) -> Path:
         from retentionkit.web.keys import keys_path_for
 
         return self.keys_path or keys_path_for(Path(self.db))
+
+
+def _db(text: str) -> Path | str:
+    """A URL stays text (``Path`` would fold its ``//``); anything else is a file path."""
+    return text if "://" in text else Path(text)
 
 
 def _flag(name: str) -> bool:
@@ -63,7 +74,7 @@ def get_settings() -> WebSettings:
     """Settings from the environment (cached; ``get_settings.cache_clear()`` to re-read)."""
     config = os.environ.get("RETENTIONKIT_CONFIG")
     return WebSettings(
-        db=Path(os.environ.get("RETENTIONKIT_DB", "retentionkit.duckdb")),
+        db=_db(os.environ.get("RETENTIONKIT_DB", "retentionkit.duckdb")),
         config_path=Path(config) if config else None,
         host=os.environ.get("RETENTIONKIT_HOST", "127.0.0.1"),
         public_read=_flag("RETENTIONKIT_PUBLIC_READ"),
