@@ -22,8 +22,10 @@ __all__ = [
     "describe",
     "ensure_tables",
     "insert_frame",
+    "serialize_writers",
     "sql",
     "transaction",
+    "upsert_on_conflict",
 ]
 
 
@@ -132,6 +134,53 @@ def sql(con: Any, query: str, params: Sequence[Any] | None = None) -> Any:
         cursor.execute(_postgres_sql(query, bool(params)), list(params) if params else None)
         return cursor
     return con.raw_sql(query, parameters=list(params or []))
+
+
+def serialize_writers(con: Any, name: str) -> None:
+    """Inside a :func:`transaction` on PostgreSQL: wait until no other transaction holds the
+    writer lock ``name`` (a transaction-scoped advisory lock, released at commit or rollback),
+    so that concurrent writers of several processes take turns on table changes and upserts.
+    A no-op elsewhere (DuckDB has one writer process)."""
+    if backend_name(con) == "postgres":
+        sql(con, "SELECT pg_advisory_xact_lock(hashtext(?))", [f"retentionkit:{name}"])
+
+
+def upsert_on_conflict(con: Any, table: str, rows: Any, key: str) -> None:
+    """PostgreSQL: ``INSERT INTO table (…) SELECT … ON CONFLICT (key) DO UPDATE SET c =
+    EXCLUDED.c`` of the Ibis table expression ``rows`` (a row another transaction inserts
+    meanwhile is updated, never a duplicate-key error). Needs a unique index on ``key``, which
+    :func:`ensure_unique_key` creates."""
+    import sqlglot as sg
+
+    ensure_unique_key(con, table, key)
+    columns = list(rows.columns)
+    quoted = [sg.to_identifier(c, quoted=True).sql("postgres") for c in columns]
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in quoted if c != _q(key))
+    select = con.compile(rows)
+    statement = (
+        f"INSERT INTO {_q(table)} ({', '.join(quoted)}) {select} "
+        f"ON CONFLICT ({_q(key)}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
+    )
+    con._run_pre_execute_hooks(rows)  # register the in-memory tables the select reads
+    with con.con.cursor() as cursor:
+        cursor.execute(statement)
+
+
+def _q(name: str) -> str:
+    import sqlglot as sg
+
+    return sg.to_identifier(name, quoted=True).sql("postgres")
+
+
+def ensure_unique_key(con: Any, table: str, key: str) -> None:
+    """A unique index on ``table(key)`` (PostgreSQL; ``CREATE UNIQUE INDEX IF NOT EXISTS``
+    on every upsert: widening a table with new attribute columns rebuilds it): the target of
+    ``ON CONFLICT`` and a guard against duplicate keys."""
+    with con.con.cursor() as cursor:
+        cursor.execute(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {_q(f'{table}_{key}_key')} "
+            f"ON {_q(table)} ({_q(key)})"
+        )
 
 
 def ensure_tables(

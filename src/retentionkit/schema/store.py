@@ -183,7 +183,11 @@ def upsert_staged(
     if stats.inserted == 0 and stats.updated == 0:
         return stats
     changed = full.filter(~(full["__matched"] & full["__same"])).select(*schema)
-    if matched == 0:
+    from retentionkit.backends import backend_name, upsert_on_conflict
+
+    if backend_name(con) == "postgres":
+        upsert_on_conflict(con, contract.name, changed, pk)
+    elif matched == 0:
         con.insert(contract.name, changed)
     else:
         con.upsert(contract.name, changed, on=pk)
