@@ -297,3 +297,25 @@ def test_missing_table(pg_server: Any, capsys: Any) -> None:
     assert "needs the orders table, which is not loaded" in err
     assert ":***@127.0.0.1" in err and pg_server.PASSWORD not in err
     assert _tables(url) == set()
+
+
+def test_server_cache_sees_another_process_write(pg_server: Any) -> None:
+    """The server's result cache (WorkspaceService) over PostgreSQL: a write by another
+    connection (the nightly CLI ingest) bumps the database's data version, so the next request
+    recomputes instead of serving the cached figure."""
+    from retentionkit.web.service import WorkspaceService
+
+    url = pg_server.new_database("cache")
+    writer = Workspace(url, settings=Settings())
+    writer.ingest("orders", _orders(100))
+    svc = WorkspaceService(url)
+
+    def revenue(ws: Workspace) -> float:
+        return float(ws.metrics("revenue", period="year")["value"].sum())
+
+    assert svc.cached("rev", revenue) == pytest.approx(1000.0)
+    assert svc.cached("rev", revenue) == pytest.approx(1000.0)
+    writer.ingest("orders", _orders(1, start=101, amount=500.0))
+    assert svc.cached("rev", revenue) == pytest.approx(1500.0)
+    svc.close()
+    writer.close()

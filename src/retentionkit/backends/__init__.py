@@ -19,6 +19,7 @@ from typing import Any
 __all__ = [
     "backend_name",
     "connect",
+    "data_version",
     "describe",
     "ensure_tables",
     "insert_frame",
@@ -81,17 +82,30 @@ def describe(con: Any) -> str:
 
 
 @contextlib.contextmanager
-def transaction(con: Any) -> Iterator[None]:
+def transaction(con: Any, *, data: bool = False) -> Iterator[None]:
     """All-or-nothing block for writes.
 
     DuckDB: ``BEGIN`` … ``COMMIT`` (``ROLLBACK`` on any exception). PostgreSQL: one psycopg
     transaction; Ibis' own statements inside it (``create_table``, ``insert``, ``upsert``)
-    become savepoints of it, and nested blocks too. Other backends (Spark) have no transactions
-    and run the block as is (the ingest validates everything before writing)."""
+    become savepoints of it, and nested blocks too. With ``data`` (a write that changes what
+    reports show: an ingest, a survey answer, a goal) the outermost block on PostgreSQL also
+    bumps the database's data version (:func:`data_version`) in the same transaction, so every
+    server over that database sees the write at its next request. Other backends (Spark) have
+    no transactions and run the block as is (the ingest validates everything before writing)."""
     name = backend_name(con)
     if name == "postgres":
+        import psycopg
+
+        outermost = con.con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        if data and outermost:
+            _ensure_version_table(con)
         with con.con.transaction():
             yield
+            if data and outermost:
+                with con.con.cursor() as cursor:
+                    cursor.execute(
+                        f"UPDATE {VERSION_TABLE} SET version = version + 1 WHERE name = 'data'"
+                    )
         return
     if name != "duckdb":
         yield
@@ -104,6 +118,38 @@ def transaction(con: Any) -> Iterator[None]:
         raise
     else:
         con.raw_sql("COMMIT")
+
+
+#: PostgreSQL: one row (name ``data``) whose ``version`` every committed data write bumps.
+VERSION_TABLE = "retentionkit_state"
+
+
+def _ensure_version_table(con: Any) -> None:
+    if getattr(con, "_retentionkit_version_table", False):
+        return
+    with con.con.transaction(), con.con.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('retentionkit:state'))")
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (name TEXT PRIMARY KEY, "
+            "version BIGINT NOT NULL)"
+        )
+        cursor.execute(
+            f"INSERT INTO {VERSION_TABLE} VALUES ('data', 0) ON CONFLICT (name) DO NOTHING"
+        )
+    con._retentionkit_version_table = True
+
+
+def data_version(con: Any) -> int | None:
+    """The data version of a database several processes write (PostgreSQL: bumped by every
+    committed data write, see :func:`transaction`); None for an embedded workspace, whose one
+    writer process keeps its own count."""
+    if backend_name(con) != "postgres":
+        return None
+    with con.con.cursor() as cursor:
+        if cursor.execute(f"SELECT to_regclass('{VERSION_TABLE}')").fetchone()[0] is None:
+            return 0
+        row = cursor.execute(f"SELECT version FROM {VERSION_TABLE} WHERE name = 'data'").fetchone()
+    return int(row[0]) if row else 0
 
 
 @functools.lru_cache(maxsize=512)

@@ -157,7 +157,7 @@ def write_goal(
 
     ensure_tables(ws)
     row = asdict(goal) | {"updated_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
         if replace:
             _delete(ws, GOALS, goal.name)
         _insert(ws, GOALS, [row])
@@ -179,7 +179,7 @@ def write_evaluations(ws: Workspace, evaluations: list[dict[str, Any]]) -> None:
     from retentionkit.backends import transaction
 
     ensure_tables(ws)
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
         _write_evaluations(ws, evaluations)
 
 
@@ -188,6 +188,6 @@ def delete_goal_rows(ws: Workspace, name: str) -> None:
     from retentionkit.backends import transaction
 
     ensure_tables(ws)
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
         _delete(ws, EVALUATIONS, name)
         _delete(ws, GOALS, name)

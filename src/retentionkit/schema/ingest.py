@@ -527,7 +527,7 @@ def write_batches(
             for tab, frame, extras in batches:
                 schema, _, _ = planned_schema(con, tab, extras)
                 staged.append((report, tab, stage_frame(con, tab, frame, schema), extras))
-        with transaction(con):
+        with transaction(con, data=True):
             serialize_writers(con, "ingest")  # PostgreSQL: concurrent ingests take turns here
             for report, tab, stage, extras in staged:
                 schema = ensure_table(con, tab, extras)

@@ -143,7 +143,8 @@ def write_rows(ws: Workspace, rows: list[list[object]]) -> None:
         return
     _ensure_responses(ws)
     unique = list({str(r[0]): r for r in rows}.values())
-    sql(ws.con, _merge_sql(len(unique)), [v for r in unique for v in r])
+    with transaction(ws.con, data=True):
+        sql(ws.con, _merge_sql(len(unique)), [v for r in unique for v in r])
 
 
 def as_answer(row: list[object]) -> Answer:
@@ -185,7 +186,7 @@ def write_answer(
         write_rows(ws, [row])
     else:
         _ensure_responses(ws)
-        with transaction(ws.con):
+        with transaction(ws.con, data=True):
             if not mark_delivery(ws, survey.name, delivery):
                 return None
             sql(ws.con, _merge_sql(1), row)

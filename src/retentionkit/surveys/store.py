@@ -118,7 +118,7 @@ def add_secret(ws: Workspace) -> int:
     """Append a new link secret (``surveys rotate-secret``); returns how many are kept."""
     ensure_tables(ws)
     _forget(ws)
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
         _sql(ws, "INSERT INTO survey_secrets VALUES (?, ?)", [secrets.token_urlsafe(32), utcnow()])
         return int(_sql(ws, "SELECT count(*) FROM survey_secrets").fetchone()[0])
 
@@ -153,7 +153,7 @@ def _survey(row: tuple[Any, ...]) -> Survey:
 def insert_survey(ws: Workspace, survey: Survey, webhook_secret: str) -> Survey:
     """Store a new survey; an existing name is an error."""
     ensure_tables(ws)
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
         if _sql(ws, "SELECT 1 FROM surveys WHERE name = ?", [survey.name]).fetchone():
             raise InputError(
                 f"Survey {survey.name} already exists; delete it first with "
@@ -231,7 +231,7 @@ def delete_survey(ws: Workspace, name: str) -> None:
     """Forget the definition (its links stop working); its answers stay in survey_responses."""
     get_survey(ws, name)
     _forget(ws)
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
         _sql(ws, "DELETE FROM surveys WHERE name = ?", [name])
         _sql(ws, "DELETE FROM webhook_deliveries_seen WHERE survey = ?", [name])
         _sql(ws, "DELETE FROM survey_links WHERE survey = ?", [name])
@@ -253,7 +253,7 @@ def record_links(ws: Workspace, survey: str, rows: list[tuple[str, str, dt.datet
             "expires_at": [r[2].replace(tzinfo=None) for r in rows],
         }
     )
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
         ws.con.insert("survey_links", frame)
 
 
