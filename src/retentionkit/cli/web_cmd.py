@@ -48,6 +48,12 @@ def serve(
         "--public-read",
         help="Serve reads (pages and GET /api/*) without a key even on a network address.",
     ),
+    require_read_key: bool = typer.Option(
+        False,
+        "--require-read-key",
+        help="Reads need a key even on loopback: use it behind a reverse proxy on the same "
+        "machine (the proxy forwards everyone's requests from 127.0.0.1).",
+    ),
     max_upload_mb: int | None = typer.Option(
         None,
         "--max-upload-mb",
@@ -81,6 +87,10 @@ def serve(
     from retentionkit.web.settings import WebSettings, is_loopback
 
     st = state(ctx)
+    if public_read and require_read_key:
+        from retentionkit.errors import ConfigError
+
+        raise ConfigError("--public-read and --require-read-key contradict each other; give one.")
     db = _require_db(ctx)
     # A database server (PostgreSQL) takes writers itself: no runtime file, no owner.
     owns_file = isinstance(db, Path)
@@ -107,6 +117,7 @@ def serve(
         host=host,
         port=port,
         public_read=public_read,
+        require_read_key=require_read_key,
         **({"max_upload_bytes": max_upload_mb << 20} if max_upload_mb else {}),
     )
     token = new_token()
@@ -124,7 +135,7 @@ def serve(
     try:
         typer.echo(f"Dashboard: http://{shown}:{port}/")
         typer.echo(f"API docs:  http://{shown}:{port}/docs")
-        if not is_loopback(host):
+        if require_read_key or not is_loopback(host):
             if settings.reads_need_key:
                 typer.echo(
                     "Reads need an API key (create one with 'retentionkit keys create "

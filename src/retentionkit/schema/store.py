@@ -126,7 +126,16 @@ def stage_frame(
                 array = pa.nulls(len(array), ibis.dtype(schema[name]).to_pyarrow())
             arrays.append(array)
         names.append(name)
-    src = ibis.memtable(pa.Table.from_arrays(arrays, names=names))
+    arrow = pa.Table.from_arrays(arrays, names=names)
+    if backend_name(con) == "postgres":  # COPY, not Ibis' row-by-row memtable registration
+        from retentionkit.backends.postgres import stage_arrow
+
+        raw = stage_arrow(con, arrow, ibis.util.gen_name("rk_raw"))
+        typed = raw.select(**{c: raw[c].cast(schema[c]) for c in present})
+        staged = con.create_table(ibis.util.gen_name("rk_stage"), typed, temp=True)
+        con.drop_table(raw.get_name(), force=True)
+        return staged
+    src = ibis.memtable(arrow)
     typed = src.select(**{c: src[c].cast(schema[c]) for c in present})
     if backend_name(con) not in _TEMP_STAGING:
         return typed

@@ -3,7 +3,8 @@
 ``retentionkit serve`` builds a :class:`WebSettings` and passes it to
 :func:`retentionkit.server.create_app`; without one the app calls :func:`get_settings`, which
 reads the environment once (``RETENTIONKIT_DB``, ``RETENTIONKIT_CONFIG``, ``RETENTIONKIT_HOST``,
-``RETENTIONKIT_PUBLIC_READ``). Tests override it with ``app.dependency_overrides``.
+``RETENTIONKIT_PUBLIC_READ``, ``RETENTIONKIT_REQUIRE_READ_KEY``). Tests override it with
+``app.dependency_overrides``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class WebSettings:
     port: int = 8000
     #: Serve reads without a key even on a non-loopback address.
     public_read: bool = False
+    #: Reads need a key even on loopback (``serve --require-read-key``): a reverse proxy on the
+    #: same machine forwards everyone's requests from 127.0.0.1.
+    require_read_key: bool = False
     #: API key file; default ``<db>.keys.json``.
     keys_path: Path | None = None
     #: Compute the default dashboard pages in the background at start-up.
@@ -47,6 +51,8 @@ class WebSettings:
 
     @property
     def reads_need_key(self) -> bool:
+        if self.require_read_key:
+            return True
         return not (self.public_read or is_loopback(self.host))
 
     @property
@@ -78,4 +84,5 @@ def get_settings() -> WebSettings:
         config_path=Path(config) if config else None,
         host=os.environ.get("RETENTIONKIT_HOST", "127.0.0.1"),
         public_read=_flag("RETENTIONKIT_PUBLIC_READ"),
+        require_read_key=_flag("RETENTIONKIT_REQUIRE_READ_KEY"),
     )
