@@ -39,8 +39,8 @@ def redact(url: str) -> str:
             userinfo = userinfo.split(":", 1)[0] + ":***"
         netloc = f"{userinfo}@{host}"
     query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(k.lower() == "password" for k, _ in pairs):
         query = urlencode([(k, "***" if k.lower() == "password" else v) for k, v in pairs])
         query = query.replace("%2A%2A%2A", "***")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
@@ -53,7 +53,13 @@ def _advice(url: str, message: str) -> str:
     parts = urlsplit(url)
     database = parts.path.lstrip("/") or "(the user's default database)"
     user = parts.username or "(the login user)"
-    if "password authentication failed" in low or "no password supplied" in low:
+    if "peer authentication failed" in low or "ident authentication failed" in low:
+        return (
+            f"PostgreSQL at {shown} refused user {user}: that connection uses peer "
+            "authentication, which needs the operating-system user of the same name; connect "
+            "over TCP with a password (e.g. host 127.0.0.1) or run as that user."
+        )
+    if "authentication failed" in low or "no password supplied" in low:
         return (
             f"PostgreSQL at {shown} refused the credentials of user {user}; check the user "
             "and password in the URL (or PGPASSWORD / ~/.pgpass)."
