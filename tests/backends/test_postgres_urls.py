@@ -38,7 +38,7 @@ URL = "postgresql://rk:s3cret@db.example:5432/shop"
         ('FATAL:  password authentication failed for user "rk"', "refused the credentials"),
         ('FATAL:  database "shop" does not exist', "createdb shop"),
         ('FATAL:  Peer authentication failed for user "rk"', "peer authentication"),
-        ("could not translate host name \"db.example\" to address", "host name db.example"),
+        ('could not translate host name "db.example" to address', "host name db.example"),
         ("connection refused\n\tIs the server running", "check that the server is running"),
         ("timeout expired", "connect timeout"),
         ('FATAL:  no pg_hba.conf entry for host "10.0.0.5"', "pg_hba.conf"),
