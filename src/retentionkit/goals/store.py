@@ -79,13 +79,20 @@ def has_goals(ws: Workspace) -> bool:
 
 
 def ensure_tables(ws: Workspace) -> None:
-    """Create the two tables when missing."""
+    """Create the two tables when missing (on PostgreSQL, processes creating them at the same
+    moment take turns: :func:`retentionkit.backends.serialize_writers`)."""
     import ibis
 
-    present = set(ws.con.list_tables())
-    for name, columns in _SCHEMAS.items():
-        if name not in present:
-            ws.con.create_table(name, schema=ibis.schema(columns))
+    from retentionkit.backends import serialize_writers, transaction
+
+    if set(_SCHEMAS) <= set(ws.con.list_tables()):
+        return
+    with transaction(ws.con):
+        serialize_writers(ws.con, "goals")
+        present = set(ws.con.list_tables())  # again, after the lock
+        for name, columns in _SCHEMAS.items():
+            if name not in present:
+                ws.con.create_table(name, schema=ibis.schema(columns))
 
 
 def _day(value: Any) -> dt.date | None:
@@ -153,11 +160,12 @@ def write_goal(
 ) -> None:
     """Store ``goal`` (replacing the stored one with ``replace``) and ``evaluations``, in one
     transaction."""
-    from retentionkit.backends import transaction
+    from retentionkit.backends import serialize_writers, transaction
 
     ensure_tables(ws)
     row = asdict(goal) | {"updated_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
     with transaction(ws.con, data=True):
+        serialize_writers(ws.con, "goals")
         if replace:
             _delete(ws, GOALS, goal.name)
         _insert(ws, GOALS, [row])
@@ -176,18 +184,20 @@ def _write_evaluations(ws: Workspace, evaluations: list[dict[str, Any]]) -> None
 
 def write_evaluations(ws: Workspace, evaluations: list[dict[str, Any]]) -> None:
     """Upsert evaluations on (name, as_of), all in one transaction."""
-    from retentionkit.backends import transaction
+    from retentionkit.backends import serialize_writers, transaction
 
     ensure_tables(ws)
     with transaction(ws.con, data=True):
+        serialize_writers(ws.con, "goals")
         _write_evaluations(ws, evaluations)
 
 
 def delete_goal_rows(ws: Workspace, name: str) -> None:
     """Remove a goal and its history, in one transaction."""
-    from retentionkit.backends import transaction
+    from retentionkit.backends import serialize_writers, transaction
 
     ensure_tables(ws)
     with transaction(ws.con, data=True):
+        serialize_writers(ws.con, "goals")
         _delete(ws, EVALUATIONS, name)
         _delete(ws, GOALS, name)
