@@ -156,7 +156,7 @@ def test_a_failure_inside_the_transaction_writes_nothing(
 
 
 def test_goals_surveys_automations_and_keys(pg_server: Any, tmp_path: Path, capsys: Any) -> None:
-    from retentionkit.automations.service import AddRule, DryRun, RunAutomations
+    from retentionkit.automations.service import AddRule, DryRun, Log, Overview, RunAutomations
     from retentionkit.automations.service import run as run_automation
     from retentionkit.surveys.service import CreateSurvey
     from retentionkit.surveys.service import run as run_survey
@@ -196,6 +196,11 @@ def test_goals_surveys_automations_and_keys(pg_server: Any, tmp_path: Path, caps
     again = run_automation(ws, RunAutomations(as_of="2025-03-01", deliver=False))
     assert first["planned"] == len(dry) and again["planned"] == 0
     assert _count(url, "automation_outbox") == len(dry)
+    delivered = run_automation(ws, RunAutomations(plan=False))  # the log channel: in process
+    assert delivered["sent"] == len(dry) and not delivered["busy"]
+    log = run_automation(ws, Log(rule="fb"))
+    assert len(log) == len(dry) and set(log["status"]) == {"sent"}
+    assert run_automation(ws, Overview())["rules"][0]["name"] == "fb"
     ws.close()
     # API keys live in the database: created by one process, listed and revoked by another
     code, out, err = _cli(capsys, "--db", url, "keys", "create", "--role", "admin", "--name", "ci")
