@@ -324,3 +324,61 @@ def test_server_cache_sees_another_process_write(pg_server: Any) -> None:
     assert svc.cached("rev", revenue) == pytest.approx(1500.0)
     svc.close()
     writer.close()
+
+
+def test_kill_9_in_the_middle_of_the_upsert_writes_nothing(pg_server: Any, tmp_path: Path) -> None:
+    """``kill -9`` of a CLI ingest while PostgreSQL runs its ``INSERT … ON CONFLICT``: the
+    server rolls the transaction back when the client's connection drops, so the table keeps
+    its rows and values, no staging table stays behind, and the next ingest (which needs the
+    writer lock) goes through."""
+    import signal
+    import time
+
+    import psycopg
+
+    url = pg_server.new_database("kill9")
+    ws = Workspace(url, settings=Settings())
+    ws.ingest("orders", _orders(100))
+    ws.close()
+    big = tmp_path / "big.csv"
+    rows = _orders(120_000, amount=77.0)
+    rows["ordered_at"] = pd.date_range("2025-01-01", periods=len(rows), freq="min")
+    rows.to_csv(big, index=False)
+    proc = _ingest_process(url, big)
+    seen = None
+    with psycopg.connect(url, autocommit=True) as watch:
+        deadline = time.monotonic() + 240
+        while proc.poll() is None and time.monotonic() < deadline:
+            row = watch.execute(
+                "SELECT query FROM pg_stat_activity WHERE state = 'active' "
+                "AND query LIKE 'INSERT INTO \"orders\" %'"  # the text is cut at 1 kB
+            ).fetchone()
+            if row:
+                seen = row[0]
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.02)
+    out, err = proc.communicate(timeout=60)
+    assert seen is not None, f"the ingest ended before its upsert was seen: {out} {err}"
+    assert proc.returncode == -signal.SIGKILL
+    with psycopg.connect(url) as con:  # the server notices the dropped connection, rolls back
+        for _ in range(100):
+            busy = con.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+            if busy == 0:
+                break
+            time.sleep(0.1)
+        assert con.execute("SELECT count(*), min(amount), max(amount) FROM orders").fetchone() == (
+            100,
+            10,
+            10,
+        )
+    assert _tables(url) == {"orders", "retentionkit_state"}  # no staging table left
+    again = tmp_path / "again.csv"
+    _orders(5, start=101).to_csv(again, index=False)
+    follow = _ingest_process(url, again)
+    _out, err = follow.communicate(timeout=120)
+    assert follow.returncode == 0, err
+    assert _count(url, "orders") == 105
