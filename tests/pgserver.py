@@ -3,6 +3,8 @@ PostgreSQL benchmark (benchmarks/bench_postgres.py): Debian's server programs, l
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 
@@ -46,6 +48,8 @@ class PostgresServer:
             raise RuntimeError(f"{args[0]} failed: {done.stderr or done.stdout}")
 
     def start(self) -> None:
+        self.stop_orphans()
+        (self.dir / "owner.pid").write_text(str(os.getpid()))
         pwfile = self.dir / "pw"
         pwfile.write_text(self.PASSWORD + "\n")
         if self.as_user:
@@ -82,6 +86,31 @@ class PostgresServer:
             "-w",
             "start",
         )
+
+    def stop_orphans(self) -> None:
+        """Stop and delete the servers of earlier runs whose process is gone (a test run killed
+        by a timeout never reaches its teardown)."""
+        import os
+        import shutil
+        import tempfile
+
+        for folder in Path(tempfile.gettempdir()).glob("rk-pg-*"):
+            try:
+                owner = int((folder / "owner.pid").read_text())
+            except (OSError, ValueError):
+                continue
+            try:
+                os.kill(owner, 0)
+                continue  # still running: not an orphan
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+            if (folder / "data" / "postmaster.pid").exists():
+                stop = [str(self.bindir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate"]
+                with contextlib.suppress(RuntimeError):
+                    self._run(*stop, "stop")
+            shutil.rmtree(folder, ignore_errors=True)
 
     def stop(self) -> None:
         import shutil
