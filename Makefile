@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 DEMO_DB ?= $(DEMO_DIR)/retentionkit.duckdb
 
-.PHONY: install test test-fast demo bench fuzz lint lint-imports typecheck browser clean
+.PHONY: install test test-fast demo bench fuzz lint lint-imports typecheck browser postgres clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,7 +26,15 @@ browser:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null 2>&1) || \
 	  echo "warning: no CJK font; the Chinese survey screenshot will show boxes"
 
-test: $(STAMP) browser lint-imports
+# Debian's PostgreSQL server programs for the PostgreSQL tests (tests/conftest.py pg_server runs
+# initdb and pg_ctl itself, on loopback, in a temporary folder; nothing is started here and the
+# package's own cluster is not used).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || \
+	  echo "warning: could not install postgresql; PostgreSQL tests will be skipped"
+
+test: $(STAMP) browser postgres lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 test-fast: $(STAMP)

@@ -27,6 +27,9 @@ Environment knobs (a quick run: ``BENCH_CUSTOMERS=100000 make bench``):
                          orders); BENCH_CLI=0 skips the CLI timings
     BENCH_SURVEYS=0      skip the survey answer-route load test (benchmarks/bench_surveys.py)
     BENCH_GOALS=0        skip the goals' p_hit calibration backtest (benchmarks/bench_goals.py)
+    BENCH_PG=0           skip the PostgreSQL-vs-DuckDB report (benchmarks/bench_postgres.py)
+    BENCH_PG_CUSTOMERS   customers of that comparison (default 100000 → ~1 M orders)
+    BENCH_PG_URL         an existing PostgreSQL database for it (default: a throw-away server)
     BENCH_JSON           where to write the results (default
                          benchmarks/data/kpi_results_<customers>c.json)
 
@@ -395,6 +398,10 @@ def main() -> None:
         print(f"survey answers: {results['surveys']}", flush=True)
     if env_int("BENCH_GOALS", 1):  # p_hit calibration of the goals (docs/benchmarks.md)
         subprocess.run([sys.executable, str(HERE / "bench_goals.py")], check=True, cwd=ROOT)
+    if env_int("BENCH_PG", 1):  # the same report on PostgreSQL vs DuckDB (docs/benchmarks.md)
+        pg_customers = env_int("BENCH_PG_CUSTOMERS", 100_000)
+        cmd = [sys.executable, str(HERE / "bench_postgres.py"), "--customers", str(pg_customers)]
+        subprocess.run(cmd, check=True, cwd=ROOT)
 
     results["load_average_after"] = os.getloadavg()[0]
     out = Path(os.environ.get("BENCH_JSON") or DATA / f"kpi_results_{customers}c.json")

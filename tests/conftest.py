@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -92,3 +93,40 @@ def shop_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _business_db(
         tmp_path_factory.mktemp("shop") / "shop.duckdb", customers=500, months=14, seed=5
     )
+
+
+# -- a real PostgreSQL on loopback --------------------------------------------------------
+
+
+def load_pgserver() -> Any:
+    """tests/pgserver.py as a module (the benchmarks load it the same way)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "retentionkit_tests_pgserver", Path(__file__).with_name("pgserver.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Any:
+    """One PostgreSQL server for the test session (tests/pgserver.py; skips, saying why,
+    without the server programs or the Python driver)."""
+    pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg (pip install '.[dev]')")
+    pgserver = load_pgserver()
+    bindir = pgserver.postgres_bindir()
+    if bindir is None:
+        pytest.skip(
+            "PostgreSQL tests need the server programs (initdb, pg_ctl): apt-get install "
+            "postgresql, or run make test, which installs them"
+        )
+    try:
+        server = pgserver.PostgresServer(bindir)
+    except RuntimeError as exc:  # root without runuser
+        pytest.skip(str(exc))
+    server.start()
+    yield server
+    server.stop()

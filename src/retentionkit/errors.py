@@ -16,7 +16,8 @@ sentence. The CLI prints that sentence and exits with :attr:`RetentionkitError.e
     ├── NotFittedError                (exit 4, HTTP 409)  predict before fit
     ├── ModelFitError                 (exit 5, HTTP 422)  non-convergence or a degenerate fit
     ├── AuthError                     (exit 6, HTTP 401)  missing or wrong API key
-    └── WorkspaceLockedError          (exit 7, HTTP 423)  another process holds the workspace
+    ├── WorkspaceLockedError          (exit 7, HTTP 423)  another process holds the workspace
+    └── DatabaseUnavailableError      (exit 8, HTTP 503)  a database URL that does not connect
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 __all__ = [
     "AuthError",
     "ConfigError",
+    "DatabaseUnavailableError",
     "InputError",
     "MissingFileError",
     "MissingTableError",
@@ -112,3 +114,11 @@ class WorkspaceLockedError(RetentionkitError):
     def __init__(self, message: str, *, detail: str = "") -> None:
         super().__init__(message)
         self.detail = detail
+
+
+class DatabaseUnavailableError(RetentionkitError):
+    """A database URL that cannot be used: unreachable server, wrong credentials, missing
+    database. The message names the URL without its password and says what to do."""
+
+    exit_code = 8
+    http_status = 503

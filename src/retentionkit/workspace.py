@@ -165,7 +165,9 @@ class Workspace:
             return f"Workspace({self.path!s}, served by {self.remote.info.url})"
         if self._closed:
             return f"Workspace({self.path!s}, closed)"
-        where = self.path or getattr(self.con, "name", "backend")
+        from retentionkit.backends import describe
+
+        where = self.path or describe(self.con)  # a URL without its password
         return f"Workspace({where!s}, tables={self.tables()})"
 
     # -- tables -------------------------------------------------------------------------

@@ -1,5 +1,10 @@
-"""Backend fixtures: one local Spark session per test session, and the same generated business
-in a DuckDB workspace and in a Spark workspace (loaded through Parquet, like a user would).
+"""Backend fixtures: one local Spark session per test session, one PostgreSQL server (the root
+conftest's ``pg_server``), and the same generated business in a DuckDB workspace, a PostgreSQL
+workspace (ingested through ``--db postgresql://…``'s path, like a user would) and a Spark
+workspace (loaded through Parquet, like a user would).
+
+:data:`ENGINES` are the backends compared with DuckDB; :func:`engine_param` marks each
+(``spark`` or ``postgres``, and its xdist group, so one worker owns the JVM or the server).
 
 Spark tests are marked ``spark`` and ``slow`` and share the xdist group ``spark`` so that one
 worker owns the JVM (``make test`` runs ``pytest -n 2 --dist loadgroup``). Without Java they
@@ -29,6 +34,20 @@ TABLE_ORDER = (
 #: The conformance data: small, both kinds (orders, returns, subscriptions, surveys, costs,
 #: tickets, customers).
 CONFORMANCE_BUSINESS = {"customers": 500, "months": 12, "seed": 5, "kind": "both"}
+
+
+#: The backends the conformance tests compare with DuckDB (the reference).
+ENGINES = ("postgres", "spark")
+
+
+def engine_marks(engine: str) -> list[Any]:
+    """``spark`` / ``postgres`` marker and the engine's xdist group."""
+    return [getattr(pytest.mark, engine), pytest.mark.xdist_group(engine)]
+
+
+def engine_param(engine: str, *values: Any, id: str | None = None) -> Any:
+    """A ``pytest.param`` of ``engine`` (and ``values``) with :func:`engine_marks`."""
+    return pytest.param(engine, *values, marks=engine_marks(engine), id=id or engine)
 
 
 def java_missing_reason() -> str | None:
@@ -79,6 +98,20 @@ def load_duckdb(data: dict[str, pd.DataFrame]) -> Any:
     from retentionkit.workspace import Workspace
 
     ws = Workspace(":memory:", settings=Settings())
+    for name in TABLE_ORDER:
+        frame = data.get(name)
+        if frame is not None and len(frame):
+            ws.ingest(name, frame)
+    return ws
+
+
+def load_postgres(url: str, data: dict[str, pd.DataFrame]) -> Any:
+    """A PostgreSQL workspace at ``url`` with every non-empty table of ``data`` ingested (the
+    same staged, all-or-nothing ingest as ``retentionkit --db URL ingest``)."""
+    from retentionkit.config import Settings
+    from retentionkit.workspace import Workspace
+
+    ws = Workspace(url, settings=Settings())
     for name in TABLE_ORDER:
         frame = data.get(name)
         if frame is not None and len(frame):
@@ -146,3 +179,16 @@ def duck_ws(conformance_data: dict[str, pd.DataFrame]) -> Any:
 @pytest.fixture(scope="session")
 def spark_ws(spark_session: Any, duck_ws: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     return load_spark_from_duckdb(spark_session, duck_ws, tmp_path_factory.mktemp("parquet"))
+
+
+@pytest.fixture(scope="session")
+def postgres_ws(pg_server: Any, conformance_data: dict[str, pd.DataFrame]) -> Any:
+    ws = load_postgres(pg_server.new_database("conformance"), conformance_data)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def engine_ws(request: pytest.FixtureRequest) -> Any:
+    """The workspace of the test's ``engine`` parameter (``postgres_ws`` or ``spark_ws``)."""
+    return request.getfixturevalue(f"{request.getfixturevalue('engine')}_ws")

@@ -1,10 +1,12 @@
-"""Backend conformance: every registered metric gives the same values and components on Spark
-(through ibis[pyspark]) as on DuckDB, from the same generated business.
+"""Backend conformance: every registered metric gives the same values and components on
+PostgreSQL (ibis[postgres], loaded through the ingest) and on Spark (ibis[pyspark], loaded
+through Parquet) as on DuckDB, from the same generated business.
 
 Cases: month and quarter, without a segment and by ``channel``, activity and contractual
 customers. Counts must match exactly; money, rates and durations to 1e-9 relative. Medians
 are exact on both engines (DuckDB ``quantile_cont``, Spark ``percentile`` — both the
-interpolated 0.5 quantile). Known gaps are declared below with a strict xfail, never skipped.
+interpolated 0.5 quantile; PostgreSQL ``percentile_cont``). Known gaps are declared below
+with a strict xfail, never skipped.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import pytest
 
 from retentionkit.metrics.registry import METRIC_NAMES, get_metric
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
+from .conftest import ENGINES, engine_marks, engine_param
+
+pytestmark = [pytest.mark.slow]
 
 REL = 1e-9
 ABS = 1e-12
@@ -27,9 +31,9 @@ SEGMENTS = (None, "channel")
 DEFINITIONS = ("activity", "contractual")
 CASES = [(p, s, d) for p in PERIODS for s in SEGMENTS for d in DEFINITIONS]
 
-#: (metric, case) → reason for every difference we know of and accept; each is a strict xfail,
-#: so a fixed gap turns the test red until its declaration is removed.
-KNOWN_GAPS: dict[tuple[str, tuple[str, str | None, str]], str] = {}
+#: (engine, metric, case) → reason for every difference we know of and accept; each is a strict
+#: xfail, so a fixed gap turns the test red until its declaration is removed.
+KNOWN_GAPS: dict[tuple[str, str, tuple[str, str | None, str]], str] = {}
 
 
 def _case_id(case: tuple[str, str | None, str]) -> str:
@@ -39,25 +43,35 @@ def _case_id(case: tuple[str, str | None, str]) -> str:
 
 def _params() -> list[Any]:
     out = []
-    for case in CASES:
-        for metric in METRIC_NAMES:
-            marks = []
-            reason = KNOWN_GAPS.get((metric, case))
-            if reason:
-                marks.append(pytest.mark.xfail(strict=True, reason=reason))
-            out.append(pytest.param(case, metric, marks=marks, id=f"{_case_id(case)}-{metric}"))
+    for engine in ENGINES:
+        for case in CASES:
+            for metric in METRIC_NAMES:
+                marks = engine_marks(engine)
+                reason = KNOWN_GAPS.get((engine, metric, case))
+                if reason:
+                    marks.append(pytest.mark.xfail(strict=True, reason=reason))
+                out.append(
+                    pytest.param(
+                        engine,
+                        case,
+                        metric,
+                        marks=marks,
+                        id=f"{engine}-{_case_id(case)}-{metric}",
+                    )
+                )
     return out
 
 
 @pytest.fixture(scope="module")
-def reports(duck_ws: Any, spark_ws: Any) -> Any:
-    """Every metric for a case, once per backend (all families run in one request)."""
+def reports(request: pytest.FixtureRequest) -> Any:
+    """Every metric for a case, once per backend (all families run in one request); a
+    backend's workspace is made on first use, so PostgreSQL runs without Java."""
     cache: dict[tuple[str, tuple[str, str | None, str]], pd.DataFrame] = {}
 
     def get(backend: str, case: tuple[str, str | None, str]) -> pd.DataFrame:
         key = (backend, case)
         if key not in cache:
-            ws = duck_ws if backend == "duckdb" else spark_ws
+            ws = request.getfixturevalue(f"{'duck' if backend == 'duckdb' else backend}_ws")
             period, segment, definition = case
             cache[key] = ws.metrics(
                 list(METRIC_NAMES),
@@ -96,11 +110,13 @@ def _same(a: Any, b: Any, exact: bool, path: str) -> list[str]:
     )
 
 
-@pytest.mark.parametrize(("case", "metric"), _params())
-def test_spark_matches_duckdb(reports: Any, case: tuple[str, str | None, str], metric: str) -> None:
+@pytest.mark.parametrize(("engine", "case", "metric"), _params())
+def test_engine_matches_duckdb(
+    reports: Any, engine: str, case: tuple[str, str | None, str], metric: str
+) -> None:
     spec = get_metric(metric)
     duck = reports("duckdb", case)
-    spark = reports("spark", case)
+    spark = reports(engine, case)
     duck = duck[duck.metric == metric].set_index(["period_start", "segment"]).sort_index()
     spark = spark[spark.metric == metric].set_index(["period_start", "segment"]).sort_index()
     assert len(duck) > 0, f"{metric} gave no rows on DuckDB for {_case_id(case)}"
@@ -124,11 +140,13 @@ def _kind(dtype: Any) -> str:
     return str(dtype.copy(nullable=True))
 
 
-def test_spark_tables_have_canonical_types(spark_ws: Any, duck_ws: Any) -> None:
-    """The Parquet round trip keeps the canonical types: naive timestamps, decimal money."""
-    assert spark_ws.tables() == duck_ws.tables()
+@pytest.mark.parametrize("engine", [engine_param(e) for e in ENGINES])
+def test_tables_have_canonical_types(engine_ws: Any, duck_ws: Any, engine: str) -> None:
+    """The load (Parquet for Spark, the ingest for PostgreSQL) keeps the canonical types:
+    naive timestamps, decimal money."""
+    assert engine_ws.tables() == duck_ws.tables()
     for name in duck_ws.tables():
-        spark = {c: _kind(t) for c, t in spark_ws.table(name).schema().items()}
+        other = {c: _kind(t) for c, t in engine_ws.table(name).schema().items()}
         duck = {c: _kind(t) for c, t in duck_ws.table(name).schema().items()}
-        assert spark == duck, name
-    assert str(spark_ws.table("orders").schema()["amount"].copy(nullable=True)) == "decimal(18, 4)"
+        assert other == duck, name
+    assert str(engine_ws.table("orders").schema()["amount"].copy(nullable=True)) == "decimal(18, 4)"

@@ -25,7 +25,7 @@ from retentionkit.automations.messages import subject_for
 from retentionkit.automations.rules import Rule
 from retentionkit.automations.settings import automation_settings
 from retentionkit.automations.triggers import events
-from retentionkit.backends import transaction
+from retentionkit.backends import insert_frame, transaction
 
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.workspace import Workspace
@@ -219,14 +219,11 @@ def plan(ws: Workspace, as_of: dt.datetime | None = None) -> PlanResult:
             )[list(store.OUTBOX_COLUMNS)]
             for col in ("event_at", "due_at", "next_attempt_at", "lease_until", "sent_at"):
                 frame[col] = pd.to_datetime(frame[col]).astype("datetime64[us]")
-            ws.con.con.register("_rk_plan", frame)
-            try:
-                store.sql(
-                    ws,
-                    f"INSERT INTO automation_outbox ({', '.join(store.OUTBOX_COLUMNS)}) "
-                    f"SELECT {', '.join(store.OUTBOX_COLUMNS)} "
-                    "FROM _rk_plan ON CONFLICT (key) DO NOTHING",
-                )
-            finally:
-                ws.con.con.unregister("_rk_plan")
+            insert_frame(
+                ws.con,
+                "automation_outbox",
+                frame,
+                store.OUTBOX_COLUMNS,
+                conflict="ON CONFLICT (key) DO NOTHING",
+            )
     return PlanResult(run_id, len(actions), actions)

@@ -9,8 +9,9 @@
 * ``automation_optouts``: customers who unsubscribed;
 * ``automation_lock``: the one deliverer's lease.
 
-SQL goes through the workspace's Ibis connection (``raw_sql`` with bound parameters, DuckDB
-dialect), writes always inside :func:`retentionkit.backends.transaction`.
+SQL is written in DuckDB's dialect with bound parameters and runs through
+:func:`retentionkit.backends.sql` (translated for PostgreSQL), writes always inside
+:func:`retentionkit.backends.transaction`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
+from retentionkit import backends
 from retentionkit.automations.rules import Rule
 from retentionkit.backends import transaction
 from retentionkit.clock import utcnow  # re-exported: callers use store.utcnow
@@ -90,21 +92,16 @@ _DDL = (
     """CREATE TABLE IF NOT EXISTS automation_lock (
         name VARCHAR PRIMARY KEY, owner VARCHAR NOT NULL, lease_until TIMESTAMP NOT NULL)""",
 )
-_READY_ATTR = "_retentionkit_automation_tables"
 
 
 def sql(ws: Workspace, query: str, params: list[Any] | None = None) -> Any:
-    return ws.con.raw_sql(query, parameters=params or [])
+    """One statement (DuckDB dialect, ``?`` parameters) on the workspace's backend."""
+    return backends.sql(ws.con, query, params)
 
 
 def ensure_tables(ws: Workspace) -> None:
     """Create the automation tables when missing (once per connection)."""
-    if getattr(ws.con, _READY_ATTR, False):
-        return
-    with transaction(ws.con):
-        for ddl in _DDL:
-            sql(ws, ddl)
-    setattr(ws.con, _READY_ATTR, True)
+    backends.ensure_tables(ws.con, "automation_tables", _DDL)
 
 
 def has_rules(ws: Workspace) -> bool:

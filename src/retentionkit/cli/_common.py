@@ -39,6 +39,29 @@ class AppState:
     #: ``--wait``: how long to wait while another process holds the workspace (None: the
     #: default of :func:`retentionkit.runtime.lock.resolve_wait`).
     wait: str | None = None
+    #: ``--db postgresql://…``: the database URL (then ``db`` is unused: no file).
+    url: str | None = None
+
+    @classmethod
+    def from_option(cls, db: str, **kwargs: Any) -> AppState:
+        """From the text of ``--db``: a URL (``scheme://…``) or a DuckDB file path."""
+        if "://" in db:
+            return cls(db=Path("retentionkit.duckdb"), url=db, **kwargs)
+        return cls(db=Path(db), **kwargs)
+
+    @property
+    def target(self) -> Path | str:
+        """What :class:`~retentionkit.workspace.Workspace` opens: the URL or the file."""
+        return self.url if self.url is not None else self.db
+
+    @property
+    def shown(self) -> str:
+        """The workspace as messages name it (a URL without its password)."""
+        if self.url is None:
+            return str(self.db)
+        from retentionkit.backends.postgres import redact
+
+        return redact(self.url)
 
 
 def state(ctx: typer.Context) -> AppState:
@@ -54,12 +77,12 @@ def open_workspace(ctx: typer.Context, *, create: bool = False) -> Workspace:
     from retentionkit.workspace import Workspace
 
     st = state(ctx)
-    if not create and not st.db.exists():
+    if st.url is None and not create and not st.db.exists():
         raise MissingFileError(
             f"Workspace {st.db} does not exist; load data first with "
             f"'retentionkit --db {st.db} ingest TABLE FILE'."
         )
-    return Workspace(st.db, config=st.config_path, wait=st.wait)
+    return Workspace(st.target, config=st.config_path, wait=st.wait)
 
 
 def format_option(default: str = "table", extra: tuple[str, ...] = ()) -> Any:

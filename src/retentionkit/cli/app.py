@@ -48,11 +48,12 @@ COMMAND_MODULES: list[str] = [
 @app.callback()
 def _global_options(
     ctx: typer.Context,
-    db: Path = typer.Option(
-        Path("retentionkit.duckdb"),
+    db: str = typer.Option(
+        "retentionkit.duckdb",
         "--db",
         envvar="RETENTIONKIT_DB",
-        help="Workspace: an embedded DuckDB file (created when missing).",
+        help="Workspace: an embedded DuckDB file (created when missing), or a PostgreSQL "
+        "database URL postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE.",
         show_default=True,
     ),
     config: Path | None = typer.Option(
@@ -72,7 +73,7 @@ def _global_options(
         "(default: RETENTIONKIT_WAIT, else [workspace] wait, else 30s).",
     ),
 ) -> None:
-    ctx.obj = AppState(db=db, config_path=config, debug=debug, wait=wait)
+    ctx.obj = AppState.from_option(db, config_path=config, debug=debug, wait=wait)
 
 
 def _register_all() -> None:

@@ -32,7 +32,8 @@ def init(
     from retentionkit.workspace import Workspace
 
     st = state(ctx)
-    target = path or st.db.resolve().parent / CONFIG_FILENAME
+    where = Path.cwd() if st.url is not None else st.db.resolve().parent
+    target = path or where / CONFIG_FILENAME
     if target.exists() and not force:
         raise ConfigError(f"{target} already exists; give --force to overwrite it.")
     text = render_template(
@@ -51,10 +52,10 @@ def init(
         tmp.unlink()
         raise
     tmp.replace(target)
-    with Workspace(st.db, config=target, wait=st.wait) as ws:
+    with Workspace(st.target, config=target, wait=st.wait) as ws:
         if ws.remote is None:  # (a served workspace exists already)
             ws.tables()  # connects: creates the (empty) workspace file
-    typer.echo(f"wrote {target}; workspace {st.db}")
+    typer.echo(f"wrote {target}; workspace {st.shown}")
 
 
 def register(app: typer.Typer) -> None:

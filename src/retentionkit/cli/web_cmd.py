@@ -18,10 +18,14 @@ keys_app = typer.Typer(
 )
 
 
-def _require_db(ctx: typer.Context) -> Path:
+def _require_db(ctx: typer.Context) -> Path | str:
+    """The workspace of ``--db``: a database URL, or a DuckDB file that must exist."""
     from retentionkit.errors import MissingFileError
 
-    db = state(ctx).db
+    st = state(ctx)
+    if st.url is not None:
+        return st.url
+    db = st.db
     if not db.exists():
         raise MissingFileError(
             f"Workspace {db} does not exist; load data first with "
@@ -43,6 +47,12 @@ def serve(
         False,
         "--public-read",
         help="Serve reads (pages and GET /api/*) without a key even on a network address.",
+    ),
+    require_read_key: bool = typer.Option(
+        False,
+        "--require-read-key",
+        help="Reads need a key even on loopback: use it behind a reverse proxy on the same "
+        "machine (the proxy forwards everyone's requests from 127.0.0.1).",
     ),
     max_upload_mb: int | None = typer.Option(
         None,
@@ -73,12 +83,18 @@ def serve(
     )
     from retentionkit.server import create_app
     from retentionkit.web.auth import app_service
-    from retentionkit.web.keys import KeyStore
+    from retentionkit.web.keys import keystore_for
     from retentionkit.web.settings import WebSettings, is_loopback
 
     st = state(ctx)
+    if public_read and require_read_key:
+        from retentionkit.errors import ConfigError
+
+        raise ConfigError("--public-read and --require-read-key contradict each other; give one.")
     db = _require_db(ctx)
-    running = find_server(db)
+    # A database server (PostgreSQL) takes writers itself: no runtime file, no owner.
+    owns_file = isinstance(db, Path)
+    running = find_server(db) if owns_file else None
     if running is not None:
         raise WorkspaceLockedError(
             f"{db} is already served at {running.url} (pid {running.pid}); open that URL or "
@@ -101,29 +117,31 @@ def serve(
         host=host,
         port=port,
         public_read=public_read,
+        require_read_key=require_read_key,
         **({"max_upload_bytes": max_upload_mb << 20} if max_upload_mb else {}),
     )
     token = new_token()
     app = create_app(settings, local_token=token)
     svc = app_service(app, settings)
-    svc.run(lambda ws: ws.con)  # take the file now: this process owns it while serving
+    svc.run(lambda ws: ws.con)  # take the file now (or check the database URL connects)
     shown = f"[{host}]" if ":" in host else host
     local = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else shown)
-    write_runtime(db, RuntimeInfo(os.getpid(), f"http://{local}:{port}", token, str(db)))
-    atexit.register(remove_runtime, db, os.getpid())  # backstop; the finally below is first
+    if owns_file:
+        write_runtime(db, RuntimeInfo(os.getpid(), f"http://{local}:{port}", token, str(db)))
+        atexit.register(remove_runtime, db, os.getpid())  # backstop; the finally below is first
     # uvicorn stops gracefully on SIGTERM/SIGINT and then raises the signal again with the
     # handler found at start: make SIGTERM's an exception, so the finally below runs
     signal.signal(signal.SIGTERM, _stop)
     try:
         typer.echo(f"Dashboard: http://{shown}:{port}/")
         typer.echo(f"API docs:  http://{shown}:{port}/docs")
-        if not is_loopback(host):
+        if require_read_key or not is_loopback(host):
             if settings.reads_need_key:
                 typer.echo(
                     "Reads need an API key (create one with 'retentionkit keys create "
                     "--role read'); --public-read opens them."
                 )
-            if not KeyStore(settings.key_file()).list():
+            if not keystore_for(settings.db, settings.keys_path).list():
                 typer.echo(
                     "No API keys exist yet: writes are refused until "
                     "'retentionkit keys create --role admin'."
@@ -131,7 +149,8 @@ def serve(
         config = uvicorn.Config(app, log_level="info", proxy_headers=False)
         uvicorn.Server(config).run(sockets=[sock])  # SIGTERM / Ctrl-C end it gracefully
     finally:
-        remove_runtime(db, os.getpid())
+        if owns_file:
+            remove_runtime(db, os.getpid())
         svc.close()
         sock.close()
 
@@ -166,9 +185,9 @@ def keys_create(
     name: str = typer.Option("", "--name", help="A note to recognise the key by."),
 ) -> None:
     """Create an API key and print it once (only a salted hash is stored)."""
-    from retentionkit.web.keys import KeyStore, keys_path_for
+    from retentionkit.web.keys import keystore_for
 
-    store = KeyStore(keys_path_for(_require_db(ctx)))
+    store = keystore_for(_require_db(ctx))
     key, record = store.create(role, name)
     typer.echo(key)
     typer.echo(
@@ -184,10 +203,10 @@ def keys_list(
     fmt: str = format_option(),
 ) -> None:
     """List the API keys (id, role, name, creation time — never the keys)."""
-    from retentionkit.web.keys import KeyStore, keys_path_for
+    from retentionkit.web.keys import keystore_for
 
     check_format(fmt)
-    records = [k.public() for k in KeyStore(keys_path_for(_require_db(ctx))).list()]
+    records = [k.public() for k in keystore_for(_require_db(ctx)).list()]
     if fmt != "table":
         import pandas as pd
 
@@ -206,9 +225,9 @@ def keys_revoke(
     key_id: str = typer.Argument(..., help="The key's id (see 'retentionkit keys list')."),
 ) -> None:
     """Revoke an API key; a running server refuses it from the next request on."""
-    from retentionkit.web.keys import KeyStore, keys_path_for
+    from retentionkit.web.keys import keystore_for
 
-    record = KeyStore(keys_path_for(_require_db(ctx))).revoke(key_id)
+    record = keystore_for(_require_db(ctx)).revoke(key_id)
     typer.echo(f"Revoked {record.role} key {record.id}.")
 
 

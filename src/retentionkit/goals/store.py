@@ -3,7 +3,7 @@ keyed by name) and ``goal_evaluations`` (one row per goal and as-of date).
 
 Both are created on first use through the workspace's Ibis connection (so they live wherever
 the workspace lives); reads are Ibis expressions. Ibis has no DELETE, so deletions are one
-statement built with sqlglot in the backend's dialect. Every change runs inside
+statement built with sqlglot and run by :func:`retentionkit.backends.sql`. Every change runs inside
 :func:`retentionkit.backends.transaction`: all or nothing. An evaluation replaces the row of
 the same (name, as_of): evaluating twice for a date keeps one row.
 """
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from retentionkit.backends import sql
 from retentionkit.goals.model import Goal
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,13 +79,20 @@ def has_goals(ws: Workspace) -> bool:
 
 
 def ensure_tables(ws: Workspace) -> None:
-    """Create the two tables when missing."""
+    """Create the two tables when missing (on PostgreSQL, processes creating them at the same
+    moment take turns: :func:`retentionkit.backends.serialize_writers`)."""
     import ibis
 
-    present = set(ws.con.list_tables())
-    for name, columns in _SCHEMAS.items():
-        if name not in present:
-            ws.con.create_table(name, schema=ibis.schema(columns))
+    from retentionkit.backends import serialize_writers, transaction
+
+    if set(_SCHEMAS) <= set(ws.con.list_tables()):
+        return
+    with transaction(ws.con):
+        serialize_writers(ws.con, "goals")
+        present = set(ws.con.list_tables())  # again, after the lock
+        for name, columns in _SCHEMAS.items():
+            if name not in present:
+                ws.con.create_table(name, schema=ibis.schema(columns))
 
 
 def _day(value: Any) -> dt.date | None:
@@ -135,8 +143,8 @@ def _delete(ws: Workspace, table: str, name: str, as_of: Iterable[dt.date] = ())
     days = [sge.Cast(this=sge.Literal.string(d.isoformat()), to="DATE") for d in as_of]
     if days:
         cond = sge.and_(cond, sge.column("as_of").isin(*days))
-    statement = sg.delete(table, where=cond).sql(dialect=ws.con.dialect)
-    ws.con.raw_sql(statement)  # DuckDB returns its connection here: never close it
+    statement = sg.delete(table, where=cond).sql(dialect="duckdb")
+    sql(ws.con, statement)  # translated for PostgreSQL by backends.sql
 
 
 def _insert(ws: Workspace, table: str, rows: list[dict[str, Any]]) -> None:
@@ -152,11 +160,12 @@ def write_goal(
 ) -> None:
     """Store ``goal`` (replacing the stored one with ``replace``) and ``evaluations``, in one
     transaction."""
-    from retentionkit.backends import transaction
+    from retentionkit.backends import serialize_writers, transaction
 
     ensure_tables(ws)
     row = asdict(goal) | {"updated_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
+        serialize_writers(ws.con, "goals")
         if replace:
             _delete(ws, GOALS, goal.name)
         _insert(ws, GOALS, [row])
@@ -175,18 +184,20 @@ def _write_evaluations(ws: Workspace, evaluations: list[dict[str, Any]]) -> None
 
 def write_evaluations(ws: Workspace, evaluations: list[dict[str, Any]]) -> None:
     """Upsert evaluations on (name, as_of), all in one transaction."""
-    from retentionkit.backends import transaction
+    from retentionkit.backends import serialize_writers, transaction
 
     ensure_tables(ws)
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
+        serialize_writers(ws.con, "goals")
         _write_evaluations(ws, evaluations)
 
 
 def delete_goal_rows(ws: Workspace, name: str) -> None:
     """Remove a goal and its history, in one transaction."""
-    from retentionkit.backends import transaction
+    from retentionkit.backends import serialize_writers, transaction
 
     ensure_tables(ws)
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
+        serialize_writers(ws.con, "goals")
         _delete(ws, EVALUATIONS, name)
         _delete(ws, GOALS, name)

@@ -519,7 +519,7 @@ def write_batches(
     """Write validated batches all or nothing: stage every frame outside the transaction
     (:func:`~retentionkit.schema.store.stage_frame`), then one transaction creates or widens
     the tables and upserts every batch; the staging tables are dropped afterwards."""
-    from retentionkit.backends import transaction
+    from retentionkit.backends import serialize_writers, transaction
 
     staged = []
     try:
@@ -527,7 +527,8 @@ def write_batches(
             for tab, frame, extras in batches:
                 schema, _, _ = planned_schema(con, tab, extras)
                 staged.append((report, tab, stage_frame(con, tab, frame, schema), extras))
-        with transaction(con):
+        with transaction(con, data=True):
+            serialize_writers(con, "ingest")  # PostgreSQL: concurrent ingests take turns here
             for report, tab, stage, extras in staged:
                 schema = ensure_table(con, tab, extras)
                 report.tables.append(upsert_staged(con, tab, stage, schema))

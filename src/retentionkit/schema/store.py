@@ -94,12 +94,17 @@ def _family(dtype: str) -> str:
     return d
 
 
+#: Backends whose staging is a temporary table (others stage an in-memory Ibis table).
+_TEMP_STAGING = ("duckdb", "postgres")
+
+
 def stage_frame(
     con: Any, contract: TableContract, frame: pd.DataFrame, schema: dict[str, str]
 ) -> Any:
     """The validated frame as a table of the backend, typed like the target, written *before*
-    the transaction starts: on DuckDB a temporary table (never in the workspace file or its
-    WAL), so the transaction itself only runs statements between tables.
+    the transaction starts: on DuckDB and PostgreSQL a temporary table of this session (never in
+    the workspace file or its WAL, invisible to other sessions), so the transaction itself only
+    runs statements between tables.
 
     Money columns arrive as exact scaled integers (:mod:`retentionkit.schema.money`) and become
     ``decimal(18, 4)`` without passing through a float."""
@@ -116,11 +121,23 @@ def stage_frame(
         if column is not None and column.kind == "money":
             arrays.append(money.to_arrow(frame[name]))
         else:
-            arrays.append(pa.Array.from_pandas(frame[name].reset_index(drop=True)))
+            array = pa.Array.from_pandas(frame[name].reset_index(drop=True))
+            if pa.types.is_null(array.type):  # an all-empty column: give it the target's type
+                array = pa.nulls(len(array), ibis.dtype(schema[name]).to_pyarrow())
+            arrays.append(array)
         names.append(name)
-    src = ibis.memtable(pa.Table.from_arrays(arrays, names=names))
+    arrow = pa.Table.from_arrays(arrays, names=names)
+    if backend_name(con) == "postgres":  # COPY, not Ibis' row-by-row memtable registration
+        from retentionkit.backends.postgres import stage_arrow
+
+        raw = stage_arrow(con, arrow, ibis.util.gen_name("rk_raw"))
+        typed = raw.select(**{c: raw[c].cast(schema[c]) for c in present})
+        staged = con.create_table(ibis.util.gen_name("rk_stage"), typed, temp=True)
+        con.drop_table(raw.get_name(), force=True)
+        return staged
+    src = ibis.memtable(arrow)
     typed = src.select(**{c: src[c].cast(schema[c]) for c in present})
-    if backend_name(con) != "duckdb":
+    if backend_name(con) not in _TEMP_STAGING:
         return typed
     return con.create_table(ibis.util.gen_name("rk_stage"), typed, temp=True)
 
@@ -129,7 +146,7 @@ def drop_stage(con: Any, staged: Any) -> None:
     """Drop a temporary staging table made by :func:`stage_frame` (a no-op elsewhere)."""
     from retentionkit.backends import backend_name
 
-    if backend_name(con) == "duckdb":
+    if backend_name(con) in _TEMP_STAGING:
         con.drop_table(staged.get_name(), force=True)
 
 
@@ -162,8 +179,9 @@ def upsert_staged(
     )
     counts = full.aggregate(
         n=full.count(),
-        matched=full["__matched"].cast("int64").sum(),
-        same=(full["__matched"] & full["__same"]).cast("int64").sum(),
+        # ifelse, not a cast: PostgreSQL has no boolean → bigint cast
+        matched=full["__matched"].ifelse(1, 0).sum(),
+        same=(full["__matched"] & full["__same"]).ifelse(1, 0).sum(),
     ).execute()
     total = int(counts["n"].iloc[0])
     matched = int(counts["matched"].iloc[0] or 0)
@@ -174,7 +192,11 @@ def upsert_staged(
     if stats.inserted == 0 and stats.updated == 0:
         return stats
     changed = full.filter(~(full["__matched"] & full["__same"])).select(*schema)
-    if matched == 0:
+    from retentionkit.backends import backend_name, upsert_on_conflict
+
+    if backend_name(con) == "postgres":
+        upsert_on_conflict(con, contract.name, changed, pk)
+    elif matched == 0:
         con.insert(contract.name, changed)
     else:
         con.upsert(contract.name, changed, on=pk)

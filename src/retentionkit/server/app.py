@@ -84,12 +84,12 @@ def create_app(settings: WebSettings | None = None, *, local_token: str | None =
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         current = app.dependency_overrides.get(get_settings, get_settings)()
-        if current.warm_cache and Path(current.db).exists():
+        if current.warm_cache and current.has_workspace:
             for lane in ("main", "slow"):
                 threading.Thread(target=_warm, args=(app, current, lane), daemon=True).start()
         stop_goals = start_daily_evaluation(app, current)  # serve: goals once a day
         stop = threading.Event()  # serve: automations once a minute
-        if Path(current.db).exists():
+        if current.has_workspace:
             args = (app, current, stop)
             threading.Thread(target=_automations, args=args, daemon=True).start()
         yield

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from pathlib import Path
 from typing import Any
 
 from retentionkit.web.settings import WebSettings
@@ -50,7 +49,7 @@ def _daily(app: Any, settings: WebSettings, stop: threading.Event) -> None:
     if stop.wait(START_DELAY):
         return
     while not stop.is_set():
-        if Path(settings.db).exists():
+        if settings.has_workspace:
             try:
                 done = evaluate_today(app, settings)
                 if done is not None:

@@ -402,4 +402,14 @@ def run(ws: Workspace, request: Request) -> Result:
     operation = OPERATIONS.get(type(request))
     if operation is None:  # the goal requests live in retentionkit.goals (imported on demand)
         operation = _goal_operations()[type(request)]
-    return operation(ws, request)
+    from retentionkit.errors import MissingTableError
+
+    try:
+        return operation(ws, request)
+    except MissingTableError as exc:
+        url = getattr(getattr(ws, "_con", None), "_retentionkit_url", None)
+        if url is None:
+            raise
+        # a database URL: name it (without its password) and put it in the advice
+        text = str(exc).replace("'retentionkit ingest", f"'retentionkit --db {url} ingest")
+        raise MissingTableError(f"{url}: {text}") from None

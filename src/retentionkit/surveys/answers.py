@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from retentionkit.backends import transaction
+from retentionkit.backends import sql, transaction
 from retentionkit.errors import InputError
 from retentionkit.schema.contracts import SURVEY_RESPONSES
 from retentionkit.surveys.definitions import Survey
@@ -143,7 +143,8 @@ def write_rows(ws: Workspace, rows: list[list[object]]) -> None:
         return
     _ensure_responses(ws)
     unique = list({str(r[0]): r for r in rows}.values())
-    ws.con.raw_sql(_merge_sql(len(unique)), parameters=[v for r in unique for v in r])
+    with transaction(ws.con, data=True):
+        sql(ws.con, _merge_sql(len(unique)), [v for r in unique for v in r])
 
 
 def as_answer(row: list[object]) -> Answer:
@@ -185,8 +186,8 @@ def write_answer(
         write_rows(ws, [row])
     else:
         _ensure_responses(ws)
-        with transaction(ws.con):
+        with transaction(ws.con, data=True):
             if not mark_delivery(ws, survey.name, delivery):
                 return None
-            ws.con.raw_sql(_merge_sql(1), parameters=row)
+            sql(ws.con, _merge_sql(1), row)
     return as_answer(row)

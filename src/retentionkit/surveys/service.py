@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from retentionkit.backends import sql
 from retentionkit.errors import ConfigError, InputError, RetentionkitError
 from retentionkit.surveys import store
 from retentionkit.surveys.answers import (
@@ -240,8 +241,8 @@ def _claims(ws: Workspace, token: str) -> tuple[LinkClaims, Survey]:
 def _customer_language(ws: Workspace, customer_id: str) -> str | None:
     if not ws.has_table("customers") or "language" not in ws.table("customers").columns:
         return None
-    row = ws.con.raw_sql(
-        "SELECT language FROM customers WHERE customer_id = ? LIMIT 1", parameters=[customer_id]
+    row = sql(
+        ws.con, "SELECT language FROM customers WHERE customer_id = ? LIMIT 1", [customer_id]
     ).fetchone()
     return str(row[0]) if row and row[0] is not None else None
 

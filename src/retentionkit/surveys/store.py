@@ -6,8 +6,9 @@
 * ``webhook_deliveries_seen``: (survey, webhook-id) of every accepted webhook delivery, so a
   replay is stored once.
 
-SQL goes through the workspace's Ibis connection (``raw_sql`` with bound parameters, the
-DuckDB dialect), always inside :func:`retentionkit.backends.transaction`.
+SQL is written in DuckDB's dialect with bound parameters and runs through
+:func:`retentionkit.backends.sql` (translated for PostgreSQL), always inside
+:func:`retentionkit.backends.transaction`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from retentionkit import backends
 from retentionkit.backends import transaction
 from retentionkit.clock import utcnow  # re-exported: callers use store.utcnow
 from retentionkit.errors import InputError, UnknownNameError
@@ -58,14 +60,17 @@ _DDL = (
         survey VARCHAR NOT NULL, webhook_id VARCHAR NOT NULL, received_at TIMESTAMP NOT NULL,
         PRIMARY KEY (survey, webhook_id))""",
 )
-_READY_ATTR = "_retentionkit_survey_tables"
+_READY_KEY = "survey_tables"
 #: Per-connection cache of the link secrets and survey definitions (the answer route reads
-#: them on every post); every write of this module clears it. Safe because one process owns a
-#: DuckDB workspace file while it is open for writing.
+#: them on every post); every write of this module clears it. Safe for a DuckDB file (one
+#: process owns it while it is open for writing); on PostgreSQL another process may change a
+#: survey, which this process sees after its next own survey write or restart.
 _CACHE_ATTR = "_retentionkit_survey_cache"
 
 
 def _cache(ws: Workspace) -> dict[str, Any]:
+    if backends.backend_name(ws.con) == "postgres":
+        return {}  # other processes write too: read the table every time (a new dict)
     cache = getattr(ws.con, _CACHE_ATTR, None)
     if cache is None:
         cache = {}
@@ -78,23 +83,22 @@ def _forget(ws: Workspace) -> None:
 
 
 def _sql(ws: Workspace, query: str, params: list[Any] | None = None) -> Any:
-    return ws.con.raw_sql(query, parameters=params or [])
+    """One statement (DuckDB dialect, ``?`` parameters) on the workspace's backend."""
+    return backends.sql(ws.con, query, params)
 
 
 def ensure_tables(ws: Workspace) -> None:
     """Create the survey tables and the first link secret when missing (once per connection)."""
-    if getattr(ws.con, _READY_ATTR, False):
-        return
-    with transaction(ws.con):
-        for ddl in _DDL:
-            _sql(ws, ddl)
+
+    def first_secret() -> None:
         if not _sql(ws, "SELECT count(*) FROM survey_secrets").fetchone()[0]:
             _sql(
                 ws,
                 "INSERT INTO survey_secrets VALUES (?, ?)",
                 [secrets.token_urlsafe(32), utcnow()],
             )
-    setattr(ws.con, _READY_ATTR, True)
+
+    backends.ensure_tables(ws.con, _READY_KEY, _DDL, first_secret)
 
 
 def link_secrets(ws: Workspace, *, create: bool = True) -> list[str]:
@@ -114,7 +118,7 @@ def add_secret(ws: Workspace) -> int:
     """Append a new link secret (``surveys rotate-secret``); returns how many are kept."""
     ensure_tables(ws)
     _forget(ws)
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
         _sql(ws, "INSERT INTO survey_secrets VALUES (?, ?)", [secrets.token_urlsafe(32), utcnow()])
         return int(_sql(ws, "SELECT count(*) FROM survey_secrets").fetchone()[0])
 
@@ -149,7 +153,7 @@ def _survey(row: tuple[Any, ...]) -> Survey:
 def insert_survey(ws: Workspace, survey: Survey, webhook_secret: str) -> Survey:
     """Store a new survey; an existing name is an error."""
     ensure_tables(ws)
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
         if _sql(ws, "SELECT 1 FROM surveys WHERE name = ?", [survey.name]).fetchone():
             raise InputError(
                 f"Survey {survey.name} already exists; delete it first with "
@@ -177,7 +181,7 @@ def insert_survey(ws: Workspace, survey: Survey, webhook_secret: str) -> Survey:
 
 def _exists(ws: Workspace) -> bool:
     """Whether the survey tables exist (remembered on the connection once they do)."""
-    if getattr(ws.con, _READY_ATTR, False):
+    if getattr(ws.con, f"_retentionkit_ready_{_READY_KEY}", False):
         return True
     if "surveys" in ws.con.list_tables():
         ensure_tables(ws)  # every table of a workspace that has ``surveys``; marks the connection
@@ -227,7 +231,7 @@ def delete_survey(ws: Workspace, name: str) -> None:
     """Forget the definition (its links stop working); its answers stay in survey_responses."""
     get_survey(ws, name)
     _forget(ws)
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
         _sql(ws, "DELETE FROM surveys WHERE name = ?", [name])
         _sql(ws, "DELETE FROM webhook_deliveries_seen WHERE survey = ?", [name])
         _sql(ws, "DELETE FROM survey_links WHERE survey = ?", [name])
@@ -249,7 +253,7 @@ def record_links(ws: Workspace, survey: str, rows: list[tuple[str, str, dt.datet
             "expires_at": [r[2].replace(tzinfo=None) for r in rows],
         }
     )
-    with transaction(ws.con):
+    with transaction(ws.con, data=True):
         ws.con.insert("survey_links", frame)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from retentionkit.backends import sql
 from retentionkit.surveys.definitions import Survey
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -66,14 +67,16 @@ def summarize(ws: Workspace, survey: Survey, comments: int = 5) -> dict[str, Any
     con = ws.con
     answers: list[tuple[Any, ...]] = []
     if ws.has_table("survey_responses") and "survey_name" in con.table("survey_responses").columns:
-        answers = con.raw_sql(
+        answers = sql(
+            con,
             "SELECT score, customer_id, touchpoint, comment, responded_at FROM survey_responses "
             "WHERE survey_name = ? ORDER BY responded_at DESC",
-            parameters=[survey.name],
+            [survey.name],
         ).fetchall()
-    sent = con.raw_sql(
+    sent = sql(
+        con,
         "SELECT count(*), count(DISTINCT customer_id) FROM survey_links WHERE survey = ?",
-        parameters=[survey.name],
+        [survey.name],
     ).fetchone()
     answered = len({a[1] for a in answers if a[2] == "link" and a[1] is not None})
     latest = [

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 
 from retentionkit.errors import AuthError
-from retentionkit.web.keys import ApiKey, KeyStore
+from retentionkit.web.keys import ApiKey, KeyStore, keystore_for
 from retentionkit.web.service import WorkspaceService
 from retentionkit.web.settings import WebSettings, get_settings
 
@@ -59,11 +59,11 @@ def get_service(request: Request, settings: SettingsDep) -> WorkspaceService:
 
 def get_keystore(request: Request, settings: SettingsDep) -> KeyStore:
     stores: dict[object, KeyStore] = request.app.state.keystores
-    path = settings.key_file()
+    where = (settings.db, settings.keys_path)
     with _registry_lock:
-        store = stores.get(path)
+        store = stores.get(where)
         if store is None:
-            store = stores[path] = KeyStore(path)
+            store = stores[where] = keystore_for(settings.db, settings.keys_path)
         return store
 
 

@@ -1,9 +1,14 @@
 """API keys: created once, shown once, stored only as a salted hash.
 
-Storage: a JSON file next to the workspace (``shop.duckdb`` → ``shop.duckdb.keys.json``, mode
-0600), not a table inside the DuckDB file. DuckDB lets one process hold a file for writing, so a
-table would make ``retentionkit keys create/revoke`` impossible while ``retentionkit serve`` is
-running; the JSON file is re-read whenever it changes, so a revoked key stops working at once.
+Storage of a database-server workspace (``--db postgresql://…``): the table ``api_keys`` of
+that database (:class:`TableKeyStore`), so every server and CLI of the team shares the keys and a
+revoked key stops working at the next request; every check reads the table.
+
+Storage of an embedded workspace: a JSON file next to the workspace (``shop.duckdb`` →
+``shop.duckdb.keys.json``, mode 0600), not a table inside the DuckDB file. DuckDB lets one
+process hold a file for writing, so a table would make ``retentionkit keys create/revoke``
+impossible while ``retentionkit serve`` is running; the JSON file is re-read whenever it
+changes, so a revoked key stops working at once.
 
 A key looks like ``rk_<id>_<secret>``: ``id`` (8 hex digits) finds the record, ``secret``
 (32 random bytes, URL-safe base64) is checked against ``sha256(salt || secret)`` with a
@@ -27,7 +32,7 @@ from typing import Literal, cast, get_args
 
 from retentionkit.errors import AuthError, ConfigError, UnknownNameError
 
-__all__ = ["ROLES", "ApiKey", "KeyStore", "Role", "keys_path_for"]
+__all__ = ["ROLES", "ApiKey", "KeyStore", "Role", "TableKeyStore", "keys_path_for", "keystore_for"]
 
 #: Who may do what: ``admin`` reads and writes, ``read`` only reads (docs/web.md).
 Role = Literal["admin", "read"]
@@ -38,6 +43,14 @@ _PREFIX = "rk_"
 def keys_path_for(db: Path) -> Path:
     """Where the keys of workspace ``db`` live."""
     return db.with_name(db.name + ".keys.json")
+
+
+def keystore_for(db: Path | str, keys_path: Path | None = None) -> KeyStore:
+    """The key store of workspace ``db``: the ``api_keys`` table of a database URL, else the
+    JSON file ``keys_path`` (default: next to the DuckDB file)."""
+    if isinstance(db, str) and "://" in db and keys_path is None:
+        return TableKeyStore(db)
+    return KeyStore(keys_path or keys_path_for(Path(db)))
 
 
 def _hash(salt: str, secret: str) -> str:
@@ -154,3 +167,57 @@ class KeyStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         self._stamp = None  # re-read on next use
+
+
+class TableKeyStore(KeyStore):
+    """The keys of a database-server workspace, in its table ``api_keys`` (one row per key:
+    id, role, name, created_at, salt, hash). Reads see other processes' changes at once;
+    create and revoke are one transaction each."""
+
+    _DDL = (
+        """CREATE TABLE IF NOT EXISTS api_keys (
+            id VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, name VARCHAR NOT NULL,
+            created_at VARCHAR NOT NULL, salt VARCHAR NOT NULL, hash VARCHAR NOT NULL)""",
+    )
+
+    def __init__(self, url: str) -> None:
+        from retentionkit.backends.postgres import redact
+
+        super().__init__(Path(redact(url).replace("/", "_")))
+        self.url = url
+        self._con: object | None = None
+
+    def _connection(self) -> object:
+        from retentionkit import backends
+
+        if self._con is None:
+            self._con = backends.connect(self.url)
+        backends.ensure_tables(self._con, "api_keys", self._DDL)
+        return self._con
+
+    def _load(self) -> dict[str, ApiKey]:
+        from retentionkit import backends
+
+        rows = backends.sql(
+            self._connection(), "SELECT id, role, name, created_at, salt, hash FROM api_keys"
+        ).fetchall()
+        fields = ("id", "role", "name", "created_at", "salt", "hash")
+        return {r[0]: ApiKey(**dict(zip(fields, r, strict=True))) for r in rows}
+
+    def _write(self, keys: dict[str, ApiKey]) -> None:
+        """Make the table hold exactly ``keys`` (the caller's create or revoke): insert the new
+        ids and delete the missing ones, in one transaction."""
+        from retentionkit import backends
+
+        con = self._connection()
+        with backends.transaction(con):
+            stored = {r[0] for r in backends.sql(con, "SELECT id FROM api_keys").fetchall()}
+            for key_id in stored - set(keys):
+                backends.sql(con, "DELETE FROM api_keys WHERE id = ?", [key_id])
+            for key_id in set(keys) - stored:
+                k = keys[key_id]
+                backends.sql(
+                    con,
+                    "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?)",
+                    [k.id, k.role, k.name, k.created_at, k.salt, k.hash],
+                )

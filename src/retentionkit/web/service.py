@@ -7,7 +7,9 @@ version, request); every committed write (an ingest through the API, or through 
 of the CLI and ``rk.Workspace``, :mod:`retentionkit.server.local`) runs in :meth:`write`, which
 bumps the data version. Slow model calls (CLV, churn) run in a second lane with its own
 connection. Another process cannot open the DuckDB file while the server holds it (its writes
-come through the local route), so the cache cannot go stale behind the server's back.
+come through the local route), so the cache cannot go stale behind the server's back. A
+PostgreSQL workspace has writers in other processes: its cache key also holds the database's
+data version, which every committed data write bumps (:func:`retentionkit.backends.transaction`).
 """
 
 from __future__ import annotations
@@ -90,8 +92,10 @@ class WorkspaceService:
             return fn(self.workspace(lane))
 
     def cached(self, key: Hashable, fn: Callable[[Workspace], T], lane: str = "main") -> T:
-        """``fn(workspace)``, computed once per data version and ``key``."""
-        frozen = _freeze(key)
+        """``fn(workspace)``, computed once per data version and ``key``. On a database other
+        processes write too (PostgreSQL) the version includes the database's own
+        (:func:`retentionkit.backends.data_version`, one small query per call)."""
+        frozen = (self._shared_version(), _freeze(key))
         with self._cache_lock:
             full = (self.version, frozen)
             if full in self._cache:
@@ -108,6 +112,19 @@ class WorkspaceService:
                 while len(self._cache) > MAX_ENTRIES:
                     self._cache.popitem(last=False)
             return self._copy(value)
+
+    def _shared_version(self) -> int | None:
+        """The data version of a database server's workspace (None for a DuckDB file, whose
+        writes all pass through this service)."""
+        if self._given is None and not (isinstance(self.db, str) and "://" in self.db):
+            return None
+        from retentionkit.backends import data_version
+
+        with self._lock("main"):
+            ws = self.workspace("main")
+            if getattr(ws, "remote", None) is not None:
+                return None
+            return data_version(ws.con)
 
     @staticmethod
     def _copy(value: Any) -> Any:

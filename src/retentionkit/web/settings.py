@@ -3,7 +3,8 @@
 ``retentionkit serve`` builds a :class:`WebSettings` and passes it to
 :func:`retentionkit.server.create_app`; without one the app calls :func:`get_settings`, which
 reads the environment once (``RETENTIONKIT_DB``, ``RETENTIONKIT_CONFIG``, ``RETENTIONKIT_HOST``,
-``RETENTIONKIT_PUBLIC_READ``). Tests override it with ``app.dependency_overrides``.
+``RETENTIONKIT_PUBLIC_READ``, ``RETENTIONKIT_REQUIRE_READ_KEY``). Tests override it with
+``app.dependency_overrides``.
 """
 
 from __future__ import annotations
@@ -31,12 +32,16 @@ def is_loopback(host: str) -> bool:
 
 @dataclass(frozen=True)
 class WebSettings:
-    db: Path = Path("retentionkit.duckdb")
+    #: A DuckDB file, or a database URL (``postgresql://…``) as text.
+    db: Path | str = Path("retentionkit.duckdb")
     config_path: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     #: Serve reads without a key even on a non-loopback address.
     public_read: bool = False
+    #: Reads need a key even on loopback (``serve --require-read-key``): a reverse proxy on the
+    #: same machine forwards everyone's requests from 127.0.0.1.
+    require_read_key: bool = False
     #: API key file; default ``<db>.keys.json``.
     keys_path: Path | None = None
     #: Compute the default dashboard pages in the background at start-up.
@@ -46,12 +51,24 @@ class WebSettings:
 
     @property
     def reads_need_key(self) -> bool:
+        if self.require_read_key:
+            return True
         return not (self.public_read or is_loopback(self.host))
+
+    @property
+    def has_workspace(self) -> bool:
+        """A database URL, or a DuckDB file that exists (background jobs wait for one)."""
+        return (isinstance(self.db, str) and "://" in self.db) or Path(self.db).exists()
 
     def key_file(self) -> Path:
         from retentionkit.web.keys import keys_path_for
 
         return self.keys_path or keys_path_for(Path(self.db))
+
+
+def _db(text: str) -> Path | str:
+    """A URL stays text (``Path`` would fold its ``//``); anything else is a file path."""
+    return text if "://" in text else Path(text)
 
 
 def _flag(name: str) -> bool:
@@ -63,8 +80,9 @@ def get_settings() -> WebSettings:
     """Settings from the environment (cached; ``get_settings.cache_clear()`` to re-read)."""
     config = os.environ.get("RETENTIONKIT_CONFIG")
     return WebSettings(
-        db=Path(os.environ.get("RETENTIONKIT_DB", "retentionkit.duckdb")),
+        db=_db(os.environ.get("RETENTIONKIT_DB", "retentionkit.duckdb")),
         config_path=Path(config) if config else None,
         host=os.environ.get("RETENTIONKIT_HOST", "127.0.0.1"),
         public_read=_flag("RETENTIONKIT_PUBLIC_READ"),
+        require_read_key=_flag("RETENTIONKIT_REQUIRE_READ_KEY"),
     )

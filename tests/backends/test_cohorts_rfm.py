@@ -1,5 +1,6 @@
 """Cohort tables, the RFM summary (with holdout columns) and the RFM segment scheme give the
-same results on Spark (ibis[pyspark]) as on DuckDB, from the same generated business."""
+same results on PostgreSQL (ibis[postgres]) and on Spark (ibis[pyspark]) as on DuckDB, from the
+same generated business."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
+from .conftest import ENGINES, engine_param
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.parametrize("engine", [engine_param(e) for e in ENGINES]),
+]
 
 KINDS = ("customers", "unbounded", "revenue", "cumulative_revenue")
 
@@ -33,31 +39,33 @@ def _same(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
 
 @pytest.mark.parametrize("definition", ["activity", "contractual"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_cohorts_match(duck_ws: Any, spark_ws: Any, kind: str, definition: str) -> None:
+def test_cohorts_match(
+    duck_ws: Any, engine_ws: Any, engine: str, kind: str, definition: str
+) -> None:
     args = dict(period="month", kind=kind, customer_definition=definition)
-    _same(duck_ws.cohorts(**args), spark_ws.cohorts(**args), ["cohort", "offset"])
+    _same(duck_ws.cohorts(**args), engine_ws.cohorts(**args), ["cohort", "offset"])
 
 
-def test_cohorts_by_segment_match(duck_ws: Any, spark_ws: Any) -> None:
+def test_cohorts_by_segment_match(duck_ws: Any, engine_ws: Any, engine: str) -> None:
     args = dict(period="quarter", kind="customers", segment="channel")
-    _same(duck_ws.cohorts(**args), spark_ws.cohorts(**args), ["segment", "cohort", "offset"])
+    _same(duck_ws.cohorts(**args), engine_ws.cohorts(**args), ["segment", "cohort", "offset"])
 
 
 @pytest.mark.parametrize("time_unit", ["day", "week", "month"])
-def test_rfm_matches(duck_ws: Any, spark_ws: Any, time_unit: str) -> None:
-    _same(duck_ws.rfm(time_unit), spark_ws.rfm(time_unit), ["customer_id"])
+def test_rfm_matches(duck_ws: Any, engine_ws: Any, engine: str, time_unit: str) -> None:
+    _same(duck_ws.rfm(time_unit), engine_ws.rfm(time_unit), ["customer_id"])
 
 
-def test_rfm_holdout_matches(duck_ws: Any, spark_ws: Any) -> None:
+def test_rfm_holdout_matches(duck_ws: Any, engine_ws: Any, engine: str) -> None:
     end = duck_ws.table("orders").ordered_at.max().execute()
     obs = pd.Timestamp(end).date()
     cal = (pd.Timestamp(end) - pd.Timedelta(days=90)).date()
-    _same(duck_ws.rfm("week", obs, cal), spark_ws.rfm("week", obs, cal), ["customer_id"])
+    _same(duck_ws.rfm("week", obs, cal), engine_ws.rfm("week", obs, cal), ["customer_id"])
 
 
-def test_rfm_segments_match(duck_ws: Any, spark_ws: Any) -> None:
+def test_rfm_segments_match(duck_ws: Any, engine_ws: Any, engine: str) -> None:
     _same(
         duck_ws.segments("rfm", per_customer=True),
-        spark_ws.segments("rfm", per_customer=True),
+        engine_ws.segments("rfm", per_customer=True),
         ["customer_id"],
     )
