@@ -292,9 +292,11 @@ def predict(
             )
     else:
         purchase = fit_summary_model(summary, model, penalizer)
-    spend = fit_summary_model(summary, spend_model, penalizer)
+    from retentionkit.clv.spend import fit_spend
+
+    spend, priced = fit_spend(ws, summary, spend_model, penalizer, observation_end)
     out = predict_summary(
-        summary,
+        priced,
         purchase,
         spend,
         horizon=horizon,
@@ -302,6 +304,7 @@ def predict(
         margin=margin,
         discount_rate=discount_rate,
     )
+    out["monetary_value"] = summary["monetary_value"].to_numpy()  # null stays null
     out.attrs.update(
         {
             "model": purchase.model_name,
@@ -347,13 +350,17 @@ def predict_summary(
     out["expected_avg_spend"] = np.asarray(
         spend.conditional_expected_average_profit(x, m), dtype="float64"
     )
+    spend_values = out["expected_avg_spend"].to_numpy()
+    if np.isnan(spend_values).all():  # orders without amounts: no money, CLV null
+        out["clv"] = np.nan
+        return out.reset_index(drop=True)
     out["clv"] = np.asarray(
         customer_lifetime_value(
             purchase,
             x,
             t_x,
             big_t,
-            out["expected_avg_spend"].to_numpy(),
+            spend_values,
             time=horizon_months(horizon, time_unit),
             discount_rate=discount_rate,
             freq=FREQ_CODE[time_unit],
