@@ -25,10 +25,9 @@ def main(target: str) -> int:
     print(f"{'kind':<32} {'cases':>7} {'accepted':>9} {'refused':>8}")
     for key in rows:
         kind = key.removeprefix("cases_")
-        print(
-            f"{kind:<32} {total[key]:>7,} {total.get('accepted_' + kind, 0):>9,} "
-            f"{total.get('refused_' + kind, 0):>8,}"
-        )
+        split = [total.get(f"{side}_{kind}") for side in ("accepted", "refused")]
+        shown = [f"{n:,}" if n is not None else "–" for n in split]
+        print(f"{kind:<32} {total[key]:>7,} {shown[0]:>9} {shown[1]:>8}")
     print(
         f"total: {total['cases']:,} cases, {total['accepted']:,} accepted, "
         f"{total['refused']:,} refused, {total['internal_errors']:,} internal errors / 5xx, "

@@ -169,6 +169,7 @@ def test_uploads_with_odd_files_and_fields(app_client, tmp_path_factory) -> None
         if r.status_code >= 500:
             STATS["internal_errors"] += 1
         assert r.status_code < 500, (table, form, r.text[:300])
+        STATS["accepted_api_upload" if r.status_code < 400 else "refused_api_upload"] += 1
         if r.status_code >= 400:
             after = fingerprint(db)
             if after != before:
