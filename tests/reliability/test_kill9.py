@@ -11,16 +11,21 @@ What keeps it cheap without weakening it:
 * the before- and after-states are fingerprinted once (tables, column types, row count and
   the sum of every row's hash, in SQL); a trial fingerprints the killed workspace the same
   way and compares two small tuples;
-* the write is timed once; trial *i* kills at a moment in the *i*-th of ``RK_KILL_TRIALS``
-  (default 100) equal slices of 1.1 × that time (shuffled, uniform within the slice), so
-  the kills cover staging, the transaction, the commit and just after it evenly, instead of
-  the clumps and gaps of independent draws.
+* trial *i* kills at a moment in the *i*-th of ``RK_KILL_TRIALS`` (default 100) equal slices
+  of 1.1 × the write's duration (shuffled, uniform within the slice), so the kills cover
+  staging, the transaction, the commit and just after it evenly, instead of the clumps and
+  gaps of independent draws;
+* the duration is measured on the first write and again on every trial whose write ends
+  before its kill moment (a shared machine speeds up and slows down), and such a trial is
+  killed as soon as the write reports ``done`` instead of sleeping on: no trial waits past
+  the end of its write.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import select
 import shutil
 import signal
 import subprocess
@@ -94,36 +99,51 @@ def _fresh(base: Path, db: Path) -> None:
     shutil.copyfile(base, db)
 
 
+class _Lines:
+    """Lines from the fork server's stdout, with a timeout (``select`` on the raw pipe)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.buffer = fd, b""
+
+    def read(self, timeout: float | None = None) -> str | None:
+        """The next line, or ``None`` when ``timeout`` seconds pass first."""
+        deadline = None if timeout is None else time.perf_counter() + timeout
+        while b"\n" not in self.buffer:
+            left = None if deadline is None else max(0.0, deadline - time.perf_counter())
+            if not select.select([self.fd], [], [], left)[0]:
+                return None
+            chunk = os.read(self.fd, 65536)
+            assert chunk, "the fork server died"
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode().strip()
+
+
 def test_kill_minus_9_leaves_before_or_after(setup):
     folder, base, change = setup
     db = folder / "trial.duckdb"
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[2] / "src"), *sys.path])
     worker = subprocess.Popen(
-        [sys.executable, str(WORKER)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        bufsize=1,
-        env=env,
+        [sys.executable, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
     )
+    lines = _Lines(worker.stdout.fileno())
 
     def start() -> int:
-        worker.stdin.write(f"{db} {change}\n")
+        worker.stdin.write(f"{db} {change}\n".encode())
         worker.stdin.flush()
-        while not (line := worker.stdout.readline()).startswith("pid"):
-            assert line, "the fork server died"
+        while not (line := lines.read()).startswith("pid"):
+            pass
         pid = int(line.split()[1])
-        assert worker.stdout.readline().strip() == "writing"
+        assert lines.read() == "writing"
         return pid
 
     def finish() -> list[str]:
         """The child's markers up to its exit (it is dead: killed, or after 'done')."""
-        lines = []
-        while not (line := worker.stdout.readline()).startswith("exit"):
-            assert line, "the fork server died"
-            lines.append(line.strip())
-        return lines
+        marks = []
+        while not (line := lines.read()).startswith("exit"):
+            marks.append(line)
+        return marks
 
     try:
         t0 = time.perf_counter()
@@ -132,9 +152,9 @@ def test_kill_minus_9_leaves_before_or_after(setup):
         pid = start()
         began = time.perf_counter()
         marks = []
-        while (line := worker.stdout.readline().strip()) != "done":
+        while (line := lines.read()) != "done":
             marks.append((line, time.perf_counter() - began))
-        write_seconds = time.perf_counter() - began
+        write_seconds = first_write = time.perf_counter() - began
         os.kill(pid, signal.SIGKILL)
         finish()
         after = _state(db)
@@ -143,30 +163,40 @@ def test_kill_minus_9_leaves_before_or_after(setup):
         setup_seconds = time.perf_counter() - t0
 
         rng = random.Random(11)
-        window = 1.1 * write_seconds
-        moments = [(i + rng.random()) * window / TRIALS for i in range(TRIALS)]
-        rng.shuffle(moments)
+        fractions = [1.1 * (i + rng.random()) / TRIALS for i in range(TRIALS)]
+        rng.shuffle(fractions)
         seen: Counter[str] = Counter()
         phases: Counter[str] = Counter()
         t1 = time.perf_counter()
-        for trial, moment in enumerate(moments):
+        for trial, fraction in enumerate(fractions):
             _fresh(base, db)
             pid = start()
-            time.sleep(moment)
+            began = time.perf_counter()
+            moment = fraction * write_seconds
+            early = []
+            while (left := moment - (time.perf_counter() - began)) > 0:
+                line = lines.read(timeout=left)
+                if line is None:
+                    break
+                early.append(line)
+                if line == "done":  # the write is over: its duration, and no need to wait on
+                    write_seconds = time.perf_counter() - began
+                    break
             os.kill(pid, signal.SIGKILL)
-            lines = finish()
-            phases[lines[-1] if lines else "staging"] += 1
+            marks_seen = early + finish()
+            phases[marks_seen[-1] if marks_seen else "staging"] += 1
             state = _state(db)
             assert state in (before, after), (
-                f"trial {trial}: a third state after kill -9 at {moment:.2f} s ({lines})"
+                f"trial {trial}: a third state after kill -9 at {fraction:.2f} × the write "
+                f"({marks_seen})"
             )
             seen["before" if state == before else "after"] += 1
         print(
             f"\nkill -9: {TRIALS} trials of a {CHANGED_ROWS + NEW_ROWS:,}-row ingest "
             f"({CHANGED_ROWS:,} updates) into {BASE_ROWS:,} orders in "
-            f"{time.perf_counter() - t1:.0f} s (set-up {setup_seconds:.0f} s); write "
-            f"{write_seconds:.2f} s ({', '.join(f'{m} at {s:.2f} s' for m, s in marks)}); "
-            f"last phase reached: {dict(phases)}; states: {dict(seen)}"
+            f"{time.perf_counter() - t1:.0f} s (set-up {setup_seconds:.0f} s); first write "
+            f"{first_write:.2f} s ({', '.join(f'{m} at {s:.2f} s' for m, s in marks)}), last "
+            f"{write_seconds:.2f} s; last phase reached: {dict(phases)}; states: {dict(seen)}"
         )
         assert seen["before"] and seen["after"]  # the kills did land on both sides of COMMIT
         assert phases["begin"] or phases["commit"]  # and inside the transaction
