@@ -18,7 +18,11 @@ What keeps it cheap without weakening it:
 * the duration is measured on the first write and again on every trial whose write ends
   before its kill moment (a shared machine speeds up and slows down), and such a trial is
   killed as soon as the write reports ``done`` instead of sleeping on: no trial waits past
-  the end of its write.
+  the end of its write;
+* COMMIT itself is a small part of the write (≈ 0.2 s of 4–7 s), so ``RK_KILL_COMMIT_TRIALS``
+  (default 20) more trials wait for the child's ``commit`` marker and kill in equal slices of
+  1.5 × the COMMIT's duration after it (measured on the first write, re-measured like the
+  write's).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ BASE_ROWS = int(os.environ.get("RK_KILL_BASE_ROWS", "20000"))
 CHANGED_ROWS = min(10_000, BASE_ROWS)
 NEW_ROWS = int(os.environ.get("RK_KILL_NEW_ROWS", "1990000"))
 TRIALS = int(os.environ.get("RK_KILL_TRIALS", "100"))
+COMMIT_TRIALS = int(os.environ.get("RK_KILL_COMMIT_TRIALS", "20"))
 WORKER = Path(__file__).with_name("kill_worker.py")
 
 
@@ -191,15 +196,51 @@ def test_kill_minus_9_leaves_before_or_after(setup):
                 f"({marks_seen})"
             )
             seen["before" if state == before else "after"] += 1
+        commit_seconds = dict(marks)["committed"] - dict(marks)["commit"]
+        first_commit = commit_seconds
+        commit_fractions = [1.5 * (i + rng.random()) / COMMIT_TRIALS for i in range(COMMIT_TRIALS)]
+        rng.shuffle(commit_fractions)
+        commit_phases: Counter[str] = Counter()
+        for trial, fraction in enumerate(commit_fractions):
+            _fresh(base, db)
+            pid = start()
+            early = []
+            while (line := lines.read()) != "commit":
+                early.append(line)
+                assert line != "done", "the write ended without a COMMIT"
+            early.append(line)
+            at = time.perf_counter()
+            moment = fraction * commit_seconds
+            while (left := moment - (time.perf_counter() - at)) > 0:
+                line = lines.read(timeout=left)
+                if line is None:
+                    break
+                early.append(line)
+                if line == "committed":
+                    commit_seconds = time.perf_counter() - at
+                    break
+            os.kill(pid, signal.SIGKILL)
+            marks_seen = early + finish()
+            commit_phases[marks_seen[-1]] += 1
+            state = _state(db)
+            assert state in (before, after), (
+                f"commit trial {trial}: a third state after kill -9 at {fraction:.2f} × the "
+                f"COMMIT ({marks_seen})"
+            )
+            seen["before" if state == before else "after"] += 1
         print(
-            f"\nkill -9: {TRIALS} trials of a {CHANGED_ROWS + NEW_ROWS:,}-row ingest "
+            f"\nkill -9: {TRIALS} + {COMMIT_TRIALS} trials of a "
+            f"{CHANGED_ROWS + NEW_ROWS:,}-row ingest "
             f"({CHANGED_ROWS:,} updates) into {BASE_ROWS:,} orders in "
             f"{time.perf_counter() - t1:.0f} s (set-up {setup_seconds:.0f} s); first write "
             f"{first_write:.2f} s ({', '.join(f'{m} at {s:.2f} s' for m, s in marks)}), last "
-            f"{write_seconds:.2f} s; last phase reached: {dict(phases)}; states: {dict(seen)}"
+            f"{write_seconds:.2f} s; last phase reached: {dict(phases)}; around COMMIT "
+            f"({first_commit:.2f} s, last {commit_seconds:.2f} s): {dict(commit_phases)}; "
+            f"states: {dict(seen)}"
         )
         assert seen["before"] and seen["after"]  # the kills did land on both sides of COMMIT
         assert phases["begin"] or phases["commit"]  # and inside the transaction
+        assert not COMMIT_TRIALS or commit_phases["commit"]  # and during COMMIT
     finally:
         worker.stdin.close()
         worker.wait(timeout=60)
