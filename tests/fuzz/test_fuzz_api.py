@@ -120,6 +120,7 @@ def test_every_get_route_with_odd_parameters(app_client) -> None:  # type: ignor
         r = client.get(path, params=params, headers={"Accept": accept})
         STATS["cases"] += 1
         STATS["cases_api_get"] += 1
+        STATS[f"route GET {path}"] += 1
         if r.status_code >= 500:
             STATS["internal_errors"] += 1
         assert r.status_code < 500, (path, params, r.text[:300])
@@ -164,9 +165,11 @@ def test_uploads_with_odd_files_and_fields(app_client, tmp_path_factory) -> None
         )
         STATS["cases"] += 1
         STATS["cases_api_upload"] += 1
+        STATS[f"route POST /api/ingest/{table}"] += 1
         if r.status_code >= 500:
             STATS["internal_errors"] += 1
         assert r.status_code < 500, (table, form, r.text[:300])
+        STATS["accepted_api_upload" if r.status_code < 400 else "refused_api_upload"] += 1
         if r.status_code >= 400:
             after = fingerprint(db)
             if after != before:

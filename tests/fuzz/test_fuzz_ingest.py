@@ -191,6 +191,6 @@ def test_fuzz_ingest(table: str, tmp_path_factory) -> None:  # type: ignore[no-u
             argv.remove("--line-items")
         before = fingerprint(db)
         code, _, err = run_cli(argv)
-        check_refusal(code, err, before, fingerprint(db), kind="ingest")
+        check_refusal(code, err, before, fingerprint(db), kind=f"ingest_{table}")
 
     case()

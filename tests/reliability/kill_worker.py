@@ -6,13 +6,21 @@ into DB (``write_batches``, the write step of ``Workspace.ingest``), prints ``do
 to be killed. The server prints ``pid N`` first and ``exit STATUS`` once the child is gone.
 Forking a process that never opened a database keeps a trial cheap: no interpreter start-up,
 no imports, no parsing.
+
+The child also prints where the write is — ``begin`` (the transaction opened: staging is
+over), ``commit`` (the COMMIT statement is sent), ``committed`` — so the test can tell in which
+phase each kill landed. The markers wrap ``retentionkit.backends.transaction`` in the child
+only; the statements run are the product's own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
+from typing import Any
 
 from retentionkit.config import Settings
 from retentionkit.schema.ingest import IngestOptions, prepare, write_batches
@@ -22,9 +30,26 @@ def _say(text: str) -> None:
     os.write(1, (text + "\n").encode())
 
 
+def _mark_phases() -> None:
+    import retentionkit.backends as backends
+
+    real = backends.transaction
+
+    @contextlib.contextmanager
+    def transaction(con: Any) -> Iterator[None]:
+        with real(con):
+            _say("begin")
+            yield
+            _say("commit")
+        _say("committed")
+
+    backends.transaction = transaction  # write_batches imports it at call time
+
+
 def _child(db: str, prepared: tuple) -> None:
     from retentionkit.backends import connect
 
+    _mark_phases()
     con = connect(db)
     _say("writing")
     write_batches(con, [prepared])
@@ -39,6 +64,7 @@ def main() -> None:
         db, source = line.split()
         if source not in cache:  # validated once, in the parent; children only write
             cache[source] = prepare("orders", source, IngestOptions(), Settings())
+            _say("prepared")
         pid = os.fork()
         if pid == 0:
             try:

@@ -49,7 +49,16 @@ def check_period(period: str) -> str:
     return period
 
 
+#: Dates a flag may name: [first, end). Stored data lies in the workspace's plausible range
+#: (1900–2200 unless widened, never beyond years 1–9998); a report snaps outward to whole
+#: periods and looks back a few years, so query dates far from year 1 and 9999 keep every
+#: period computation valid (``--to 9999-12-31`` would otherwise overflow the calendar).
+FLAG_DATES = (pd.Timestamp("1000-01-01"), pd.Timestamp("9000-01-01"))
+
+
 def parse_date(text: str | dt.date | None, flag: str) -> pd.Timestamp | None:
+    """``text`` as a naive UTC timestamp (``None`` when empty); a usage error unless it is a
+    date in :data:`FLAG_DATES`."""
     if text is None or text == "":
         return None
     try:
@@ -60,6 +69,12 @@ def parse_date(text: str | dt.date | None, flag: str) -> pd.Timestamp | None:
         raise ConfigError(f"{flag} {text!r} is not a date; expected YYYY-MM-DD.")
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
+    first, end = FLAG_DATES
+    if not first <= ts < end:
+        raise ConfigError(
+            f"{flag} {text!r} is out of range; expected a date from {first.date()} to before "
+            f"{end.date()}."
+        )
     return ts
 
 

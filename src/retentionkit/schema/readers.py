@@ -7,6 +7,7 @@ remembers how to turn a row position back into the line an editor shows.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -102,12 +103,33 @@ def _check_readable(path: Path) -> None:
         raise MissingFileError(f"{path}: cannot be read ({exc.strerror}).") from None
 
 
+#: Byte-order marks of the encodings whose text is full of NUL bytes (UTF-32 first: its
+#: little-endian mark starts like UTF-16's).
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _wide_bom(path: Path) -> str | None:
+    """``utf-16`` / ``utf-32`` when the file starts with that byte-order mark (Excel's
+    "Unicode Text" export is UTF-16 with a mark), else ``None``."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    return next((name for bom, name in _WIDE_BOMS if head.startswith(bom)), None)
+
+
 def _sniff_text(path: Path, encoding: str) -> str:
     with path.open("rb") as fh:
         head = fh.read(65536)
     if b"\x00" in head and _ascii_compatible(encoding):
+        wide = _wide_bom(path)
         raise InputError(
-            f"{path}: looks like a binary file, not text; expected CSV/TSV, JSON or Parquet."
+            f"{path}: looks like {wide.upper()} text; give --encoding {wide}."
+            if wide
+            else f"{path}: looks like a binary file, not text; expected CSV/TSV, JSON or Parquet."
         )
     try:
         head.decode(encoding)
@@ -146,6 +168,8 @@ def read_source(
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES or _is_parquet(path):
         return _read_parquet(path)
+    if codecs.lookup(encoding).name == "utf-8" and (wide := _wide_bom(path)):
+        encoding = wide  # the default (or utf-8) cannot read it; the mark names the encoding
     if suffix in JSON_SUFFIXES:
         return _read_json(path, encoding)
     return _read_text(path, delimiter, header, columns, encoding, progress)

@@ -484,8 +484,10 @@ class IngestRequest(Request):
         contract(self.table)  # an unknown table lists the valid ones
         _set(self, "mapping", _pairs(self.mapping))
         _set(self, "constants", _pairs(self.constants))
-        for name in ("date_format", "timezone", "delimiter"):
+        for name in ("date_format", "timezone"):
             _set(self, name, _text(getattr(self, name)))
+        if self.delimiter is not None:  # as given: ' ' is a delimiter, '' and '\n' are refused
+            _set(self, "delimiter", str(self.delimiter))
         if self.timezone is not None:
             from retentionkit.config import check_timezone
 
