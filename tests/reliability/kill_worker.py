@@ -36,8 +36,8 @@ def _mark_phases() -> None:
     real = backends.transaction
 
     @contextlib.contextmanager
-    def transaction(con: Any) -> Iterator[None]:
-        with real(con):
+    def transaction(con: Any, **options: Any) -> Iterator[None]:
+        with real(con, **options):
             _say("begin")
             yield
             _say("commit")
@@ -69,6 +69,10 @@ def main() -> None:
         if pid == 0:
             try:
                 _child(db, cache[source])
+            except BaseException:  # tell the test why, instead of dying silently
+                import traceback
+
+                _say("error " + traceback.format_exc().replace("\n", " | "))
             finally:
                 os._exit(0)
         _say(f"pid {pid}")

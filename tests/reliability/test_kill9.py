@@ -138,7 +138,7 @@ def test_kill_minus_9_leaves_before_or_after(setup):
         worker.stdin.write(f"{db} {change}\n".encode())
         worker.stdin.flush()
         while not (line := lines.read()).startswith("pid"):
-            pass
+            assert not line.startswith("error"), line
         pid = int(line.split()[1])
         assert lines.read() == "writing"
         return pid
@@ -158,6 +158,7 @@ def test_kill_minus_9_leaves_before_or_after(setup):
         began = time.perf_counter()
         marks = []
         while (line := lines.read()) != "done":
+            assert not line.startswith(("error", "exit")), f"the first write failed: {line}"
             marks.append((line, time.perf_counter() - began))
         write_seconds = first_write = time.perf_counter() - began
         os.kill(pid, signal.SIGKILL)
@@ -206,6 +207,7 @@ def test_kill_minus_9_leaves_before_or_after(setup):
             pid = start()
             early = []
             while (line := lines.read()) != "commit":
+                assert not line.startswith(("error", "exit")), f"the write failed: {line}"
                 early.append(line)
                 assert line != "done", "the write ended without a COMMIT"
             early.append(line)
