@@ -135,8 +135,13 @@ def test_an_ingest_shows_on_the_next_request(
     tmp, info = served
     monkeypatch.chdir(tmp)
     query = "/api/metrics?metric=revenue&period=year&from=2030-01-01&to=2031-01-01"
-    before = json.loads(_api(info, query))
-    assert "2030" not in _api(info, "/api/metrics?metric=revenue&period=year").decode()
+    import urllib.error
+
+    with pytest.raises(urllib.error.HTTPError) as refused:  # no data in 2030 yet: one sentence
+        _api(info, query)
+    assert refused.value.code == 422
+    before = json.loads(_api(info, "/api/metrics?metric=revenue&period=year"))
+    assert "2030" not in json.dumps(before)
     (tmp / "y2030.csv").write_text(
         "order_id,customer_id,ordered_at,amount\nY1,C000001,2030-06-01 10:00:00,123.45\n"
     )
