@@ -61,7 +61,8 @@ def _open(browser, url: str):  # type: ignore[no-untyped-def]
 
     page.route("**/*", guard)
     started = time.perf_counter()
-    response = page.goto(url, wait_until="load")
+    # a cold model page (/clv, /at-risk) fits its models first: slow on a loaded 2-core CI
+    response = page.goto(url, wait_until="load", timeout=180000)
     return context, page, seen, response, started
 
 
