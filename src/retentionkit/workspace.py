@@ -616,17 +616,11 @@ class Workspace:
         """Add a rule (``automations add``) from a ``template`` or a ``trigger``; ``subject``
         and ``body`` are Jinja2 texts, or ``{"": every language, "pl": …}``. Returns the rule
         and, for a webhook rule, its signing secret (``webhook_secret``)."""
+        from retentionkit.automations.messages import prefixed_texts
         from retentionkit.automations.service import AddRule
         from retentionkit.automations.service import run as run_automation
 
         rq.reject_unknown(self.add_automation, unknown)
-
-        def texts(value: str | dict[str, str] | None) -> tuple[str, ...]:
-            if value is None:
-                return ()
-            if isinstance(value, str):
-                return (value,)
-            return tuple(f"{k}={v}" if k else v for k, v in value.items())
 
         request = AddRule(
             name,
@@ -640,8 +634,8 @@ class Workspace:
             survey=survey,
             trigger=trigger,
             unless=tuple(unless),
-            subject=texts(subject),
-            body=texts(body),
+            subject=prefixed_texts(subject),
+            body=prefixed_texts(body),
             metric=metric,
             below=below,
             above=above,

@@ -25,9 +25,28 @@ from retentionkit.errors import ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.automations.rules import Rule
 
-__all__ = ["LANGUAGES", "Message", "check_texts", "render", "subject_for", "variables"]
+__all__ = [
+    "LANGUAGES",
+    "Message",
+    "check_texts",
+    "prefixed_texts",
+    "render",
+    "subject_for",
+    "variables",
+]
 
 LANGUAGES = ("en", "pl", "ru", "zh")
+
+
+def prefixed_texts(texts: str | dict[str, str] | None) -> tuple[str, ...]:
+    """A text or ``{language: text}`` (``""``: every language) → the ``LANG=text`` sequence of
+    an add-rule request (``--subject``, ``--body-file``)."""
+    if texts is None:
+        return ()
+    if isinstance(texts, str):
+        return (texts,)
+    return tuple(f"{lang}={text}" if lang else text for lang, text in texts.items())
+
 
 #: (template, language) → (subject, text body). Team templates have only "en".
 TEXTS: dict[tuple[str, str], tuple[str, str]] = {

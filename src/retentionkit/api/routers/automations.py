@@ -27,16 +27,12 @@ from retentionkit.web.auth import AdminAuth, ReadAuth, ServiceDep
 router = APIRouter(tags=["automations"])
 
 
+from retentionkit.automations.messages import prefixed_texts  # noqa: E402
+
 Texts = str | dict[str, str] | None
 
 
-def _prefixed(texts: Texts) -> tuple[str, ...]:
-    """A text or {language: text} → the request's ``LANG=text`` sequence."""
-    if texts is None:
-        return ()
-    if isinstance(texts, str):
-        return (texts,)
-    return tuple(f"{lang}={text}" if lang else text for lang, text in texts.items())
+_prefixed = prefixed_texts
 
 
 class NewRule(BaseModel):
