@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from retentionkit.automations.messages import prefixed_texts
 from retentionkit.automations.service import AddRule, Log, Overview, SetStatus, run
 from retentionkit.service.serialize import frame_records
 from retentionkit.web.auth import AdminAuth, ReadAuth, ServiceDep
@@ -27,12 +28,7 @@ from retentionkit.web.auth import AdminAuth, ReadAuth, ServiceDep
 router = APIRouter(tags=["automations"])
 
 
-from retentionkit.automations.messages import prefixed_texts  # noqa: E402
-
 Texts = str | dict[str, str] | None
-
-
-_prefixed = prefixed_texts
 
 
 class NewRule(BaseModel):
@@ -75,7 +71,7 @@ def log(svc: ServiceDep, rule: str | None = None, limit: int = 200) -> list[dict
 @router.post("/automations", summary="Add a rule", dependencies=[AdminAuth], status_code=201)
 def add(body: NewRule, svc: ServiceDep) -> dict[str, Any]:
     fields = body.model_dump()
-    fields.update(subject=_prefixed(body.subject), body=_prefixed(body.body))
+    fields.update(subject=prefixed_texts(body.subject), body=prefixed_texts(body.body))
     request = AddRule(**fields)
     return svc.write(lambda ws: run(ws, request))  # type: ignore[no-any-return]
 
