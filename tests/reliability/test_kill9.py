@@ -27,6 +27,7 @@ What keeps it cheap without weakening it:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import select
@@ -161,7 +162,8 @@ def test_kill_minus_9_leaves_before_or_after(setup):
             assert not line.startswith(("error", "exit")), f"the first write failed: {line}"
             marks.append((line, time.perf_counter() - began))
         write_seconds = first_write = time.perf_counter() - began
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it ended and was reaped first
+            os.kill(pid, signal.SIGKILL)
         finish()
         after = _state(db)
         assert after != before
@@ -188,7 +190,8 @@ def test_kill_minus_9_leaves_before_or_after(setup):
                 if line == "done":  # the write is over: its duration, and no need to wait on
                     write_seconds = time.perf_counter() - began
                     break
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # it ended and was reaped first
+                os.kill(pid, signal.SIGKILL)
             marks_seen = early + finish()
             phases[marks_seen[-1] if marks_seen else "staging"] += 1
             state = _state(db)
@@ -221,7 +224,8 @@ def test_kill_minus_9_leaves_before_or_after(setup):
                 if line == "committed":
                     commit_seconds = time.perf_counter() - at
                     break
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # it ended and was reaped first
+                os.kill(pid, signal.SIGKILL)
             marks_seen = early + finish()
             commit_phases[marks_seen[-1]] += 1
             state = _state(db)
