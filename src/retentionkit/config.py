@@ -11,7 +11,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from retentionkit.errors import ConfigError
 
@@ -58,6 +65,58 @@ def monthly_rate(annual: float) -> float:
     return float((1.0 + annual) ** (1.0 / 12.0) - 1.0)
 
 
+#: Formats Spark reads a mapped path in ([spark.tables]).
+SPARK_FORMATS = ("parquet", "csv", "json", "orc", "delta")
+
+
+class SparkSource(BaseModel):
+    """One canonical table of a Spark workspace: a ``path`` Spark reads (``format``, Parquet by
+    default) or a ``table`` of the cluster's catalog. A plain string in retentionkit.toml is a
+    Parquet path."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str | None = None
+    format: Literal["parquet", "csv", "json", "orc", "delta"] = "parquet"
+    table: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SparkSource:
+        if (self.path is None) == (self.table is None):
+            raise ValueError("give either path (a file or folder Spark reads) or table")
+        return self
+
+
+class SparkSettings(BaseModel):
+    """``[spark]``: options of the Spark session and the tables mapped to Spark sources."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conf: dict[str, str] = Field(default_factory=dict)
+    tables: dict[str, SparkSource] = Field(default_factory=dict)
+
+    @field_validator("conf", mode="before")
+    @classmethod
+    def _text_values(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+        return value
+
+    @field_validator("tables", mode="before")
+    @classmethod
+    def _sources(cls, value: Any) -> Any:
+        from retentionkit.schema.contracts import TABLE_NAMES
+
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for name, source in value.items():
+            if name not in TABLE_NAMES:
+                raise ValueError(f"{name!r} is not a table (use one of: {', '.join(TABLE_NAMES)})")
+            out[name] = {"path": source} if isinstance(source, str) else source
+        return out
+
+
 class Settings(BaseModel):
     """All workspace settings with their defaults (see docs/configuration in README)."""
 
@@ -83,6 +142,8 @@ class Settings(BaseModel):
     automations: dict[str, Any] = Field(default_factory=dict)
     #: How long a command waits while another process holds the workspace file ("30s", "2m").
     wait: str | float = "30s"
+    #: [spark]: a Spark workspace's session options and table mapping (backends/spark.py).
+    spark: SparkSettings = Field(default_factory=SparkSettings)
 
     @field_validator("wait")
     @classmethod

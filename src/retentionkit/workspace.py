@@ -79,7 +79,8 @@ class Workspace:
         from retentionkit.runtime import find_server
 
         if settings is None:  # a bad settings file is reported before anything is created
-            path = None if not isinstance(target, (str, Path)) else Path(target)
+            is_file = isinstance(target, (str, Path)) and "://" not in str(target)
+            path = Path(target) if is_file else None  # a URL's settings: the current directory's
             settings = load_settings(find_config(path, Path(config) if config else None))
         self.settings = settings
         self.path: Path | None = None
@@ -95,7 +96,7 @@ class Workspace:
         self._wait = wait
         self._closed = False
         if self.path is None:
-            self._con = connect(target)
+            self._con = connect(target, settings)
             return
         info = find_server(self.path)
         if info is not None:  # a running `serve` owns the file: work through it

@@ -14,7 +14,10 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from retentionkit.config import Settings
 
 __all__ = [
     "backend_name",
@@ -30,12 +33,14 @@ __all__ = [
 ]
 
 
-def connect(target: str | Path | Any) -> Any:
+def connect(target: str | Path | Any, settings: Settings | None = None) -> Any:
     """Return an Ibis backend for ``target``.
 
     * an Ibis backend object is returned unchanged;
     * ``postgresql://…`` (or ``postgres://…``) connects to PostgreSQL
       (:func:`retentionkit.backends.postgres.connect_postgres`: a failure is one sentence);
+    * ``spark://…`` or ``sc://…`` opens a read-only Spark workspace over the tables mapped in
+      ``settings.spark.tables`` (:func:`retentionkit.backends.spark.connect_spark`);
     * another URL with a scheme (``duckdb://…``) goes to ``ibis.connect``;
     * anything else is a path to a DuckDB file (created when missing), or ``:memory:``.
     """
@@ -50,6 +55,12 @@ def connect(target: str | Path | Any) -> Any:
 
         if text.split("://", 1)[0].lower() in SCHEMES:
             return connect_postgres(text)
+        from retentionkit.backends.spark import connect_spark, is_spark_url
+
+        if is_spark_url(text):
+            from retentionkit.config import Settings
+
+            return connect_spark(text, settings or Settings())
         return ibis.connect(text)
     if text != ":memory:":
         Path(text).parent.mkdir(parents=True, exist_ok=True)

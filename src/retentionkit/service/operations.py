@@ -402,8 +402,14 @@ def run(ws: Workspace, request: Request) -> Result:
     operation = OPERATIONS.get(type(request))
     if operation is None:  # the goal requests live in retentionkit.goals (imported on demand)
         operation = _goal_operations()[type(request)]
-    from retentionkit.errors import MissingTableError
+    from retentionkit.errors import ConfigError, MissingTableError
 
+    if getattr(type(request), "writes", False):
+        from retentionkit.backends.spark import read_only_reason
+
+        reason = read_only_reason(ws.con)
+        if reason is not None:  # a Spark workspace: nothing is written into the cluster
+            raise ConfigError(reason)
     try:
         return operation(ws, request)
     except MissingTableError as exc:
