@@ -99,7 +99,9 @@ class SparkSettings(BaseModel):
     @classmethod
     def _text_values(cls, value: Any) -> Any:
         if isinstance(value, dict):
-            return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+            return {
+                str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()
+            }
         return value
 
     @field_validator("tables", mode="before")

@@ -120,37 +120,23 @@ def load_postgres(url: str, data: dict[str, pd.DataFrame]) -> Any:
 
 
 def load_spark_from_duckdb(session: Any, duck_ws: Any, parquet_dir: Path) -> Any:
-    """A Spark workspace holding the same canonical tables as ``duck_ws``, loaded through
-    Parquet: each DuckDB table is written to a Parquet file, read with ``spark.read.parquet``
-    and registered as a temporary view of the canonical name.
-
-    Types: DuckDB writes ``TIMESTAMP`` as Parquet timestamps that are not UTC-adjusted, which
-    Spark reads as ``TIMESTAMP_NTZ``. Ibis maps its naive ``timestamp`` to Spark's
-    ``TIMESTAMP`` (the session-zone type) in literals, casts and in-memory tables, so the
-    loader casts every NTZ column to ``TIMESTAMP``: with the session zone at UTC the values are
-    unchanged (still naive UTC instants) and joins with the period tables compare like with
-    like. Money stays ``decimal(18,4)``.
-    """
-    import ibis
-    from pyspark.sql import functions as F
-    from pyspark.sql import types as T
-
+    """A Spark workspace holding the same canonical tables as ``duck_ws``, opened the way a user
+    opens one: each DuckDB table is written to a Parquet file, mapped in ``[spark.tables]`` and
+    the workspace is ``Workspace("spark://local[2]")`` (backends/spark.py reads each file and
+    casts its columns to the canonical types; ``session``, already running, is the one it
+    gets)."""
+    from retentionkit.config import Settings
     from retentionkit.workspace import Workspace
 
+    assert session is not None  # the running session connect_spark attaches to
     parquet_dir.mkdir(parents=True, exist_ok=True)
+    tables = {}
     for name in duck_ws.tables():
         path = parquet_dir / f"{name}.parquet"
         duck_ws.con.to_parquet(duck_ws.con.table(name), path)
-        df = session.read.parquet(str(path))
-        casts = [
-            F.col(f.name).cast(T.TimestampType()).alias(f.name)
-            if isinstance(f.dataType, T.TimestampNTZType)
-            else F.col(f.name)
-            for f in df.schema.fields
-        ]
-        df.select(*casts).createOrReplaceTempView(name)
-    con = ibis.pyspark.connect(session)
-    return Workspace(con, settings=duck_ws.settings)
+        tables[name] = str(path)
+    settings = Settings(**{**duck_ws.settings.model_dump(), "spark": {"tables": tables}})
+    return Workspace("spark://local[2]", settings=settings)
 
 
 @pytest.fixture(scope="session")

@@ -44,6 +44,7 @@ __all__ = [
     "is_spark_url",
     "jvm_log",
     "read_only_reason",
+    "register",
     "source_columns",
 ]
 
@@ -227,7 +228,9 @@ def connect_spark(url: str, settings: Settings) -> Any:
     import ibis
 
     if "://" not in url or not url.split("://", 1)[1]:
-        raise ConfigError(f"--db {url}: give spark://local[2], spark://HOST:PORT or sc://HOST:PORT.")
+        raise ConfigError(
+            f"--db {url}: give spark://local[2], spark://HOST:PORT or sc://HOST:PORT."
+        )
     session = _session(url, dict(settings.spark.conf))
     for name, source in settings.spark.tables.items():
         source_columns(session, name, source).createOrReplaceTempView(name)
@@ -235,3 +238,48 @@ def connect_spark(url: str, settings: Settings) -> Any:
     con._retentionkit_url = url
     con._retentionkit_spark_url = url
     return con
+
+
+def register(
+    config_file: Path, table: str, source: SparkSource | None, *, check: str | None = None
+) -> Settings:
+    """Map canonical ``table`` to ``source`` in the ``[spark.tables]`` of ``config_file``
+    (created when missing; ``source`` None removes the mapping) and return the new settings.
+
+    The file keeps its comments and layout (tomlkit). The new text is validated as settings
+    and, with ``check`` (a Spark URL), by opening a session over it — every mapped source is
+    read (its schema) and must have its table's required columns — before it atomically
+    replaces the old file; a refused mapping leaves the file as it was."""
+    import tomlkit
+
+    from retentionkit.config import load_settings
+    from retentionkit.schema.contracts import contract
+
+    contract(table)  # an unknown table name lists the valid ones
+    text = config_file.read_text(encoding="utf-8") if config_file.exists() else ""
+    document = tomlkit.parse(text)
+    spark = document.setdefault("spark", tomlkit.table())
+    tables = spark.setdefault("tables", tomlkit.table())
+    if source is None:
+        if table not in tables:
+            raise ConfigError(f"{config_file}: [spark.tables] maps no {table!r} table.")
+        del tables[table]
+    elif source.table is None and source.format == "parquet":
+        tables[table] = source.path
+    else:
+        value = tomlkit.inline_table()
+        value.update(source.model_dump(exclude_none=True, exclude_defaults=True))
+        tables[table] = value
+    tmp = config_file.with_name(config_file.name + ".tmp")
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_text(tomlkit.dumps(document), encoding="utf-8")
+    try:
+        settings = load_settings(tmp)
+        if check is not None and source is not None:
+            session = _session(check, dict(settings.spark.conf))
+            source_columns(session, table, source)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(config_file)
+    return settings

@@ -42,6 +42,7 @@ COMMAND_MODULES: list[str] = [
     "retentionkit.cli.automations_cmd",
     "retentionkit.cli.web_cmd",
     "retentionkit.cli.goals_cmd",
+    "retentionkit.cli.spark_cmd",
 ]
 
 
@@ -52,8 +53,9 @@ def _global_options(
         "retentionkit.duckdb",
         "--db",
         envvar="RETENTIONKIT_DB",
-        help="Workspace: an embedded DuckDB file (created when missing), or a PostgreSQL "
-        "database URL postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE.",
+        help="Workspace: an embedded DuckDB file (created when missing), a PostgreSQL "
+        "database URL postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE, or a read-only Spark "
+        "workspace spark://local[2], spark://MASTER:PORT or sc://HOST:PORT (Spark Connect).",
         show_default=True,
     ),
     config: Path | None = typer.Option(
