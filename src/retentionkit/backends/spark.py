@@ -1,6 +1,7 @@
 """Spark as a read-only analysis workspace: ``--db spark://local[2]`` (a session in this
-process), ``--db spark://HOST:7077`` (a standalone cluster's master) or ``--db sc://HOST:PORT``
-(Spark Connect).
+process), ``--db spark://HOST:7077`` (a standalone cluster's master), ``--db spark://submit``
+(the session of a process ``spark-submit`` started: its master, e.g. YARN or Kubernetes) or
+``--db sc://HOST:PORT`` (Spark Connect).
 
 Nothing is ingested into Spark. The canonical tables are data the cluster already has, mapped in
 ``retentionkit.toml`` (``retentionkit spark register`` writes the mapping)::
@@ -121,6 +122,8 @@ def _session(url: str, conf: dict[str, str]) -> Any:
                 f"--db {url} starts Spark, which needs a Java runtime (Java 17): set JAVA_HOME "
                 "or put `java` on PATH."
             )
+        if rest == "submit":  # under spark-submit: its --master and --conf decide
+            return _submitted_session({**DEFAULT_CONF, **conf}, url)
         master = rest if rest.startswith("local") else url
         local = {**LOCAL_CONF, "spark.sql.warehouse.dir": str(_scratch("warehouse"))}
         options = {**DEFAULT_CONF, **(local if master.startswith("local") else {}), **conf}
@@ -138,6 +141,23 @@ def _session(url: str, conf: dict[str, str]) -> Any:
     except Exception as exc:  # no server at the address …
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatabaseUnavailableError(f"Cannot reach Spark Connect at {url}: {first}") from None
+
+
+def _submitted_session(options: dict[str, str], url: str) -> Any:
+    """The session of a process started by ``spark-submit`` (``--db spark://submit``): the
+    master, the deploy mode and the resources are spark-submit's; ``options`` are added."""
+    from pyspark.sql import SparkSession
+
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        raise DatabaseUnavailableError(
+            f"--db {url} is for a process started by spark-submit (e.g. spark-submit --master "
+            "yarn $(which retentionkit) --db spark://submit metrics); here, give "
+            "spark://local[2], spark://HOST:PORT or sc://HOST:PORT."
+        )
+    builder = SparkSession.builder
+    for key, value in options.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
 
 
 def _scratch(name: str) -> Path:
