@@ -161,6 +161,14 @@ def test_cli_metrics_and_rfm_equal_duckdb(shop: Path) -> None:
     assert refused.stderr.startswith("error: spark://local[2] is a read-only analysis workspace")
     assert len(refused.stderr.strip().splitlines()) == 1
 
+    unmapped = _cli("--db", "spark://local[2]", "metrics", "-m", "mrr", cwd=shop)
+    assert unmapped.returncode == 3
+    assert unmapped.stderr.strip() == (
+        "error: spark://local[2]: Metric mrr needs the subscriptions table, which is not "
+        "mapped; map it with 'retentionkit --db spark://local[2] spark register subscriptions "
+        "PATH'."
+    )
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

@@ -113,6 +113,7 @@ def _session(url: str, conf: dict[str, str]) -> Any:
         ) from None
     scheme, rest = url.split("://", 1)
     if scheme.lower() == "sc":
+        _probe_connect_server(url)
         builder = SparkSession.builder.remote(url)
         options = {**DEFAULT_CONF, **conf}
         options.pop("spark.ui.showConsoleProgress", None)  # a server-side option
@@ -141,6 +142,31 @@ def _session(url: str, conf: dict[str, str]) -> Any:
     except Exception as exc:  # no server at the address …
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatabaseUnavailableError(f"Cannot reach Spark Connect at {url}: {first}") from None
+
+
+def _probe_connect_server(url: str, timeout: float = 10.0) -> None:
+    """Fail in one sentence when nothing listens at a Spark Connect URL (the client itself
+    retries for minutes before it gives up)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.split(";", 1)[0])
+        host, port = parts.hostname, parts.port or 15002
+    except ValueError:
+        host, port = None, 0
+    if not host:
+        raise ConfigError(
+            f"--db {url}: give sc://HOST:PORT (Spark Connect, port 15002 by default)."
+        )
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise DatabaseUnavailableError(
+            f"Cannot reach Spark Connect at {url} ({reason.lower()}); start the server "
+            "($SPARK_HOME/sbin/start-connect-server.sh) or check the host and port."
+        ) from None
 
 
 def _submitted_session(options: dict[str, str], url: str) -> Any:

@@ -10,6 +10,7 @@ answer in a :class:`Result`. :func:`run` picks the operation by the request's ty
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -417,5 +418,12 @@ def run(ws: Workspace, request: Request) -> Result:
         if url is None:
             raise
         # a database URL: name it (without its password) and put it in the advice
+        if getattr(ws._con, "_retentionkit_spark_url", None):  # read-only: map, never ingest
+            text = re.sub(
+                r"ingest it first with 'retentionkit ingest (\w+) FILE'",
+                rf"map it with 'retentionkit --db {url} spark register \1 PATH'",
+                str(exc).replace("is not loaded", "is not mapped"),
+            )
+            raise MissingTableError(f"{url}: {text}") from None
         text = str(exc).replace("'retentionkit ingest", f"'retentionkit --db {url} ingest")
         raise MissingTableError(f"{url}: {text}") from None
