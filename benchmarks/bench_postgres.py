@@ -14,6 +14,19 @@ not meaningful for PostgreSQL (the work runs in the server's processes) and is n
 
 Run: ``.venv/bin/python benchmarks/bench_postgres.py --customers 100000`` (≈ 1 M orders);
 ``make bench`` runs it with ``BENCH_PG_CUSTOMERS`` (default 100000) unless ``BENCH_PG=0``.
+
+``--orders N`` (e.g. 10000000, the issue's size) measures whole CLI processes instead, on the
+orders-only Parquet of benchmarks/bench_spark.py (one DuckDB ``COPY``, cached under
+benchmarks/data/) and its DuckDB workspace (built with ``retentionkit ingest``):
+``retentionkit --db postgresql://… ingest orders orders_<N>.parquet`` once, then, alternating
+with DuckDB, ``metrics --period month --format json`` and ``rfm --format csv``, ``--repeat``
+times. Each process is sampled as bench_spark.py does (wall, CPU, peak resident memory of the
+CLI's process tree); for PostgreSQL the server's processes are sampled too (their summed
+resident memory counts shared buffers once per process that touched them, so it is an upper
+bound). The outputs are compared as in bench_spark.py (metric values and components 1e-9
+relative, the RFM summary row by row). ``--work-mem`` (default 256MB; ``default`` keeps the
+server's 4MB) is set on the benchmark database with ``ALTER DATABASE``, as a team server would
+be configured. Results: ``benchmarks/data/postgres_results_<N>orders.json``.
 """
 
 from __future__ import annotations
@@ -74,6 +87,97 @@ def _differences(duck: Any, pg: Any) -> list[str]:
     return out
 
 
+def _postmaster_pid(server: Any) -> int | None:
+    try:
+        return int((server.dir / "data" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def main_orders(args: argparse.Namespace) -> None:
+    """Whole CLI processes on PostgreSQL and DuckDB over the same N orders (``--orders``)."""
+    import re
+
+    bench = _module(HERE / "bench_spark.py", "bench_spark")
+    n = args.orders
+    parquet = bench.orders_parquet(n)
+    duck_db, duck_ingest = bench.duckdb_workspace(n, parquet, args.timeout, 10**12)
+    data = HERE / "data"
+    results: dict[str, Any] = {
+        "orders": n,
+        "cpus": os.cpu_count(),
+        "work_mem": args.work_mem,
+        "duckdb_ingest": duck_ingest,
+        "load_average_before": os.getloadavg(),
+    }
+    server = None
+    url = os.environ.get("BENCH_PG_URL")
+    also: list[int] = []
+    if not url:
+        pgserver = _module(ROOT / "tests" / "pgserver.py", "bench_pgserver")
+        bindir = pgserver.postgres_bindir()
+        if bindir is None:
+            sys.exit("bench_postgres: no PostgreSQL server programs; apt-get install postgresql")
+        server = pgserver.PostgresServer(bindir)
+        server.start()
+        url = server.new_database("bench")
+        pid = _postmaster_pid(server)
+        also = [pid] if pid else []
+        results["server"] = f"throw-away PostgreSQL from {bindir} (tests/pgserver.py settings)"
+    shown = re.sub(r"://([^:@/]+):[^@/]*@", r"://\1:***@", url)
+    try:
+        if args.work_mem != "default":
+            import psycopg
+
+            database = url.rsplit("/", 1)[1]
+            with psycopg.connect(url, autocommit=True) as con:
+                con.execute(f"ALTER DATABASE \"{database}\" SET work_mem = '{args.work_mem}'")
+        exe = bench.EXE
+
+        def run(name: str, cmd: list[str], out: Path) -> dict[str, Any]:
+            figures = bench.measure(
+                cmd, out, args.timeout, also=also if "postgres" in name else None
+            )
+            figures["command"] = figures["command"].replace(url, shown)
+            bench.show(name, figures)
+            if figures["returncode"] != 0:
+                figures["stderr_tail"] = figures["stderr_tail"].replace(url, shown)
+            return figures
+
+        results["pg_ingest"] = run(
+            "postgres ingest",
+            [exe, "--db", url, "ingest", "orders", str(parquet)],
+            data / f"pg_{n}_ingest.out",
+        )
+        outs: dict[str, dict[str, Path]] = {}
+        for what, argv in (
+            ("metrics", ["metrics", "--period", "month", "--format", "json"]),
+            ("rfm", ["rfm", "--format", "csv"]),
+        ):
+            for i in range(args.repeat):
+                for backend, db in (("duckdb", str(duck_db)), ("postgres", url)):
+                    out = data / f"pg_{n}_{what}_{backend}.txt"
+                    figures = run(f"{backend} {what} (run {i + 1})", [exe, "--db", db, *argv], out)
+                    results.setdefault(what, {}).setdefault(backend, []).append(figures)
+                    if figures["returncode"] == 0:
+                        outs.setdefault(what, {})[backend] = out
+        if len(outs.get("metrics", {})) == 2:
+            results["metrics_agree"] = bench.compare_metrics(
+                outs["metrics"]["duckdb"], outs["metrics"]["postgres"]
+            )
+            print("metrics agree:", json.dumps(results["metrics_agree"])[:600], flush=True)
+        if len(outs.get("rfm", {})) == 2:
+            results["rfm_agree"] = bench.compare_rfm(outs["rfm"]["duckdb"], outs["rfm"]["postgres"])
+            print("rfm agree:", json.dumps(results["rfm_agree"]), flush=True)
+    finally:
+        if server is not None:
+            server.stop()
+    results["load_average_after"] = os.getloadavg()
+    out = args.json or data / f"postgres_results_{n}orders.json"
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"results: {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -81,7 +185,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--orders", type=int, default=0, help="whole-CLI mode (see above)")
+    parser.add_argument("--work-mem", default="256MB")
+    parser.add_argument("--timeout", type=int, default=3600)
     args = parser.parse_args()
+    if args.orders:
+        main_orders(args)
+        return
 
     from retentionkit.config import Settings
     from retentionkit.workspace import Workspace

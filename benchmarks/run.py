@@ -30,6 +30,9 @@ Environment knobs (a quick run: ``BENCH_CUSTOMERS=100000 make bench``):
     BENCH_PG=0           skip the PostgreSQL-vs-DuckDB report (benchmarks/bench_postgres.py)
     BENCH_PG_CUSTOMERS   customers of that comparison (default 100000 → ~1 M orders)
     BENCH_PG_URL         an existing PostgreSQL database for it (default: a throw-away server)
+    BENCH_SPARK=0        skip the Spark local[2] vs DuckDB report (benchmarks/bench_spark.py:
+                         whole CLI processes, monthly KPI report and RFM summary; needs Java)
+    BENCH_SPARK_ORDERS   orders of that comparison (default 50000000; 1000000 for a quick run)
     BENCH_JSON           where to write the results (default
                          benchmarks/data/kpi_results_<customers>c.json)
 
@@ -401,6 +404,11 @@ def main() -> None:
     if env_int("BENCH_PG", 1):  # the same report on PostgreSQL vs DuckDB (docs/benchmarks.md)
         pg_customers = env_int("BENCH_PG_CUSTOMERS", 100_000)
         cmd = [sys.executable, str(HERE / "bench_postgres.py"), "--customers", str(pg_customers)]
+        subprocess.run(cmd, check=True, cwd=ROOT)
+
+    if env_int("BENCH_SPARK", 1):  # Spark local[2] vs DuckDB, whole CLI processes
+        spark_orders = env_int("BENCH_SPARK_ORDERS", 50_000_000)
+        cmd = [sys.executable, str(HERE / "bench_spark.py"), "--orders", str(spark_orders)]
         subprocess.run(cmd, check=True, cwd=ROOT)
 
     results["load_average_after"] = os.getloadavg()[0]

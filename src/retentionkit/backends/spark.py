@@ -211,7 +211,7 @@ def _driver_session(master: str, options: dict[str, str]) -> Any:
     from pyspark.sql import SparkSession
 
     conf = SparkConf().setMaster(master).setAppName("retentionkit").setAll(list(options.items()))
-    if SparkContext._active_spark_context is None:  # type: ignore[attr-defined]
+    if SparkContext._active_spark_context is None:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         with jvm_log().open("ab") as log:
             gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
