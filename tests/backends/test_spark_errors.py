@@ -50,9 +50,12 @@ def test_nothing_listening_at_a_connect_url(tmp_path: Path) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    done = _cli("--db", f"sc://127.0.0.1:{port}", "metrics", cwd=tmp_path)
+    done = _cli("--db", f"sc://127.0.0.1:{port}/;token=SECRET", "metrics", cwd=tmp_path)
     assert done.returncode == 8
-    assert done.stderr.startswith(f"error: Cannot reach Spark Connect at sc://127.0.0.1:{port} (")
+    assert done.stderr.startswith(
+        f"error: Cannot reach Spark Connect at sc://127.0.0.1:{port}/;token=*** ("
+    )
+    assert "SECRET" not in done.stderr
     assert "start-connect-server.sh" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 

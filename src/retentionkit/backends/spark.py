@@ -30,6 +30,7 @@ and Arrow transfers; ``[spark] conf`` overrides any of it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,11 @@ SPARK_TYPES = {
 }
 
 
+def redact(url: str) -> str:
+    """``url`` as messages show it: a Spark Connect ``;token=…`` parameter hidden."""
+    return re.sub(r"(;token=)[^;]*", r"\1***", url, flags=re.IGNORECASE)
+
+
 def is_spark_url(target: object) -> bool:
     text = str(target)
     return "://" in text and text.split("://", 1)[0].lower() in SCHEMES
@@ -105,11 +111,12 @@ def _java_missing() -> bool:
 
 
 def _session(url: str, conf: dict[str, str]) -> Any:
+    shown = redact(url)
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise ConfigError(
-            f"--db {url} needs PySpark: pip install 'retentionkit[spark]' (and Java 17)."
+            f"--db {shown} needs PySpark: pip install 'retentionkit[spark]' (and Java 17)."
         ) from None
     scheme, rest = url.split("://", 1)
     if scheme.lower() == "sc":
@@ -141,7 +148,7 @@ def _session(url: str, conf: dict[str, str]) -> Any:
         return builder.getOrCreate()
     except Exception as exc:  # no server at the address …
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseUnavailableError(f"Cannot reach Spark Connect at {url}: {first}") from None
+        raise DatabaseUnavailableError(f"Cannot reach Spark Connect at {shown}: {first}") from None
 
 
 def _probe_connect_server(url: str, timeout: float = 10.0) -> None:
@@ -157,14 +164,14 @@ def _probe_connect_server(url: str, timeout: float = 10.0) -> None:
         host, port = None, 0
     if not host:
         raise ConfigError(
-            f"--db {url}: give sc://HOST:PORT (Spark Connect, port 15002 by default)."
+            f"--db {redact(url)}: give sc://HOST:PORT (Spark Connect, port 15002 by default)."
         )
     try:
         socket.create_connection((host, port), timeout=timeout).close()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise DatabaseUnavailableError(
-            f"Cannot reach Spark Connect at {url} ({reason.lower()}); start the server "
+            f"Cannot reach Spark Connect at {redact(url)} ({reason.lower()}); start the server "
             "($SPARK_HOME/sbin/start-connect-server.sh) or check the host and port."
         ) from None
 
@@ -281,8 +288,7 @@ def connect_spark(url: str, settings: Settings) -> Any:
     for name, source in settings.spark.tables.items():
         source_columns(session, name, source).createOrReplaceTempView(name)
     con = ibis.pyspark.connect(session)
-    con._retentionkit_url = url
-    con._retentionkit_spark_url = url
+    con._retentionkit_url = con._retentionkit_spark_url = redact(url)
     return con
 
 
