@@ -256,3 +256,44 @@ def test_spark_connect_gives_the_same_report(shop: Path, connect_server: str) ->
     duck = _cli("--db", "shop.duckdb", *args, cwd=shop)
     assert duck.returncode == 0, duck.stderr
     _same_reports(json.loads(duck.stdout), json.loads(spark.stdout))
+
+
+def test_dashboard_and_api_over_spark(
+    spark_ws: Any, duck_ws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve --db spark://local[2]``'s app: the pages render, /api/metrics equals DuckDB's
+    numbers, a write is a 422 sentence, and the API keys are a file (nothing in the cluster).
+    The app's Workspace attaches to the running session, whose views are ``spark_ws``'s."""
+    from fastapi.testclient import TestClient
+
+    from retentionkit.server import create_app
+    from retentionkit.web.keys import SPARK_KEYS_FILE, keystore_for
+    from retentionkit.web.settings import WebSettings
+
+    monkeypatch.chdir(tmp_path)  # no retentionkit.toml here: the session's views are used
+    admin = keystore_for("spark://local[2]").create("admin")[0]
+    assert (tmp_path / SPARK_KEYS_FILE).exists()
+    settings = WebSettings(db="spark://local[2]", warm_cache=False)
+    with TestClient(create_app(settings)) as client:
+        for page in ("/", "/trends", "/cohorts", "/segments", "/clv", "/at-risk"):
+            r = client.get(page)
+            assert r.status_code == 200, (page, r.text[:500])
+            assert "Internal" not in r.text
+        r = client.get("/api/metrics", params={"metric": "crr", "period": "month"})
+        assert r.status_code == 200, r.text
+        got = {row["period_start"][:10]: row["value"] for row in r.json()}
+        want = duck_ws.metrics("crr", period="month")
+        for _, row in want.iterrows():
+            key = str(row["period_start"])[:10]
+            if pd.isna(row["value"]):
+                assert got[key] is None
+            else:
+                assert got[key] == pytest.approx(row["value"], rel=1e-9)
+        r = client.post(
+            "/api/ingest/orders",
+            files={"file": ("orders.csv", b"order_id,customer_id,ordered_at,amount\n", "text/csv")},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        assert r.status_code == 422, r.text
+        assert "read-only analysis workspace" in r.json()["detail"]
+    assert "api_keys" not in spark_ws.tables()

@@ -284,10 +284,17 @@ def connect_spark(url: str, settings: Settings) -> Any:
         raise ConfigError(
             f"--db {url}: give spark://local[2], spark://HOST:PORT or sc://HOST:PORT."
         )
+    from pyspark import SparkContext
+
+    # A context this process already runs (a notebook's, another Workspace's, any thread's):
+    # attach to its session and never stop it.
+    shared = SparkContext._active_spark_context is not None and not url.lower().startswith("sc")
     session = _session(url, dict(settings.spark.conf))
     for name, source in settings.spark.tables.items():
         source_columns(session, name, source).createOrReplaceTempView(name)
     con = ibis.pyspark.connect(session)
+    if shared:
+        con.disconnect = lambda: None  # Workspace.close() leaves the caller's session running
     con._retentionkit_url = con._retentionkit_spark_url = redact(url)
     return con
 

@@ -40,17 +40,29 @@ ROLES: tuple[str, ...] = get_args(Role)
 _PREFIX = "rk_"
 
 
-def keys_path_for(db: Path) -> Path:
-    """Where the keys of workspace ``db`` live."""
+#: The key file of a (read-only) Spark workspace, in the current directory unless ``--keys``.
+SPARK_KEYS_FILE = "retentionkit-spark.keys.json"
+
+
+def keys_path_for(db: Path | str) -> Path:
+    """Where the keys of workspace ``db`` live (a Spark URL: :data:`SPARK_KEYS_FILE`)."""
+    from retentionkit.backends.spark import is_spark_url
+
+    if is_spark_url(db):
+        return Path.cwd() / SPARK_KEYS_FILE
+    db = Path(db)
     return db.with_name(db.name + ".keys.json")
 
 
 def keystore_for(db: Path | str, keys_path: Path | None = None) -> KeyStore:
     """The key store of workspace ``db``: the ``api_keys`` table of a database URL, else the
-    JSON file ``keys_path`` (default: next to the DuckDB file)."""
-    if isinstance(db, str) and "://" in db and keys_path is None:
+    JSON file ``keys_path`` (default: next to the DuckDB file; a Spark workspace is read-only,
+    so its keys are a file too, :data:`SPARK_KEYS_FILE`)."""
+    from retentionkit.backends.spark import is_spark_url
+
+    if isinstance(db, str) and "://" in db and keys_path is None and not is_spark_url(db):
         return TableKeyStore(db)
-    return KeyStore(keys_path or keys_path_for(Path(db)))
+    return KeyStore(keys_path or keys_path_for(db))
 
 
 def _hash(salt: str, secret: str) -> str:

@@ -63,7 +63,7 @@ class WebSettings:
     def key_file(self) -> Path:
         from retentionkit.web.keys import keys_path_for
 
-        return self.keys_path or keys_path_for(Path(self.db))
+        return self.keys_path or keys_path_for(self.db)
 
 
 def _db(text: str) -> Path | str:
