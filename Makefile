@@ -35,7 +35,7 @@ postgres:
 	  echo "warning: could not install postgresql; PostgreSQL tests will be skipped"
 
 test: $(STAMP) browser postgres lint-imports
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=25
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
