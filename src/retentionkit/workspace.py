@@ -96,7 +96,10 @@ class Workspace:
         self._wait = wait
         self._closed = False
         if self.path is None:
-            self._con = connect(target, settings)
+            from retentionkit.backends.spark import is_spark_url
+
+            if not is_spark_url(target):  # a Spark session starts at first use (a JVM: seconds)
+                self._con = connect(target, settings)
             return
         info = find_server(self.path)
         if info is not None:  # a running `serve` owns the file: work through it
@@ -113,7 +116,11 @@ class Workspace:
     def _connect(self) -> None:
         from retentionkit.runtime.lock import connect_waiting, resolve_wait
 
-        assert self.path is not None
+        if self.path is None:  # a Spark URL, connected at first use
+            from retentionkit.backends import connect
+
+            self._con = connect(self._target, self.settings)
+            return
         self._con = connect_waiting(self.path, resolve_wait(self._wait, self.settings.wait))
 
     @property
@@ -131,7 +138,9 @@ class Workspace:
                     "dashboard there, or stop the server first."
                 )
             if self._closed:
-                raise WorkspaceLockedError(f"Workspace {self.path} is closed; open it again.")
+                raise WorkspaceLockedError(
+                    f"Workspace {self.path or self._target} is closed; open it again."
+                )
             self._connect()
         return self._con
 

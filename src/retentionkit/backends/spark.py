@@ -90,9 +90,13 @@ def is_spark_url(target: object) -> bool:
     return "://" in text and text.split("://", 1)[0].lower() in SCHEMES
 
 
-def read_only_reason(con: Any) -> str | None:
-    """Why ``con`` takes no writes (a Spark workspace), or None."""
+def read_only_reason(target: Any, con: Any = None) -> str | None:
+    """Why the workspace opened from ``target`` (a URL, a path or a backend) with connection
+    ``con`` (None: not connected yet) takes no writes — a Spark workspace — or None. A Spark
+    URL is refused before any JVM starts."""
     url = getattr(con, "_retentionkit_spark_url", None)
+    if url is None and isinstance(target, str) and is_spark_url(target):
+        url = redact(target)
     if url is None:
         return None
     return (

@@ -408,7 +408,7 @@ def run(ws: Workspace, request: Request) -> Result:
     if getattr(type(request), "writes", False):
         from retentionkit.backends.spark import read_only_reason
 
-        reason = read_only_reason(ws.con)
+        reason = read_only_reason(getattr(ws, "_target", None), getattr(ws, "_con", None))
         if reason is not None:  # a Spark workspace: nothing is written into the cluster
             raise ConfigError(reason)
     try:
