@@ -174,7 +174,10 @@ class Workspace:
         if self.remote is not None:
             return f"Workspace({self.path!s}, served by {self.remote.info.url})"
         if self._closed:
-            return f"Workspace({self.path!s}, closed)"
+            from retentionkit.backends import postgres, spark
+
+            shown = spark.redact(postgres.redact(str(self._target)))  # no password, no token
+            return f"Workspace({self.path or shown!s}, closed)"
         from retentionkit.backends import describe
 
         where = self.path or describe(self.con)  # a URL without its password
