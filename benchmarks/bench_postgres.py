@@ -167,7 +167,9 @@ def main_orders(args: argparse.Namespace) -> None:
             )
             print("metrics agree:", json.dumps(results["metrics_agree"])[:600], flush=True)
         if len(outs.get("rfm", {})) == 2:
-            results["rfm_agree"] = bench.compare_rfm(outs["rfm"]["duckdb"], outs["rfm"]["postgres"])
+            results["rfm_agree"] = bench.compare_rfm(
+                outs["rfm"]["duckdb"], outs["rfm"]["postgres"], "postgres"
+            )
             print("rfm agree:", json.dumps(results["rfm_agree"]), flush=True)
     finally:
         if server is not None:
