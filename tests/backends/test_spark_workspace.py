@@ -297,3 +297,23 @@ def test_dashboard_and_api_over_spark(
         assert r.status_code == 422, r.text
         assert "read-only analysis workspace" in r.json()["detail"]
     assert "api_keys" not in spark_ws.tables()
+
+
+def test_a_source_without_optional_columns_gets_them_as_typed_nulls(
+    spark_session: Any, duck_ws: Any, tmp_path: Path
+) -> None:
+    """Found by the 50 M benchmark: orders without ``delivered_at`` stopped the report with an
+    AttributeError. Every canonical column now exists, with its type, as after an ingest."""
+    from retentionkit.backends.spark import SPARK_TYPES, source_columns
+    from retentionkit.config import SparkSource
+    from retentionkit.schema.contracts import contract
+
+    path = tmp_path / "orders_min.parquet"
+    needed = duck_ws.con.table("orders").select("order_id", "customer_id", "ordered_at")
+    duck_ws.con.to_parquet(needed, path)
+    frame = source_columns(spark_session, "orders", SparkSource(path=str(path)))
+    types = dict(frame.dtypes)
+    for column in contract("orders").columns:
+        assert types[column.name] == SPARK_TYPES[column.kind]
+    assert frame.where("delivered_at IS NOT NULL OR amount IS NOT NULL").count() == 0
+    assert frame.count() == duck_ws.con.table("orders").count().execute()

@@ -15,7 +15,8 @@ Nothing is ingested into Spark. The canonical tables are data the cluster alread
     tickets = { table = "crm.tickets" }                  # a table of the cluster's catalog
 
 At connect, each mapped source becomes a temporary view named after its canonical table, with
-the canonical column types (:data:`retentionkit.schema.contracts.IBIS_TYPES`): ids and text as
+the canonical column types (:data:`retentionkit.schema.contracts.IBIS_TYPES`) — an optional
+column the source lacks is a typed null column, as an ingest stores it — ids and text as
 strings, timestamps as Spark ``TIMESTAMP`` (Parquet written by DuckDB or pandas is read as
 ``TIMESTAMP_NTZ``; with the session time zone at UTC the cast keeps every value), money as
 ``decimal(18,4)``. Reading a source only reads its schema (Parquet footers): the data stays in
@@ -276,6 +277,11 @@ def source_columns(session: Any, name: str, source: SparkSource) -> Any:
         else:
             cast = F.col(f"`{field.name}`").cast(SPARK_TYPES[column.kind])
             columns.append(cast.alias(column.name))
+    # An optional canonical column the source lacks is a typed null column, as an ingest
+    # into DuckDB or PostgreSQL stores it: queries may read every canonical column.
+    for column in table.columns:
+        if column.name not in present:
+            columns.append(F.lit(None).cast(SPARK_TYPES[column.kind]).alias(column.name))
     return frame.select(*columns)
 
 
