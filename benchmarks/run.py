@@ -30,6 +30,8 @@ Environment knobs (a quick run: ``BENCH_CUSTOMERS=100000 make bench``):
     BENCH_PG=0           skip the PostgreSQL-vs-DuckDB report (benchmarks/bench_postgres.py)
     BENCH_PG_CUSTOMERS   customers of that comparison (default 100000 → ~1 M orders)
     BENCH_PG_URL         an existing PostgreSQL database for it (default: a throw-away server)
+    BENCH_PG_ORDERS      orders of the whole-process PostgreSQL-vs-DuckDB run (default 10000000;
+                         0 skips it)
     BENCH_SPARK=0        skip the Spark local[2] vs DuckDB report (benchmarks/bench_spark.py:
                          whole CLI processes, monthly KPI report and RFM summary; needs Java)
     BENCH_SPARK_ORDERS   orders of that comparison (default 50000000; 1000000 for a quick run)
@@ -405,6 +407,11 @@ def main() -> None:
         pg_customers = env_int("BENCH_PG_CUSTOMERS", 100_000)
         cmd = [sys.executable, str(HERE / "bench_postgres.py"), "--customers", str(pg_customers)]
         subprocess.run(cmd, check=True, cwd=ROOT)
+        # issue 13: whole CLI processes at 10 M orders (ingest, report, RFM) on both backends
+        pg_orders = env_int("BENCH_PG_ORDERS", 10_000_000)
+        if pg_orders:
+            cmd = [sys.executable, str(HERE / "bench_postgres.py"), "--orders", str(pg_orders)]
+            subprocess.run([*cmd, "--repeat", "1"], check=True, cwd=ROOT)
 
     if env_int("BENCH_SPARK", 1):  # Spark local[2] vs DuckDB, whole CLI processes
         spark_orders = env_int("BENCH_SPARK_ORDERS", 50_000_000)
