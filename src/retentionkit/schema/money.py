@@ -9,7 +9,7 @@ arithmetic, so 12345678901234.5678 is stored as written.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,8 @@ LIMIT_TEXT = "an amount between -99,999,999,999,999.9999 and 99,999,999,999,999.
 # everything else (exponents, more decimals, larger values) goes through Decimal row by row.
 _SIMPLE = r"^([+-]?)(\d{1,14})(?:\.(\d{0,4}))?$|^([+-]?)\.(\d{1,4})$"
 _QUANTUM = Decimal("0.0001")
+#: Room for every value that reaches the quantize (≤ 21 integer digits + 4 decimals).
+_WIDE = Context(prec=60)
 
 
 def parse_units(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -70,9 +72,10 @@ def decimal_units(text: str) -> int | None:
         return None
     if not value.is_finite():
         return None
-    if value.adjusted() > 40:  # far beyond any limit; do not build a huge integer
+    if value.adjusted() > 20:  # far beyond any limit; do not build a huge integer (and a
+        # quantize to 4 decimals of a 25+ digit number exceeds Decimal's 28-digit precision)
         return (MAX_UNITS + 1) * (1 if value > 0 else -1)
-    return int(value.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN).scaleb(4))
+    return int(value.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN, context=_WIDE).scaleb(4))
 
 
 def float_units(values: pd.Series) -> tuple[pd.Series, pd.Series]:
