@@ -35,7 +35,15 @@ __all__ = [
     "RetentionkitError",
     "UnknownNameError",
     "WorkspaceLockedError",
+    "first_line",
 ]
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a library's exception text (its class name when it has none): the
+    part worth quoting inside one of our sentences."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class RetentionkitError(Exception):

@@ -67,9 +67,9 @@ def connect(target: str | Path | Any, settings: Settings | None = None) -> Any:
     try:
         return ibis.duckdb.connect(text)
     except Exception as exc:  # not a DuckDB file, locked by another process, no permission …
-        from retentionkit.errors import InputError
+        from retentionkit.errors import InputError, first_line
 
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        detail = first_line(exc)
         if "lock" in str(exc).lower():  # another process holds it: see runtime/lock.py
             from retentionkit.errors import WorkspaceLockedError
 

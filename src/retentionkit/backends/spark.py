@@ -36,7 +36,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retentionkit.errors import ConfigError, DatabaseUnavailableError, InputError
+from retentionkit.errors import ConfigError, DatabaseUnavailableError, InputError, first_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.config import Settings, SparkSource
@@ -143,7 +143,7 @@ def _session(url: str, conf: dict[str, str]) -> Any:
         try:
             return _driver_session(master, options)
         except Exception as exc:  # a bad master URL, the JVM failed to start …
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = first_line(exc)
             raise DatabaseUnavailableError(
                 f"Cannot start Spark at {url}: {first} (the JVM's log: {jvm_log()})."
             ) from None
@@ -152,7 +152,7 @@ def _session(url: str, conf: dict[str, str]) -> Any:
     try:
         return builder.getOrCreate()
     except Exception as exc:  # no server at the address …
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise DatabaseUnavailableError(f"Cannot reach Spark Connect at {shown}: {first}") from None
 
 
@@ -245,7 +245,7 @@ def _read(session: Any, name: str, source: SparkSource) -> Any:
             reader = reader.option("header", "true").option("inferSchema", "false")
         return reader.load(str(source.path))
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise InputError(
             f"[spark.tables] {name} = {_describe(source)}: cannot be read by Spark ({first})."
         ) from None

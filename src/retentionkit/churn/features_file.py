@@ -26,7 +26,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from retentionkit.errors import InputError, MissingFileError
+from retentionkit.errors import InputError, MissingFileError, first_line
 
 __all__ = [
     "LABEL_VALUES",
@@ -192,7 +192,7 @@ def read_features_file(path: str | Path) -> FeaturesTable:
             f"Features file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8."
         ) from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        detail = first_line(exc)
         raise InputError(f"Could not read {path} as {fmt.upper()}: {detail}.") from None
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c).strip() for c in frame.columns]
