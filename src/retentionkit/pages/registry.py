@@ -42,6 +42,11 @@ class Page:
     #: One page per item at ``{path}/{name}`` (e.g. one per goal): its view model and template.
     build_item: Callable[[WorkspaceService, str], dict[str, Any]] | None = None
     item_template: str | None = None
+    #: Its view is a function of the data version and the filters alone (every call it makes
+    #: goes through the service's result cache), so the dashboard may keep the rendered page
+    #: per data version. False for a page that reads live state (the automations' next due
+    #: actions depend on the clock).
+    cache: bool = True
 
 
 PAGES: list[Page] = [
@@ -62,7 +67,7 @@ PAGES: list[Page] = [
         build_item=goals.build_item,
         item_template="goal.html",
     ),
-    Page("automations", "/automations", "Automations", automations.build, periods=()),
+    Page("automations", "/automations", "Automations", automations.build, periods=(), cache=False),
 ]
 
 

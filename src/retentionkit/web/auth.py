@@ -12,9 +12,10 @@ import threading
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from retentionkit.errors import AuthError
-from retentionkit.web.keys import ApiKey, KeyStore, keystore_for
+from retentionkit.web.keys import ApiKey, KeyStore, TableKeyStore, keystore_for
 from retentionkit.web.service import WorkspaceService
 from retentionkit.web.settings import WebSettings, get_settings
 
@@ -25,6 +26,7 @@ __all__ = [
     "ServiceDep",
     "SettingsDep",
     "app_service",
+    "current_settings",
     "get_keystore",
     "get_service",
     "require_admin",
@@ -35,7 +37,15 @@ __all__ = [
 COOKIE_NAME = "retentionkit_key"
 _registry_lock = threading.Lock()
 
-SettingsDep = Annotated[WebSettings, Depends(get_settings)]
+
+async def current_settings(request: Request) -> WebSettings:
+    """The app's settings: ``get_settings`` or what replaces it in ``app.dependency_overrides``
+    (``create_app(settings)``). ``async``, so resolving it takes no worker-thread hop."""
+    settings: WebSettings = request.app.dependency_overrides.get(get_settings, get_settings)()
+    return settings
+
+
+SettingsDep = Annotated[WebSettings, Depends(current_settings)]
 
 
 def app_service(app: Any, settings: WebSettings) -> WorkspaceService:
@@ -53,11 +63,16 @@ def service_for(request: Request, settings: WebSettings) -> WorkspaceService:
     return app_service(request.app, settings)
 
 
-def get_service(request: Request, settings: SettingsDep) -> WorkspaceService:
+# The dependencies below are ``async``: FastAPI runs a plain ``def`` dependency in a worker
+# thread, a hop that costs more than these dictionary look-ups. Nothing in them waits for I/O
+# except a database key store's check, which :func:`require_read` sends to a worker thread.
+
+
+async def get_service(request: Request, settings: SettingsDep) -> WorkspaceService:
     return service_for(request, settings)
 
 
-def get_keystore(request: Request, settings: SettingsDep) -> KeyStore:
+async def get_keystore(request: Request, settings: SettingsDep) -> KeyStore:
     stores: dict[object, KeyStore] = request.app.state.keystores
     where = (settings.db, settings.keys_path)
     with _registry_lock:
@@ -77,13 +92,17 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-def require_read(
+async def require_read(
     request: Request, settings: SettingsDep, store: Annotated[KeyStore, Depends(get_keystore)]
 ) -> ApiKey | None:
-    """Reads: open on loopback / ``--public-read``, otherwise any valid key."""
+    """Reads: open on loopback / ``--public-read``, otherwise any valid key. A key file's
+    check (a ``stat`` and a SHA-256) runs inline; a database's key table in a worker thread."""
     if not settings.reads_need_key:
         return None
-    return store.verify(_bearer(request) or request.cookies.get(COOKIE_NAME))
+    key = _bearer(request) or request.cookies.get(COOKIE_NAME)
+    if isinstance(store, TableKeyStore):
+        return await run_in_threadpool(store.verify, key)
+    return store.verify(key)
 
 
 def require_admin(request: Request, store: Annotated[KeyStore, Depends(get_keystore)]) -> ApiKey:

@@ -29,6 +29,10 @@ __all__ = ["WorkspaceService"]
 
 T = TypeVar("T")
 MAX_ENTRIES = 256
+#: Derived values kept (JSON bodies, rendered pages: up to a few hundred kB each).
+MAX_DERIVED = 64
+#: What :meth:`WorkspaceService.peek` answers when it holds nothing for the key.
+MISSING: Any = object()
 
 
 def _freeze(value: Any) -> Hashable:
@@ -64,6 +68,7 @@ class WorkspaceService:
         self._locks = {lane: threading.RLock() for lane in self.LANES}
         self._cache_lock = threading.Lock()
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+        self._derived: OrderedDict[Hashable, Any] = OrderedDict()
         self.version = 0
 
     def _lock(self, lane: str) -> threading.RLock:
@@ -113,10 +118,49 @@ class WorkspaceService:
                     self._cache.popitem(last=False)
             return self._copy(value)
 
+    def derived(self, key: Hashable, fn: Callable[[], T]) -> T:
+        """``fn()`` computed once per data version and ``key``, outside the lanes: a value
+        derived from cached results (a response's JSON body, a rendered page) that nobody
+        changes (bytes, text, tuples), so it is handed out without a copy.
+
+        The version is read *before* ``fn`` runs and ``fn`` reads results of that version or a
+        later one, so an entry is never older than its key says; a write empties this cache
+        with the results' (:meth:`invalidate`)."""
+        frozen = (self._shared_version(), _freeze(key))
+        with self._cache_lock:
+            full = (self.version, frozen)
+            value = self._derived.get(full, MISSING)
+            if value is not MISSING:
+                self._derived.move_to_end(full)
+                return value
+        value = fn()
+        with self._cache_lock:
+            self._derived[full] = value
+            while len(self._derived) > MAX_DERIVED:
+                self._derived.popitem(last=False)
+        return value
+
+    def peek(self, key: Hashable) -> Any:
+        """The :meth:`derived` value of ``key`` for the current data version, or
+        :data:`MISSING`; never blocks on a lane or a database (safe on the event loop). A
+        database other processes write (PostgreSQL) always answers MISSING: its version
+        takes a query, so those requests take the :meth:`derived` path in a worker thread."""
+        if self._has_shared_version():
+            return MISSING
+        with self._cache_lock:
+            full = (self.version, (None, _freeze(key)))
+            value = self._derived.get(full, MISSING)
+            if value is not MISSING:
+                self._derived.move_to_end(full)
+            return value
+
+    def _has_shared_version(self) -> bool:
+        return self._given is not None or (isinstance(self.db, str) and "://" in self.db)
+
     def _shared_version(self) -> int | None:
         """The data version of a database server's workspace (None for a DuckDB file, whose
         writes all pass through this service)."""
-        if self._given is None and not (isinstance(self.db, str) and "://" in self.db):
+        if not self._has_shared_version():
             return None
         from retentionkit.backends import data_version
 
@@ -141,6 +185,7 @@ class WorkspaceService:
         with self._cache_lock:
             self.version += 1
             self._cache.clear()
+            self._derived.clear()
 
     def write(self, fn: Callable[[Workspace], T]) -> T:
         """Run a writing call with every lane stopped, then invalidate the cache."""
@@ -180,3 +225,4 @@ class WorkspaceService:
             self._lanes.clear()
             with self._cache_lock:
                 self._cache.clear()
+                self._derived.clear()

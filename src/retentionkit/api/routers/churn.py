@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from retentionkit.api.routers._respond import json_records
+from retentionkit.api.routers._respond import records_response
 from retentionkit.service import ChurnAtRiskRequest
 from retentionkit.service.options import (
     AUTO_MODEL,
@@ -24,7 +24,7 @@ router = APIRouter(tags=["churn"], dependencies=[ReadAuth])
 
 
 @router.get("/churn/at-risk", summary="Customers most likely to leave, with reasons")
-def get_at_risk(
+async def get_at_risk(
     svc: ServiceDep,
     as_of: Annotated[dt.date | None, Query(description="Score as of this day.")] = None,
     horizon: Annotated[
@@ -54,4 +54,4 @@ def get_at_risk(
         min_risk=min_risk,
         model=model,
     )
-    return json_records(svc.request(request))
+    return await records_response(svc, request)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from retentionkit.api.routers._respond import json_records
+from retentionkit.api.routers._respond import records_response
 from retentionkit.service import ClvPredictRequest
 from retentionkit.service.options import (
     AUTO_MODEL,
@@ -25,7 +25,7 @@ SpendModel = literal(clv_model_names("spend"))
 
 
 @router.get("/clv", summary="Expected purchases, P(alive), expected spend and CLV per customer")
-def get_clv(
+async def get_clv(
     svc: ServiceDep,
     horizon: Annotated[float, Query(gt=0, le=10000, description="Horizon in time units.")] = 52,
     model: Annotated[PurchaseModel, Query()] = AUTO_MODEL,  # type: ignore[valid-type]
@@ -54,4 +54,4 @@ def get_clv(
         discount_rate=discount_rate,
         penalizer=penalizer,
     )
-    return json_records(svc.request(request))
+    return await records_response(svc, request)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from retentionkit.api.routers._respond import json_records
+from retentionkit.api.routers._respond import records_response
 from retentionkit.service import CohortRequest
 from retentionkit.service.options import CohortKind, CohortPeriod, CustomerDefinition
 from retentionkit.web.auth import ReadAuth, ServiceDep
@@ -16,7 +16,7 @@ router = APIRouter(tags=["cohorts"], dependencies=[ReadAuth])
 
 
 @router.get("/cohorts", summary="Acquisition cohorts × periods since acquisition")
-def get_cohorts(
+async def get_cohorts(
     svc: ServiceDep,
     period: Annotated[CohortPeriod, Query()] = "month",
     kind: Annotated[CohortKind, Query()] = "customers",
@@ -34,4 +34,4 @@ def get_cohorts(
         segment=segment,
         customer_definition=customer_definition,
     )
-    return json_records(svc.request(request))
+    return await records_response(svc, request)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from retentionkit.api.routers._params import ACTIVE_WINDOW_PATTERN, MetricName, PurchaseModel
-from retentionkit.api.routers._respond import json_records
+from retentionkit.api.routers._respond import records_response
 from retentionkit.service import MetricRequest
 from retentionkit.service.options import ChurnBasis, Compare, CustomerDefinition, Period
 from retentionkit.web.auth import ReadAuth, ServiceDep
@@ -17,7 +17,7 @@ router = APIRouter(tags=["metrics"], dependencies=[ReadAuth])
 
 
 @router.get("/metrics", summary="KPIs per period and segment")
-def get_metrics(
+async def get_metrics(
     svc: ServiceDep,
     metric: Annotated[
         list[MetricName] | None,  # type: ignore[valid-type]
@@ -59,4 +59,4 @@ def get_metrics(
         compare=compare,
         clv_model=clv_model,
     )
-    return json_records(svc.request(request))
+    return await records_response(svc, request)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from retentionkit.api.routers._respond import json_records
+from retentionkit.api.routers._respond import records_response
 from retentionkit.service import SegmentRequest
 from retentionkit.web.auth import ReadAuth, ServiceDep
 
@@ -15,7 +15,7 @@ router = APIRouter(tags=["segments"], dependencies=[ReadAuth])
 
 
 @router.get("/segments", summary="Customers, revenue and KPIs per segment")
-def get_segments(
+async def get_segments(
     svc: ServiceDep,
     scheme: Annotated[
         str, Query(max_length=200, description="rfm, rfm_score, clv_tier or an attribute.")
@@ -25,4 +25,4 @@ def get_segments(
 ) -> Response:
     """The records of ``retentionkit segments --scheme SCHEME --format json``."""
     request = SegmentRequest(scheme, as_of=as_of, per_customer=per_customer)
-    return json_records(svc.request(request))
+    return await records_response(svc, request)
