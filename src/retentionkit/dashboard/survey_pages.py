@@ -33,10 +33,10 @@ from retentionkit.surveys.answers import MAX_COMMENT
 from retentionkit.surveys.i18n import choose_language, translator
 from retentionkit.surveys.links import ExpiredLinkError, InvalidLinkError
 from retentionkit.surveys.service import AnswerLink, OpenLink, answer_links, run
-from retentionkit.web.auth import get_service
+from retentionkit.web.auth import service_for
 from retentionkit.web.batcher import GroupCommit
 from retentionkit.web.ratelimit import AppLimits, app_limits
-from retentionkit.web.settings import get_settings
+from retentionkit.web.settings import app_settings
 
 __all__ = ["SECURITY_HEADERS", "router"]
 
@@ -60,8 +60,7 @@ def _limits(request: Request) -> AppLimits:
 
 
 def _service(request: Request) -> Any:
-    settings = request.app.dependency_overrides.get(get_settings, get_settings)()
-    return get_service(request, settings)
+    return service_for(request, app_settings(request.app))
 
 
 def _committer(request: Request) -> GroupCommit[AnswerLink]:

@@ -26,7 +26,7 @@ from retentionkit.pages.render import STATIC_DIR
 from retentionkit.server.daily import start_daily_evaluation
 from retentionkit.web.assets import plotly_js_path
 from retentionkit.web.errors import ERROR_RESPONSES, install_handlers
-from retentionkit.web.settings import WebSettings, get_settings
+from retentionkit.web.settings import WebSettings, app_settings
 
 __all__ = ["create_app"]
 
@@ -83,7 +83,7 @@ def create_app(settings: WebSettings | None = None, *, local_token: str | None =
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        current = app.dependency_overrides.get(get_settings, get_settings)()
+        current = app_settings(app)
         if current.warm_cache and current.has_workspace:
             for lane in ("main", "slow"):
                 threading.Thread(target=_warm, args=(app, current, lane), daemon=True).start()
@@ -107,7 +107,7 @@ def create_app(settings: WebSettings | None = None, *, local_token: str | None =
     app.state.services = {}
     app.state.keystores = {}
     if settings is not None:
-        app.dependency_overrides[get_settings] = lambda: settings
+        app.state.settings = settings
     install_handlers(app)
 
     if local_token:

@@ -79,9 +79,9 @@ def _run(http: Request, body: Any) -> JSONResponse:
     from retentionkit.errors import RetentionkitError
     from retentionkit.service.wire import answer_to_json, error_to_json, request_from_json
     from retentionkit.web.auth import app_service
-    from retentionkit.web.settings import get_settings
+    from retentionkit.web.settings import app_settings
 
-    settings = http.app.dependency_overrides.get(get_settings, get_settings)()
+    settings = app_settings(http.app)
     svc = app_service(http.app, settings)
     try:
         request = request_from_json(body.get("request") if isinstance(body, dict) else None)

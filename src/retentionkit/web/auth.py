@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from retentionkit.errors import AuthError
 from retentionkit.web.keys import ApiKey, KeyStore, TableKeyStore, keystore_for
 from retentionkit.web.service import WorkspaceService
-from retentionkit.web.settings import WebSettings, get_settings
+from retentionkit.web.settings import WebSettings, app_settings
 
 __all__ = [
     "COOKIE_NAME",
@@ -39,10 +39,9 @@ _registry_lock = threading.Lock()
 
 
 async def current_settings(request: Request) -> WebSettings:
-    """The app's settings: ``get_settings`` or what replaces it in ``app.dependency_overrides``
-    (``create_app(settings)``). ``async``, so resolving it takes no worker-thread hop."""
-    settings: WebSettings = request.app.dependency_overrides.get(get_settings, get_settings)()
-    return settings
+    """The app's settings (:func:`~retentionkit.web.settings.app_settings`). ``async``, so
+    resolving it takes no worker-thread hop."""
+    return app_settings(request.app)
 
 
 SettingsDep = Annotated[WebSettings, Depends(current_settings)]

@@ -4,7 +4,8 @@
 :func:`retentionkit.server.create_app`; without one the app calls :func:`get_settings`, which
 reads the environment once (``RETENTIONKIT_DB``, ``RETENTIONKIT_CONFIG``, ``RETENTIONKIT_HOST``,
 ``RETENTIONKIT_PUBLIC_READ``, ``RETENTIONKIT_REQUIRE_READ_KEY``). Tests override it with
-``app.dependency_overrides``.
+``app.dependency_overrides`` or pass settings to ``create_app``; :func:`app_settings` is the
+app's.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from retentionkit.web.uploads import DEFAULT_MAX_UPLOAD_BYTES
 
-__all__ = ["WebSettings", "get_settings", "is_loopback"]
+__all__ = ["WebSettings", "app_settings", "get_settings", "is_loopback"]
 
 
 def is_loopback(host: str) -> bool:
@@ -86,3 +88,17 @@ def get_settings() -> WebSettings:
         public_read=_flag("RETENTIONKIT_PUBLIC_READ"),
         require_read_key=_flag("RETENTIONKIT_REQUIRE_READ_KEY"),
     )
+
+
+def app_settings(app: Any) -> WebSettings:
+    """``app``'s settings: those given to ``create_app`` (``app.state.settings``), else
+    :func:`get_settings` or what replaces it in ``app.dependency_overrides`` (tests).
+
+    Not a dependency override: FastAPI rebuilds the dependency tree of every request while
+    ``app.dependency_overrides`` is not empty (signature inspection, a fifth of a cached
+    request's CPU time)."""
+    given = getattr(app.state, "settings", None)
+    if isinstance(given, WebSettings):
+        return given
+    settings: WebSettings = app.dependency_overrides.get(get_settings, get_settings)()
+    return settings
