@@ -12,7 +12,11 @@ Steps (SPEC §10):
 4. time the CLI as a whole process: ``retentionkit --help`` and
    ``retentionkit --db BENCH metrics --period month`` on a ~5 M-order workspace;
 5. load-test the survey answer route (benchmarks/bench_surveys.py: a real ``serve`` on
-   loopback, bounded to 60 s).
+   loopback, bounded to 60 s);
+6. (after the goals and PostgreSQL steps) the dashboard and the REST API under load
+   (benchmarks/bench_serve.py: ``serve`` on a 2,000-customer workspace, 8 loopback clients
+   on GET /api/metrics and GET /; then page latencies and the cold at-risk page on the
+   10 M-order workspace that bench_postgres.py --orders leaves in benchmarks/data/).
 
 Environment knobs (a quick run: ``BENCH_CUSTOMERS=100000 make bench``):
 
@@ -26,6 +30,8 @@ Environment knobs (a quick run: ``BENCH_CUSTOMERS=100000 make bench``):
     BENCH_CLI_CUSTOMERS  customers of the CLI workspace (default BENCH_CUSTOMERS / 2 → ~5 M
                          orders); BENCH_CLI=0 skips the CLI timings
     BENCH_SURVEYS=0      skip the survey answer-route load test (benchmarks/bench_surveys.py)
+    BENCH_SERVE=0        skip the dashboard/API load test and page latencies
+                         (benchmarks/bench_serve.py)
     BENCH_GOALS=0        skip the goals' p_hit calibration backtest (benchmarks/bench_goals.py)
     BENCH_PG=0           skip the PostgreSQL-vs-DuckDB report (benchmarks/bench_postgres.py)
     BENCH_PG_CUSTOMERS   customers of that comparison (default 100000 → ~1 M orders)
@@ -412,6 +418,18 @@ def main() -> None:
         if pg_orders:
             cmd = [sys.executable, str(HERE / "bench_postgres.py"), "--orders", str(pg_orders)]
             subprocess.run([*cmd, "--repeat", "1"], check=True, cwd=ROOT)
+
+    if env_int("BENCH_SERVE", 1):  # dashboard and API under load (docs/benchmarks.md), pages
+        # on the 10 M-order workspace of bench_postgres --orders above (skipped when absent)
+        cmd = [sys.executable, str(HERE / "bench_serve.py"), "--json"]
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        lines = done.stdout.strip().splitlines()
+        results["serve"] = (
+            json.loads(lines[-1])
+            if done.returncode == 0 and lines
+            else {"error": (done.stderr or done.stdout)[-500:]}
+        )
+        print(f"dashboard and API under load: {results['serve']}", flush=True)
 
     if env_int("BENCH_SPARK", 1):  # Spark local[2] vs DuckDB, whole CLI processes
         spark_orders = env_int("BENCH_SPARK_ORDERS", 50_000_000)
