@@ -49,8 +49,7 @@ def test_cached_body_is_the_fresh_body(make_client, db: Path, tmp_path: Path) ->
 
 
 def test_cached_page_is_the_fresh_page(client) -> None:  # type: ignore[no-untyped-def]
-    from retentionkit.dashboard.web import _page_html
-    from retentionkit.pages import Filters, pages_for
+    from retentionkit.pages import Filters, page_html, pages_for
 
     first, second = client.get("/"), client.get("/")
     assert first.status_code == second.status_code == 200
@@ -58,7 +57,7 @@ def test_cached_page_is_the_fresh_page(client) -> None:  # type: ignore[no-untyp
     overview = next(p for p in pages_for() if p.slug == "overview")
     svc = _service(client)
     fresh = WorkspaceService(workspace=svc.ws)  # its own (empty) caches, the same data
-    assert first.content == _page_html(overview, fresh, Filters()).encode()
+    assert first.content == page_html(overview, fresh, Filters()).encode()
 
 
 def test_a_write_drops_cached_bodies_and_pages(client) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from retentionkit.pages import Filters, Page, pages_for
+from retentionkit.pages import Filters, Page, page_html, page_key, pages_for
 from retentionkit.pages.render import render
 from retentionkit.service.options import Period
 from retentionkit.web.auth import COOKIE_NAME, ServiceDep, SettingsDep, get_keystore, require_read
@@ -30,25 +30,19 @@ def _render(
     return HTMLResponse(render(template, **context), status_code=code, headers=headers)
 
 
-def _page_html(page: Page, svc: WorkspaceService, filters: Filters) -> str:
-    """The page for ``filters``, built from the service's cached results and rendered."""
-    view = page.build(svc, filters)
-    return render("page.html", title=page.title, page=page, v=view, f=filters, current=page.path)
-
-
 async def _page_view(page: Page, svc: WorkspaceService, filters: Filters) -> HTMLResponse:
     """The rendered page; a cacheable page (:attr:`Page.cache`) is rendered once per data
     version and filters, and a repeated visit is answered on the event loop. The request's
     read access was checked before (the route's dependency), for every request. The header
     ``Server-Timing: build`` is the server's time for the page (a cache hit: the look-up)."""
     t0 = time.perf_counter()
-    key = ("page", page.slug, filters)
+    key = page_key(page, filters)
     html = svc.peek(key) if page.cache else MISSING
     if html is MISSING:
         if page.cache:
-            html = await run_in_threadpool(svc.derived, key, lambda: _page_html(page, svc, filters))
+            html = await run_in_threadpool(svc.derived, key, lambda: page_html(page, svc, filters))
         else:
-            html = await run_in_threadpool(_page_html, page, svc, filters)
+            html = await run_in_threadpool(page_html, page, svc, filters)
     took = time.perf_counter() - t0
     return HTMLResponse(html, headers={"Server-Timing": f"build;dur={took * 1000:.1f}"})
 

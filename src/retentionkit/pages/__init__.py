@@ -7,6 +7,14 @@ one module per page (``build(service, filters) -> dict``), the Plotly chart spec
 from __future__ import annotations
 
 from retentionkit.pages.common import Filters
-from retentionkit.pages.registry import PAGES, Page, pages_for, warm
+from retentionkit.pages.registry import (
+    PAGES,
+    Page,
+    page_html,
+    page_key,
+    pages_for,
+    warm,
+    warm_first,
+)
 
-__all__ = ["PAGES", "Filters", "Page", "pages_for", "warm"]
+__all__ = ["PAGES", "Filters", "Page", "page_html", "page_key", "pages_for", "warm", "warm_first"]

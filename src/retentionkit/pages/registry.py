@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from retentionkit.pages import (
@@ -25,7 +27,7 @@ from retentionkit.service.options import COHORT_PERIODS
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.web.service import WorkspaceService
 
-__all__ = ["PAGES", "Page", "pages_for", "warm"]
+__all__ = ["PAGES", "Page", "page_html", "page_key", "pages_for", "warm", "warm_first"]
 
 
 @dataclass(frozen=True)
@@ -77,15 +79,43 @@ def pages_for(features: set[str] | None = None) -> list[Page]:
     return [p for p in PAGES if p.feature is None or p.feature in have]
 
 
+def page_html(page: Page, svc: WorkspaceService, filters: Filters) -> str:
+    """The dashboard page for ``filters``: its view model rendered into ``page.html``."""
+    from retentionkit.pages.render import render
+
+    view = page.build(svc, filters)
+    return render("page.html", title=page.title, page=page, v=view, f=filters, current=page.path)
+
+
+def page_key(page: Page, filters: Filters) -> tuple[str, str, Filters]:
+    """The key of ``page``'s rendered HTML for ``filters`` in the service's derived cache
+    (:meth:`~retentionkit.web.service.WorkspaceService.derived`), for a cacheable page."""
+    return ("page", page.slug, filters)
+
+
+def warm_first(svc: WorkspaceService) -> None:
+    """Render the first page of the navigation (the overview) for its default filters into
+    the cache, before anything else (:func:`warm` then finds it there)."""
+    page = pages_for()[0]
+    filters = Filters(period=page.default_period)
+    with contextlib.suppress(Exception):  # a page without its tables: it will explain itself
+        svc.derived(page_key(page, filters), partial(page_html, page, svc, filters))
+
+
 def warm(svc: WorkspaceService, lane: str | None = None) -> None:
-    """Fill the cache with the default view of every page (and the period switch); with
-    ``lane``, only the pages whose slow call runs there."""
+    """Fill the cache with the default view of every page (and the period switch), rendered
+    for a cacheable page; with ``lane``, only the pages whose slow call runs there."""
     for page in pages_for():
         if lane is not None and page.lane != lane:
             continue
         periods = PERIOD_CHOICES if page.slug in ("overview", "trends") else (page.default_period,)
         for period in periods:
+            filters = Filters(period=period)
             try:
-                page.build(svc, Filters(period=period))
+                if page.cache:
+                    key = page_key(page, filters)
+                    svc.derived(key, partial(page_html, page, svc, filters))
+                else:
+                    page.build(svc, filters)
             except Exception:  # a page without its tables: it will explain itself
                 continue

@@ -33,14 +33,24 @@ __all__ = ["create_app"]
 log = logging.getLogger("uvicorn.error")  # shown by uvicorn's default log config
 
 
-def _warm(app: FastAPI, settings: WebSettings, lane: str) -> None:
-    """Compute the default dashboard pages once, so the first visitor does not wait."""
-    from retentionkit.pages import warm
+def _warm(app: FastAPI, settings: WebSettings, lane: str, first_page: threading.Event) -> None:
+    """Compute the default dashboard pages once, so the first visitor does not wait. The main
+    lane renders the overview first, and only then may the slow lane start its model fits
+    (CLV, churn): on two cores a fit beside it would hold up the first page. A visitor's own
+    request for a slow page does not wait for this (it runs in the slow lane at once)."""
+    from retentionkit.pages import warm, warm_first
     from retentionkit.web.auth import app_service
 
     svc = app_service(app, settings)
     started = time.perf_counter()
     try:
+        if lane == "main":
+            try:
+                warm_first(svc)
+            finally:
+                first_page.set()
+        else:
+            first_page.wait()
         warm(svc, lane)
     except Exception as exc:  # no data yet, a broken file …: pages will say so themselves
         log.info("dashboard cache warm-up (%s lane) stopped: %s", lane, exc)
@@ -85,8 +95,10 @@ def create_app(settings: WebSettings | None = None, *, local_token: str | None =
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         current = app_settings(app)
         if current.warm_cache and current.has_workspace:
+            first_page = threading.Event()
             for lane in ("main", "slow"):
-                threading.Thread(target=_warm, args=(app, current, lane), daemon=True).start()
+                warm_args = (app, current, lane, first_page)
+                threading.Thread(target=_warm, args=warm_args, daemon=True).start()
         stop_goals = start_daily_evaluation(app, current)  # serve: goals once a day
         stop = threading.Event()  # serve: automations once a minute
         if current.has_workspace:
