@@ -356,6 +356,31 @@ def part_pages(big: Path, visits: int, budget: float = PAGES_BUDGET) -> dict[str
             out["load_average_end"] = _load()
         finally:
             server.stop()
+        out["restart"] = restart(copy, Path(tmp) / "serve2.log", visits)
+    return out
+
+
+def restart(copy: Path, log: Path, visits: int) -> dict[str, Any]:
+    """A second ``serve`` on the same file: what a restarted server's first visitor sees
+    when the build keeps results across processes (the persistent result cache next to the
+    file, ``RETENTIONKIT_CACHE``); without one this is another cold start."""
+    out: dict[str, Any] = {"load_average_start": _load()}
+    server = Server(copy, log)
+    try:
+        out["first_page_seconds"] = round(server.first_ok("/", BIG_LIMIT), 2)
+        note(f"restart: first page after {out['first_page_seconds']} s")
+        began = time.perf_counter()
+        try:
+            status, took, _ = server.get("/at-risk", timeout=BIG_LIMIT)
+            out["at_risk"] = {"status": status, "seconds": round(took, 2)}
+        except OSError as exc:
+            waited = round(time.perf_counter() - began)
+            out["at_risk"] = {"error": f"no answer within {waited} s ({type(exc).__name__})"}
+        out["at_risk"]["since_start_seconds"] = round(time.perf_counter() - server.started, 2)
+        note(f"restart: at-risk {out['at_risk']}")
+        out["load_average_end"] = _load()
+    finally:
+        server.stop()
     return out
 
 
