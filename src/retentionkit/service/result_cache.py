@@ -15,10 +15,10 @@ process changes one of them: DuckDB appends the commit to the log, or checkpoint
 file), the number of transactions this process committed
 (:func:`retentionkit.backends.committed_writes`: two writes within one tick of the file
 system's clock), the retentionkit version and its source files' modification times (an upgrade
-or an edit of the code), and the UTC day (answers that depend on "today", such as the at-risk
-list). Within a data state the entry is found by a hash of the request (its ``repr``: type and
-every field), the workspace's settings (health bands, margins, segment schemes …) and the
-Python version.
+or an edit of the code), and the UTC day of :func:`retentionkit.clock.utcnow` (answers that
+depend on "today", such as the at-risk list). Within a data state the entry is found by a hash
+of the request (its ``repr``: type and every field), the workspace's settings (health bands,
+margins, segment schemes …) and the Python version.
 
 **When it is written.** A lookup needs no database connection (the DuckDB file is not even
 opened on a hit). On a miss the workspace connects, which waits for any writer of another
@@ -118,9 +118,8 @@ def _stat(path: Path) -> tuple[int, int, int, int] | None:
 
 def _data_state(db: Path) -> str:
     """A hash of everything a committed write changes (module docstring, "The key")."""
-    import datetime as dt
-
     from retentionkit.backends import committed_writes
+    from retentionkit.clock import utcnow
 
     wal = db.with_name(db.name + ".wal")
     parts = (
@@ -130,7 +129,7 @@ def _data_state(db: Path) -> str:
         _stat(wal),
         committed_writes(),
         _code_version(),
-        dt.datetime.now(dt.UTC).date().isoformat(),
+        utcnow().date().isoformat(),
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
