@@ -38,6 +38,9 @@ Environment knobs (a quick run: ``BENCH_CUSTOMERS=100000 make bench``):
     BENCH_PG_URL         an existing PostgreSQL database for it (default: a throw-away server)
     BENCH_PG_ORDERS      orders of the whole-process PostgreSQL-vs-DuckDB run (default 10000000;
                          0 skips it)
+    BENCH_REPORT=0       skip the whole-process KPI report vs hand-written SQL and the result
+                         cache (benchmarks/bench_report.py; issue 17 items 1 and 5)
+    BENCH_REPORT_ORDERS  its sizes (default 5000000,10000000,50000000)
     BENCH_SPARK=0        skip the Spark local[2] vs DuckDB report (benchmarks/bench_spark.py:
                          whole CLI processes, monthly KPI report and RFM summary; needs Java)
     BENCH_SPARK_ORDERS   orders of that comparison (default 50000000; 1000000 for a quick run)
@@ -430,6 +433,11 @@ def main() -> None:
             else {"error": (done.stderr or done.stdout)[-500:]}
         )
         print(f"dashboard and API under load: {results['serve']}", flush=True)
+
+    if env_int("BENCH_REPORT", 1):  # whole-process report vs hand-written SQL, result cache
+        sizes = os.environ.get("BENCH_REPORT_ORDERS", "5000000,10000000,50000000")
+        cmd = [sys.executable, str(HERE / "bench_report.py"), "--orders", sizes]
+        subprocess.run(cmd, check=True, cwd=ROOT)
 
     if env_int("BENCH_SPARK", 1):  # Spark local[2] vs DuckDB, whole CLI processes
         spark_orders = env_int("BENCH_SPARK_ORDERS", 50_000_000)

@@ -107,11 +107,11 @@ class Workspace:
 
             self.remote = ServerClient(info)
             return
-        # A DuckDB file that does not exist yet is created on first use, not here: an ingest
-        # validates its file first, so a refused first load never creates (and never has to
-        # delete) a workspace file another process might be using by then.
-        if self.path.exists():
-            self._connect()
+        # The DuckDB file is opened at first use (:attr:`con`), not here: a read answered from
+        # the result cache (retentionkit.service.result_cache) never opens it, and a file that
+        # does not exist yet is created by the first write only (an ingest validates its file
+        # first, so a refused first load never creates a workspace file another process might
+        # be using by then).
 
     def _connect(self) -> None:
         from retentionkit.runtime.lock import connect_waiting, resolve_wait
@@ -217,6 +217,13 @@ class Workspace:
         if self.remote is not None:
             return run(self, rq.SqlRequest(query)).frame
         return self.con.sql(query).execute()
+
+    def rebuild(self, *, check: bool = False) -> dict[str, Any]:
+        """Recompute the derived data kept next to the workspace file (the result cache, the
+        automations' frames, the churn model) and compare the cached answers with fresh ones;
+        with ``check`` only compare. Returns ``{"checked", "differ", "removed",
+        "recomputed"}`` (``retentionkit rebuild``; docs/performance.md)."""
+        return run(self, rq.RebuildRequest(check=check)).report  # type: ignore[no-any-return]
 
     # -- ingest -------------------------------------------------------------------------
     def ingest(

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "backend_name",
+    "committed_writes",
     "connect",
     "data_version",
     "describe",
@@ -129,6 +130,18 @@ def transaction(con: Any, *, data: bool = False) -> Iterator[None]:
         raise
     else:
         con.raw_sql("COMMIT")
+        _COMMITTED[0] += 1
+
+
+#: Transactions this process committed on DuckDB (:func:`committed_writes`).
+_COMMITTED = [0]
+
+
+def committed_writes() -> int:
+    """How many DuckDB transactions (:func:`transaction`) this process has committed: part of
+    the data state of :mod:`retentionkit.service.result_cache`, which a file's modification
+    time alone cannot tell apart within one tick of the file system's clock."""
+    return _COMMITTED[0]
 
 
 #: PostgreSQL: one row (name ``data``) whose ``version`` every committed data write bumps.

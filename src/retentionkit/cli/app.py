@@ -43,6 +43,7 @@ COMMAND_MODULES: list[str] = [
     "retentionkit.cli.web_cmd",
     "retentionkit.cli.goals_cmd",
     "retentionkit.cli.spark_cmd",
+    "retentionkit.cli.rebuild_cmd",
 ]
 
 

@@ -26,6 +26,7 @@ from retentionkit.service.requests import (
     IngestRequest,
     LoadDirRequest,
     MetricRequest,
+    RebuildRequest,
     Request,
     RfmRequest,
     SegmentRequest,
@@ -325,6 +326,24 @@ def explain(ws: Workspace, req: ExplainRequest) -> Result:
     return Result(req, report=text, title=req.metric)
 
 
+def rebuild(ws: Workspace, req: RebuildRequest) -> Result:
+    """Recompute the cached answers (each by its own operation, never the cache), compare,
+    and unless ``check`` replace every derived file (:mod:`retentionkit.service.result_cache`).
+    A workspace that is not a DuckDB file keeps no derived data."""
+    from retentionkit.service import result_cache
+
+    if ws.path is None:
+        report = {"checked": 0, "differ": [], "removed": 0, "recomputed": 0}
+        return Result(req, report=report, title="rebuild")
+
+    def compute(request: Request) -> Result:
+        operation = OPERATIONS[type(request)]
+        return operation(ws, request)
+
+    report = result_cache.rebuild(ws, compute, check=req.check)
+    return Result(req, report=report, title="rebuild")
+
+
 #: Request type → its operation.
 OPERATIONS: dict[type[Request], Callable[[Any, Any], Result]] = {
     MetricRequest: metrics,
@@ -341,6 +360,7 @@ OPERATIONS: dict[type[Request], Callable[[Any, Any], Result]] = {
     TablesRequest: tables,
     SqlRequest: sql,
     ExplainRequest: explain,
+    RebuildRequest: rebuild,
 }
 
 
@@ -411,8 +431,13 @@ def run(ws: Workspace, request: Request) -> Result:
         reason = read_only_reason(getattr(ws, "_target", None), getattr(ws, "_con", None))
         if reason is not None:  # a Spark workspace: nothing is written into the cluster
             raise ConfigError(reason)
+    from retentionkit.service import result_cache
+
+    cached = result_cache.lookup(ws, request)
+    if cached is not None:
+        return cached
     try:
-        return operation(ws, request)
+        result = operation(ws, request)
     except MissingTableError as exc:
         url = getattr(getattr(ws, "_con", None), "_retentionkit_url", None)
         if url is None:
@@ -427,3 +452,5 @@ def run(ws: Workspace, request: Request) -> Result:
             raise MissingTableError(f"{url}: {text}") from None
         text = str(exc).replace("'retentionkit ingest", f"'retentionkit --db {url} ingest")
         raise MissingTableError(f"{url}: {text}") from None
+    result_cache.store(ws, request, result)
+    return result

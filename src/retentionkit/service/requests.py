@@ -206,6 +206,9 @@ class Request:
 
     lane: ClassVar[str] = "main"
     writes: ClassVar[bool] = False
+    #: A read whose answer depends only on the request, the data, the settings and the day:
+    #: kept by :mod:`retentionkit.service.result_cache` across processes.
+    cacheable: ClassVar[bool] = False
 
     def replace(self, **changes: Any) -> Any:
         """A copy with ``changes`` (validated again)."""
@@ -215,6 +218,8 @@ class Request:
 @dataclass(frozen=True)
 class MetricRequest(Request):
     """KPIs per period and segment (``retentionkit metrics``, ``GET /api/metrics``)."""
+
+    cacheable: ClassVar[bool] = True
 
     metrics: tuple[str, ...] | None = None
     period: str = "month"
@@ -275,6 +280,8 @@ class MetricRequest(Request):
 class CohortRequest(Request):
     """Acquisition-cohort table (``retentionkit cohorts``, ``GET /api/cohorts``)."""
 
+    cacheable: ClassVar[bool] = True
+
     period: str = "month"
     kind: str = "customers"
     start: str | None = None
@@ -302,6 +309,8 @@ class CohortRequest(Request):
 class RfmRequest(Request):
     """Per-customer RFM summary (``retentionkit rfm``, ``GET /api/rfm``)."""
 
+    cacheable: ClassVar[bool] = True
+
     time_unit: str = "week"
     observation_end: str | None = None
     calibration_end: str | None = None
@@ -316,6 +325,8 @@ class RfmRequest(Request):
 @dataclass(frozen=True)
 class SegmentRequest(Request):
     """Per-segment summary, or each customer's segment (``retentionkit segments``)."""
+
+    cacheable: ClassVar[bool] = True
 
     scheme: str = "rfm"
     as_of: str | None = None
@@ -358,6 +369,8 @@ class ClvPredictRequest(Request):
     ``discount_rate`` is annual (None: ``annual_discount_rate`` of retentionkit.toml, by default
     (1.01^12 − 1), i.e. 1 % a month); the service hands the CLV workflow the monthly rate that
     compounds to it (:func:`monthly_rate`)."""
+
+    cacheable: ClassVar[bool] = True
 
     lane: ClassVar[str] = "slow"
     horizon: float = 52.0
@@ -414,6 +427,8 @@ class ClvEvaluateRequest(Request):
 @dataclass(frozen=True)
 class ChurnAtRiskRequest(Request):
     """Customers at risk (``retentionkit churn at-risk``, ``GET /api/churn/at-risk``)."""
+
+    cacheable: ClassVar[bool] = True
 
     lane: ClassVar[str] = "slow"
     as_of: str | None = None
@@ -523,6 +538,18 @@ class TablesRequest(Request):
 
     every: bool = False
     counts: bool = False
+
+
+@dataclass(frozen=True)
+class RebuildRequest(Request):
+    """Recompute the workspace's derived data and compare it with what was kept
+    (``retentionkit rebuild``, ``Workspace.rebuild``): the result cache, the automations'
+    frames and the churn model (:func:`retentionkit.service.result_cache.rebuild`). With
+    ``check`` nothing changes. A server that owns the workspace runs it on its write path, so
+    its own in-memory cache is emptied too."""
+
+    check: bool = False
+    writes: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)

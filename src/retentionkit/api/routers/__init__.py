@@ -11,7 +11,7 @@ from typing import Any
 __all__ = ["ALWAYS", "OPTIONAL", "routers"]
 
 #: Routers every installation serves.
-ALWAYS = ("metrics", "ingest", "surveys", "goals", "automations")
+ALWAYS = ("metrics", "ingest", "surveys", "goals", "automations", "rebuild")
 #: Routers whose library feature may be missing (see
 #: :func:`retentionkit.service.features.available_features`).
 OPTIONAL = ("cohorts", "rfm", "clv", "churn", "segments")

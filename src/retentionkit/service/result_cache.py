@@ -1,0 +1,344 @@
+"""A persistent cache of read results, keyed by the request and the workspace's data version.
+
+A read request whose class sets ``cacheable`` (the KPI report, cohorts, RFM, segments, CLV
+predictions, the at-risk list) on a DuckDB workspace file is answered from
+``.<file>.cache/results/`` when the same request was answered on the same data before, in any
+process: the CLI's second ``metrics`` call, and a restarted ``serve``'s first pages, skip the
+engine. The cache is derived data: it never changes a number (``tests/service/
+test_result_cache.py`` compares every cached answer with a fresh computation after random
+ingests, updates and deletes), ``retentionkit rebuild`` empties it, and ``RETENTIONKIT_CACHE=off``
+turns it off.
+
+**The key.** An entry is valid for one *data state*: the identity, size and modification time
+(nanoseconds) of the DuckDB file and of its write-ahead log (every committed write of any
+process changes one of them: DuckDB appends the commit to the log, or checkpoints it into the
+file), the number of transactions this process committed
+(:func:`retentionkit.backends.committed_writes`: two writes within one tick of the file
+system's clock), the retentionkit version and its source files' modification times (an upgrade
+or an edit of the code), and the UTC day of :func:`retentionkit.clock.utcnow` (answers that
+depend on "today", such as the at-risk list). Within a data state the entry is found by a hash
+of the request (its ``repr``: type and every field), the workspace's settings (health bands,
+margins, segment schemes …) and the Python version.
+
+**When it is written.** A lookup needs no database connection (the DuckDB file is not even
+opened on a hit). On a miss the workspace connects, which waits for any writer of another
+process to finish; the data state is read again *after* that, so an answer is always stored
+under the state it was computed on. Writing is atomic (a temporary file renamed into place);
+entries of older data states are deleted when a new one is stored, and at most
+:data:`MAX_ENTRIES` entries of at most :data:`MAX_ROWS` rows each are kept. A cache folder that
+cannot be written (a read-only mount) only means no caching.
+
+**The file.** One line of JSON (the result's title, report, model, extra and the frame's
+``attrs``, in :mod:`retentionkit.service.wire`'s tagged encoding), then the frame as Arrow IPC
+bytes (:func:`retentionkit.service.wire.frame_to_bytes`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from retentionkit.service.operations import Result
+    from retentionkit.service.requests import Request
+    from retentionkit.workspace import Workspace
+
+__all__ = [
+    "MAX_ENTRIES",
+    "MAX_ROWS",
+    "clear",
+    "enabled",
+    "folder",
+    "lookup",
+    "rebuild",
+    "store",
+]
+
+#: Entries kept per workspace (the least recently used beyond it are deleted).
+MAX_ENTRIES = 128
+#: Frames longer than this are not cached (a per-customer list of millions of rows is
+#: recomputed rather than written to disk on every data state).
+MAX_ROWS = 2_000_000
+#: The file format's version (part of the key: an old format is never read).
+FORMAT = 1
+
+
+def enabled() -> bool:
+    """False when ``RETENTIONKIT_CACHE`` is ``off`` (or ``0``, ``no``, ``false``)."""
+    return os.environ.get("RETENTIONKIT_CACHE", "on").strip().lower() not in (
+        "off",
+        "0",
+        "no",
+        "false",
+    )
+
+
+def folder(db: Path) -> Path:
+    """The cache folder of the DuckDB file ``db`` (next to it, hidden)."""
+    return db.resolve().parent / f".{db.name}.cache" / "results"
+
+
+def _applies(ws: Workspace, request: Request) -> bool:
+    return (
+        bool(getattr(type(request), "cacheable", False))
+        and ws.path is not None
+        and getattr(ws, "remote", None) is None
+        and enabled()
+    )
+
+
+@functools.cache
+def _code_version() -> str:
+    """The package version and its source files' modification times."""
+    import retentionkit
+
+    root = Path(retentionkit.__file__).parent
+    digest = hashlib.sha256(retentionkit.__version__.encode())
+    for path in sorted(root.rglob("*.py")):
+        with contextlib.suppress(OSError):
+            digest.update(f"{path.relative_to(root)}:{path.stat().st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _stat(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _data_state(db: Path) -> str:
+    """A hash of everything a committed write changes (module docstring, "The key")."""
+    from retentionkit.backends import committed_writes
+    from retentionkit.clock import utcnow
+
+    wal = db.with_name(db.name + ".wal")
+    parts = (
+        FORMAT,
+        str(db.resolve()),
+        _stat(db),
+        _stat(wal),
+        committed_writes(),
+        _code_version(),
+        utcnow().date().isoformat(),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def _request_key(ws: Workspace, request: Request) -> str:
+    settings = ws.settings.model_dump_json() if ws.settings is not None else ""
+    text = f"{request!r}|{settings}|{sys.version_info[:2]}"
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _entry(ws: Workspace, request: Request) -> Path:
+    assert ws.path is not None
+    return folder(ws.path) / f"{_data_state(ws.path)}-{_request_key(ws, request)}.rk"
+
+
+def lookup(ws: Workspace, request: Request) -> Result | None:
+    """The cached answer to ``request`` on the workspace's current data, or None."""
+    if not _applies(ws, request):
+        return None
+    path = _entry(ws, request)
+    try:
+        with path.open("rb") as fh:
+            meta = json.loads(fh.readline())
+            body = fh.read()
+    except (OSError, ValueError):
+        return None
+    try:
+        result = _decode(request, meta, body)
+    except Exception:  # a damaged entry is recomputed (and overwritten)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used
+    return result
+
+
+def store(ws: Workspace, request: Request, result: Result) -> None:
+    """Keep ``result`` as the answer to ``request`` on the current data (best effort)."""
+    if not _applies(ws, request):
+        return
+    frame = result.frame
+    if frame is not None and len(frame) > MAX_ROWS:
+        return
+    if result.model is not None and not hasattr(result.model, "to_dict"):
+        return
+    try:
+        meta, body = _encode(result)
+        from retentionkit.service.wire import request_to_json
+
+        meta["request"] = request_to_json(request)  # for `retentionkit rebuild`
+    except (TypeError, ValueError):  # a value the wire cannot carry: not cached
+        return
+    path = _entry(ws, request)
+    state = path.name.split("-", 1)[0]
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as fh:
+            fh.write(json.dumps(meta).encode() + b"\n")
+            fh.write(body)
+        tmp.replace(path)
+        _prune(path.parent, state)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def clear(db: Path) -> int:
+    """Delete every cached result of the DuckDB file ``db``; returns how many."""
+    removed = 0
+    where = folder(db)
+    if not where.is_dir():
+        return 0
+    for path in where.iterdir():
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += path.suffix == ".rk"
+    return removed
+
+
+def rebuild(
+    ws: Workspace, compute: Callable[[Request], Result], *, check: bool = False
+) -> dict[str, Any]:
+    """``retentionkit rebuild``: recompute every cached answer of the current data with
+    ``compute`` (the operation itself, never the cache) and compare it with the cached one.
+
+    With ``check`` nothing changes and the report lists the answers that differ (none, unless
+    the cache was damaged or the data changed behind retentionkit's back within one tick of
+    the file system's clock). Otherwise every derived file of the workspace is deleted — the
+    cached results, the automations' per-customer frames and the churn model next to the file
+    (``.<file>.cache/``) — and the recomputed answers are stored again, so a dashboard stays
+    warm. Returns ``{"checked", "differ", "removed", "recomputed"}``."""
+    assert ws.path is not None
+    where = folder(ws.path)
+    ws.con  # noqa: B018 - connect: no other process writes while the answers are compared
+    state = _data_state(ws.path)
+    entries = sorted(where.glob(f"{state}-*.rk")) if where.is_dir() else []
+    differ: list[str] = []
+    fresh: list[tuple[Request, Result]] = []
+    for path in entries:
+        try:
+            with path.open("rb") as fh:
+                meta = json.loads(fh.readline())
+                body = fh.read()
+            from retentionkit.service.wire import request_from_json
+
+            request = request_from_json(meta["request"])
+            cached = _decode(request, meta, body)
+        except Exception:  # a damaged entry: it differs, and is recomputed below
+            differ.append(path.name)
+            continue
+        result = compute(request)
+        fresh.append((request, result))
+        if not _same(cached, result):
+            differ.append(_describe(request))
+    report: dict[str, Any] = {"checked": len(entries), "differ": differ}
+    if check:
+        return report
+    removed = 0
+    derived = where.parent
+    if derived.is_dir():
+        for path in sorted(derived.rglob("*"), reverse=True):  # files first, then folders
+            with contextlib.suppress(OSError):
+                if path.is_dir():
+                    path.rmdir()
+                else:
+                    path.unlink()
+                    removed += 1
+    for request, result in fresh:
+        store(ws, request, result)
+    report.update(removed=removed, recomputed=len(fresh))
+    return report
+
+
+def _describe(request: Request) -> str:
+    fields = ", ".join(
+        f"{k}={v!r}" for k, v in vars(request).items() if v is not None and v != () and v != []
+    )
+    return f"{type(request).__name__}({fields})"
+
+
+def _same(a: Result, b: Result) -> bool:
+    """The same answer: equal frames (numbers to 1e-9 relative: a parallel sum may differ in its
+    last bits between runs), reports and notes."""
+    import pandas as pd
+
+    if (a.frame is None) != (b.frame is None) or a.title != b.title:
+        return False
+    if a.frame is not None and b.frame is not None:
+        try:
+            pd.testing.assert_frame_equal(a.frame, b.frame, check_exact=False, rtol=1e-9)
+        except AssertionError:
+            return False
+    return bool(a.report == b.report and a.extra == b.extra)
+
+
+def _prune(where: Path, state: str) -> None:
+    """Delete the entries of older data states, then the least recently used beyond
+    :data:`MAX_ENTRIES`."""
+    kept = []
+    for path in where.glob("*.rk"):
+        if not path.name.startswith(state + "-"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+            continue
+        with contextlib.suppress(OSError):
+            kept.append((path.stat().st_mtime_ns, path))
+    kept.sort()
+    for _, path in kept[: max(0, len(kept) - MAX_ENTRIES)]:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _encode(result: Result) -> tuple[dict[str, Any], bytes]:
+    from retentionkit.service.wire import encode, frame_to_bytes
+
+    meta: dict[str, Any] = {"title": result.title}
+    body = b""
+    if result.frame is not None:
+        body, positions = frame_to_bytes(result.frame)
+        meta["frame"] = {"json_columns": positions, "attrs": encode(dict(result.frame.attrs))}
+    if result.report is not None:
+        meta["report"] = encode(result.report)
+    if result.model is not None:
+        meta["model"] = encode(result.model.to_dict())
+    if result.extra:
+        meta["extra"] = encode(result.extra)
+    return meta, body
+
+
+def _decode(request: Request, meta: dict[str, Any], body: bytes) -> Result:
+    from retentionkit.service.operations import Result
+    from retentionkit.service.wire import decode, frame_from_bytes
+
+    frame = None
+    if "frame" in meta:
+        frame = frame_from_bytes(body, list(meta["frame"]["json_columns"]))
+        frame.attrs = dict(decode(meta["frame"]["attrs"]) or {})
+    model = None
+    if "model" in meta:
+        from retentionkit.clv.models.base import BaseFitter
+
+        model = BaseFitter.from_dict(decode(meta["model"]))
+    return Result(
+        request,
+        frame=frame,
+        report=decode(meta["report"]) if "report" in meta else None,
+        model=model,
+        title=meta.get("title", ""),
+        extra=dict(decode(meta.get("extra")) or {}),
+    )
