@@ -253,9 +253,9 @@ def part_load(customers: int, seconds: float, threads: int) -> dict[str, Any]:
         shutil.copyfile(db, copy)
         server = Server(copy, Path(tmp) / "serve.log")
         try:
-            with _alarm(PHASE_LIMIT * 2, "the load part's start"):
+            with _alarm(PHASE_LIMIT * 3, "the load part's start"):
                 first = server.first_ok("/", PHASE_LIMIT)
-                warm = server.wait_warm(PHASE_LIMIT)
+                warm = server.wait_warm(PHASE_LIMIT * 2)
             for path in ("/api/metrics", "/"):  # once each, outside the figure
                 server.get(path)
             if os.environ.get("BENCH_PYSPY"):  # profile the server during the load
