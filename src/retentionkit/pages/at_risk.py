@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from retentionkit.pages import charts
@@ -12,13 +13,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.web.service import WorkspaceService
 
 
-#: The page shows the request GET /api/churn/at-risk makes by default: the 100 customers with
-#: the most value at risk over a 90-day horizon.
-AT_RISK = ChurnAtRiskRequest(top=100)
+@lru_cache(maxsize=1)
+def at_risk_request() -> ChurnAtRiskRequest:
+    """The request GET /api/churn/at-risk makes by default: the 100 customers with the most
+    value at risk over a 90-day horizon. Made at first use: validating its model name imports
+    the CLV models (SciPy, ~1.5 s), which the server's start and first page do not need."""
+    return ChurnAtRiskRequest(top=100)
 
 
 def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
-    result = svc.request(AT_RISK)
+    result = svc.request(at_risk_request())
     frame = result.frame
     currency = currency_of(svc)
     rows = []
@@ -69,7 +73,7 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         "total": fmt_value(total, "money", currency),
         "count": len(rows),
         "currency": currency,
-        "horizon": AT_RISK.horizon,
+        "horizon": at_risk_request().horizon,
         "model_line": result.model_line,
         "warnings": result.warnings,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from retentionkit.pages import charts
@@ -13,16 +14,22 @@ if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.web.service import WorkspaceService
 
 
-#: The page shows the request GET /api/clv makes by default (one year ahead in weeks, the
-#: credible purchase model — ``model="auto"`` — + Gamma-Gamma); it names the model used.
-CLV = ClvPredictRequest()
+@lru_cache(maxsize=1)
+def clv_request() -> ClvPredictRequest:
+    """The request GET /api/clv makes by default (one year ahead in weeks, the credible
+    purchase model — ``model="auto"`` — + Gamma-Gamma; it names the model used). Made at first
+    use: validating its model names imports the CLV models (SciPy), which the server's start
+    does not need."""
+    return ClvPredictRequest()
+
+
 TOP_CUSTOMERS = 25
 
 
 def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
     import numpy as np
 
-    result = svc.request(CLV)
+    result = svc.request(clv_request())
     frame = result.frame
     currency = currency_of(svc)
     values = frame["clv"].astype("float64").dropna()
