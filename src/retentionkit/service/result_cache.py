@@ -178,9 +178,7 @@ def store(ws: Workspace, request: Request, result: Result) -> None:
         return
     try:
         meta, body = _encode(result)
-        from retentionkit.service.wire import request_to_json
-
-        meta["request"] = request_to_json(request)  # for `retentionkit rebuild`
+        meta["request"] = _request_to_json(request)  # for `retentionkit rebuild`
     except (TypeError, ValueError):  # a value the wire cannot carry: not cached
         return
     path = _entry(ws, request)
@@ -235,9 +233,7 @@ def rebuild(
             with path.open("rb") as fh:
                 meta = json.loads(fh.readline())
                 body = fh.read()
-            from retentionkit.service.wire import request_from_json
-
-            request = request_from_json(meta["request"])
+            request = _request_from_json(meta["request"])
             cached = _decode(request, meta, body)
         except Exception:  # a damaged entry: it differs, and is recomputed below
             differ.append(path.name)
@@ -302,6 +298,35 @@ def _prune(where: Path, state: str) -> None:
     for _, path in kept[: max(0, len(kept) - MAX_ENTRIES)]:
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+def _cacheable_types() -> dict[str, type]:
+    """The cacheable request types by name (the only ones an entry may name)."""
+    from retentionkit.service import requests
+
+    return {
+        name: cls
+        for name, cls in vars(requests).items()
+        if isinstance(cls, type) and getattr(cls, "cacheable", False)
+    }
+
+
+def _request_to_json(request: Request) -> dict[str, Any]:
+    """The request's type and fields in the wire's tagged encoding (a dataclass's fields)."""
+    import dataclasses
+
+    from retentionkit.service.wire import encode
+
+    fields = {f.name: encode(getattr(request, f.name)) for f in dataclasses.fields(request)}  # type: ignore[arg-type]
+    return {"type": type(request).__name__, "fields": fields}
+
+
+def _request_from_json(data: dict[str, Any]) -> Request:
+    """The request :func:`_request_to_json` wrote, validated again."""
+    from retentionkit.service.wire import decode
+
+    cls = _cacheable_types()[data["type"]]
+    return cls(**{k: decode(v) for k, v in data["fields"].items()})
 
 
 def _encode(result: Result) -> tuple[dict[str, Any], bytes]:
