@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from retentionkit.churn.features_file import FeatureKind
 from retentionkit.churn.pipelines import build_pipeline
+from retentionkit.churn.threads import single_threaded
 from retentionkit.errors import InputError, ModelFitError, UnknownNameError
 
 __all__ = ["CANDIDATES", "Candidate", "as_labels", "candidate_list", "cross_validate", "fit_quiet"]
@@ -91,6 +92,7 @@ def candidate_list(names: Sequence[str] | None) -> list[Candidate]:
     return [CANDIDATES[n] for n in chosen]
 
 
+@single_threaded
 def cross_validate(
     candidates: Sequence[Candidate],
     data: pd.DataFrame,
