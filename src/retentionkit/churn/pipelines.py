@@ -22,7 +22,7 @@ from retentionkit.churn.features_file import FeatureKind
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.churn.candidates import Candidate
 
-__all__ = ["build_pipeline"]
+__all__ = ["build_pipeline", "preprocessing_key"]
 
 # Numeric features with at least this many distinct training values get a spline basis in the
 # logistic model; fewer (flags, small counts) enter linearly.
@@ -39,6 +39,15 @@ def build_pipeline(
     if cand.family == "logistic":
         return _logistic_pipeline(cand.params, data, types)
     return _hgb_pipeline(cand.params, data, types, random_state)
+
+
+def preprocessing_key(cand: Candidate) -> tuple[Any, ...]:
+    """Candidates with equal keys build identical preprocessing steps (everything before the
+    classifier) from the same data: the family, plus the spline switch for the logistic family
+    (``C`` only reaches the classifier; the gradient-boosting settings only the classifier)."""
+    if cand.family == "logistic":
+        return ("logistic", bool(cand.params.get("splines")))
+    return (cand.family,)
 
 
 def _logistic_pipeline(

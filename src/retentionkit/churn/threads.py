@@ -31,7 +31,7 @@ def one_thread() -> Iterator[None]:
 
     threadpoolctl only limits libraries already loaded, so the estimators' modules (OpenMP with
     gradient boosting, SciPy's BLAS with L-BFGS) are imported first."""
-    import sklearn.ensemble  # noqa: F401  (loads OpenMP)
+    import sklearn.ensemble
     import sklearn.linear_model  # noqa: F401  (loads SciPy's BLAS)
     from threadpoolctl import threadpool_limits
 
