@@ -109,3 +109,35 @@ def test_backtest_builds_each_cutoff_once_with_the_same_result(
         scores = cm.evaluate(test["churned"].to_numpy(), risk)
         assert fold["roc_auc"] == scores["roc_auc"] and fold["brier"] == scores["brier"]
         assert fold["train_rows"] == len(y_train)
+
+
+@pytest.mark.parametrize("levels", [3, 28, 29, 30, 45])
+def test_level_cap_encodes_like_the_fixed_cap(levels: int) -> None:
+    """Encoders built with the cap only where it can matter give the same matrices as encoders
+    that always carry it (30 one-hot levels, 60 ordinal levels), unseen levels included."""
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+
+    from retentionkit.churn.pipelines import _MAX_ONEHOT_LEVELS, _level_cap
+
+    rng = np.random.default_rng(levels)
+    train = pd.DataFrame({"c": rng.choice([f"L{i}" for i in range(levels)], 900)})
+    train.loc[::17, "c"] = np.nan
+    test = pd.DataFrame({"c": ["L0", "new", np.nan, f"L{levels - 1}"]})
+    filled_train, filled_test = train.fillna("(missing)"), test.fillna("(missing)")
+
+    def onehot(cap: int | None) -> np.ndarray:
+        enc = OneHotEncoder(
+            handle_unknown="infrequent_if_exist", max_categories=cap, sparse_output=False
+        )
+        return np.vstack([enc.fit_transform(filled_train), enc.transform(filled_test)])
+
+    def ordinal(cap: int | None) -> np.ndarray:
+        enc = OrdinalEncoder(
+            handle_unknown="use_encoded_value", unknown_value=np.nan, max_categories=cap
+        )
+        return np.vstack([enc.fit_transform(train), enc.transform(test)])
+
+    cap = _level_cap(train["c"], _MAX_ONEHOT_LEVELS)
+    assert (cap is None) == (levels + 1 < _MAX_ONEHOT_LEVELS)  # the NaN level counts
+    assert np.array_equal(onehot(cap), onehot(_MAX_ONEHOT_LEVELS), equal_nan=True)
+    assert np.array_equal(ordinal(_level_cap(train["c"], 60)), ordinal(60), equal_nan=True)
