@@ -5,11 +5,15 @@ thread per core for every tree level and matrix product. The churn data are smal
 rows, 10 – 20 features), so each parallel region lasts microseconds and the threads mostly wait
 for each other; when the other core is busy (a shared machine, a server answering requests) a
 thread that is descheduled stalls the whole region. Measured on the 2-core development machine
-under load (docs/benchmarks.md, "Churn backtest (workspace)"): one gradient-boosting fit on
+under load (docs/benchmarks.md, "Speed of `churn train`"): one gradient-boosting fit on
 94 k CDNOW rows took 58.9 s wall / 36.4 s CPU with 2 threads and 4.0 s / 2.6 s with one.
 
 One thread also makes the fitted models independent of the machine's core count (a parallel
-sum adds in an order that depends on the number of threads).
+sum may add in an order that depends on the number of threads; on CDNOW and Telco the 2-thread
+and 1-thread results were identical to the last digit).
+
+Caveat: the limit is process-wide for BLAS, so code running in another thread at the same time
+(a server answering requests) also gets one BLAS thread until the block ends.
 """
 
 from __future__ import annotations
