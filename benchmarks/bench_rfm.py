@@ -16,6 +16,7 @@ and peak resident memory:
   on the same orders; its result is compared with ours.
 
 Run: ``.venv/bin/python benchmarks/bench_rfm.py [--customers N] [--months M] [--skip-lifetimes]``
+(``--orders-parquet FILE`` reuses an orders file instead of generating one.)
 """
 
 from __future__ import annotations
@@ -55,21 +56,23 @@ print(json.dumps({"seconds": wall, "cpu": cpu, "peak_gb": peak, "rows": len(s)})
 """
 
 
-def _paths(customers: int, months: int) -> dict[str, Path]:
-    stem = f"orders_{customers}c_{months}m"
+def _paths(customers: int, months: int, source: Path | None = None) -> dict[str, Path]:
+    """Cache files; with ``source`` (an orders Parquet file made elsewhere, e.g. the 10 M-order
+    file of ``make bench`` step 1) the workspace and the lifetimes input are derived from it."""
+    stem = source.stem if source is not None else f"orders_{customers}c_{months}m"
     return {
-        "parquet": DATA / f"{stem}.parquet",
+        "parquet": source if source is not None else DATA / f"{stem}.parquet",
         "duckdb": DATA / f"{stem}.duckdb",
         "npz": DATA / f"{stem}_lifetimes.npz",
     }
 
 
-def prepare(customers: int, months: int) -> dict[str, Path]:
-    """Generate (once) and cache the orders in the three forms."""
+def prepare(customers: int, months: int, source: Path | None = None) -> dict[str, Path]:
+    """Generate (once, unless ``source`` is given) and cache the orders in the three forms."""
     import duckdb
     import numpy as np
 
-    paths = _paths(customers, months)
+    paths = _paths(customers, months, source)
     DATA.mkdir(parents=True, exist_ok=True)
     if not paths["parquet"].exists():
         from retentionkit.generate import generate_business
@@ -191,13 +194,19 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--repeat", type=int, default=3, help="runs of ours; best is reported")
     parser.add_argument("--skip-lifetimes", action="store_true")
+    parser.add_argument(
+        "--orders-parquet",
+        type=Path,
+        help="use this orders Parquet file (customer_id, ordered_at, amount, quantity, order_id) "
+        "instead of generating one, e.g. ../main/benchmarks/data/orders_10000000.parquet",
+    )
     parser.add_argument("--measure", nargs=2, metavar=("DB", "WHAT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         measure_ours(args.measure[0], args.measure[1], args.repeat)
         return
 
-    paths = prepare(args.customers, args.months)
+    paths = prepare(args.customers, args.months, args.orders_parquet)
     import duckdb
 
     con = duckdb.connect(str(paths["duckdb"]), read_only=True)

@@ -33,6 +33,11 @@ Environment knobs (a quick run: ``BENCH_CUSTOMERS=100000 make bench``):
     BENCH_SERVE=0        skip the dashboard/API load test and page latencies
                          (benchmarks/bench_serve.py)
     BENCH_GOALS=0        skip the goals' p_hit calibration backtest (benchmarks/bench_goals.py)
+    BENCH_MODELS=0       skip the model timings: whole-process `churn evaluate` on CDNOW master
+                         and `churn train` on Telco (benchmarks/bench_churn_cli.py), and the
+                         RFM summary against lifetimes (benchmarks/bench_rfm.py)
+    BENCH_RFM_PARQUET    an orders Parquet file for bench_rfm.py (default: it generates and
+                         caches 1 M customers × 24 months itself)
     BENCH_PG=0           skip the PostgreSQL-vs-DuckDB report (benchmarks/bench_postgres.py)
     BENCH_PG_CUSTOMERS   customers of that comparison (default 100000 → ~1 M orders)
     BENCH_PG_URL         an existing PostgreSQL database for it (default: a throw-away server)
@@ -412,6 +417,12 @@ def main() -> None:
         print(f"survey answers: {results['surveys']}", flush=True)
     if env_int("BENCH_GOALS", 1):  # p_hit calibration of the goals (docs/benchmarks.md)
         subprocess.run([sys.executable, str(HERE / "bench_goals.py")], check=True, cwd=ROOT)
+    if env_int("BENCH_MODELS", 1):  # issue 17 item 4: churn commands, RFM vs lifetimes
+        subprocess.run([sys.executable, str(HERE / "bench_churn_cli.py")], check=True, cwd=ROOT)
+        cmd = [sys.executable, str(HERE / "bench_rfm.py")]
+        if os.environ.get("BENCH_RFM_PARQUET"):
+            cmd += ["--orders-parquet", os.environ["BENCH_RFM_PARQUET"]]
+        subprocess.run(cmd, check=True, cwd=ROOT)
     if env_int("BENCH_PG", 1):  # the same report on PostgreSQL vs DuckDB (docs/benchmarks.md)
         pg_customers = env_int("BENCH_PG_CUSTOMERS", 100_000)
         cmd = [sys.executable, str(HERE / "bench_postgres.py"), "--customers", str(pg_customers)]

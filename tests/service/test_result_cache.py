@@ -261,3 +261,47 @@ def test_whole_processes_see_each_others_writes(tmp_path: Path) -> None:
     check = cli(db, "rebuild", "--check", "--format", "json")
     assert check.returncode == 0, check.stderr
     assert json.loads(check.stdout) == {"checked": 1, "differ": []}
+
+
+def test_bookkeeping_writes_keep_the_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that is not data (the automations' outbox and locks) keeps the cached answers: a
+    restarted server still finds them."""
+    from retentionkit.backends import transaction
+
+    db = tmp_path / "ws.duckdb"
+    with Workspace(db) as ws:
+        ws.ingest("orders", orders(0, 120, seed=8))
+    first = cached(db, REQUESTS[0])
+    with Workspace(db) as ws, transaction(ws.con):
+        ws.con.raw_sql("CREATE TABLE automation_lock_example (name VARCHAR, owner VARCHAR)")
+        ws.con.raw_sql("INSERT INTO automation_lock_example VALUES ('deliverer', 'me')")
+
+    def boom(ws: Any, req: Any) -> Result:
+        raise AssertionError("computed again")
+
+    monkeypatch.setitem(ops.OPERATIONS, MetricRequest, boom)
+    assert_same(first, cached(db, REQUESTS[0]))
+
+
+def test_an_outside_update_that_keeps_the_row_counts_is_found_by_rebuild_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documented limit (docs/performance.md): another tool's UPDATE that keeps every row
+    count is not seen by the key; `rebuild --check` finds it and `rebuild` repairs it."""
+    db = tmp_path / "ws.duckdb"
+    with Workspace(db) as ws:
+        ws.ingest("orders", orders(0, 200, seed=9))
+    before = cached(db, REQUESTS[0])
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE orders SET amount = amount * 2")
+    con.close()
+    truth = fresh(db, REQUESTS[0], monkeypatch)
+    assert not truth.frame.equals(before.frame)
+    with Workspace(db) as ws:
+        report = ws.rebuild(check=True)
+    assert report["checked"] == 1 and len(report["differ"]) == 1
+    with Workspace(db) as ws:
+        ws.rebuild()
+    assert_same(cached(db, REQUESTS[0]), truth)

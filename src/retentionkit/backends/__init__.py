@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "backend_name",
-    "committed_writes",
     "connect",
     "data_version",
     "describe",
@@ -102,7 +101,9 @@ def transaction(con: Any, *, data: bool = False) -> Iterator[None]:
     become savepoints of it, and nested blocks too. With ``data`` (a write that changes what
     reports show: an ingest, a survey answer, a goal) the outermost block on PostgreSQL also
     bumps the database's data version (:func:`data_version`) in the same transaction, so every
-    server over that database sees the write at its next request. Other backends (Spark) have
+    server over that database sees the write at its next request; on DuckDB the block bumps the
+    file's own data version (the same table), which keys the persistent result cache
+    (:mod:`retentionkit.service.result_cache`). Other backends (Spark) have
     no transactions and run the block as is (the ingest validates everything before writing)."""
     name = backend_name(con)
     if name == "postgres":
@@ -125,23 +126,20 @@ def transaction(con: Any, *, data: bool = False) -> Iterator[None]:
     con.raw_sql("BEGIN TRANSACTION")
     try:
         yield
+        if data:  # the file's data version (retentionkit.service.result_cache's key)
+            con.raw_sql(
+                f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (name VARCHAR PRIMARY KEY, "
+                "version BIGINT NOT NULL)"
+            )
+            con.raw_sql(
+                f"INSERT INTO {VERSION_TABLE} VALUES ('data', 1) "
+                "ON CONFLICT (name) DO UPDATE SET version = version + 1"
+            )
     except BaseException:
         con.raw_sql("ROLLBACK")
         raise
     else:
         con.raw_sql("COMMIT")
-        _COMMITTED[0] += 1
-
-
-#: Transactions this process committed on DuckDB (:func:`committed_writes`).
-_COMMITTED = [0]
-
-
-def committed_writes() -> int:
-    """How many DuckDB transactions (:func:`transaction`) this process has committed: part of
-    the data state of :mod:`retentionkit.service.result_cache`, which a file's modification
-    time alone cannot tell apart within one tick of the file system's clock."""
-    return _COMMITTED[0]
 
 
 #: PostgreSQL: one row (name ``data``) whose ``version`` every committed data write bumps.

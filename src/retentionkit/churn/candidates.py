@@ -18,7 +18,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from retentionkit.churn.features_file import FeatureKind
-from retentionkit.churn.pipelines import build_pipeline
+from retentionkit.churn.pipelines import build_pipeline, preprocessing_key
+from retentionkit.churn.threads import single_threaded
 from retentionkit.errors import InputError, ModelFitError, UnknownNameError
 
 __all__ = ["CANDIDATES", "Candidate", "as_labels", "candidate_list", "cross_validate", "fit_quiet"]
@@ -91,6 +92,7 @@ def candidate_list(names: Sequence[str] | None) -> list[Candidate]:
     return [CANDIDATES[n] for n in chosen]
 
 
+@single_threaded
 def cross_validate(
     candidates: Sequence[Candidate],
     data: pd.DataFrame,
@@ -114,14 +116,18 @@ def cross_validate(
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     splits = list(splitter.split(np.zeros(len(y)), y))
     results: list[dict[str, Any]] = []
+    prepared: dict[tuple[Any, int], tuple[Any, Any]] = {}
     for cand in candidates:
         oof = np.empty(len(y))
         aucs = []
         try:
-            for train_idx, test_idx in splits:
+            for k, (train_idx, test_idx) in enumerate(splits):
                 est = build_pipeline(cand, data.iloc[train_idx], types, random_state)
-                fit_quiet(est, data.iloc[train_idx], y[train_idx])
-                oof[test_idx] = est.predict_proba(data.iloc[test_idx])[:, 1]
+                x_train, x_test = _prepared(
+                    prepared, (preprocessing_key(cand), k), est, data, train_idx, test_idx
+                )
+                fit_quiet(est[-1], x_train, y[train_idx])
+                oof[test_idx] = est[-1].predict_proba(x_test)[:, 1]
                 aucs.append(_auc(y[test_idx], oof[test_idx]))
         except (ValueError, np.linalg.LinAlgError) as exc:
             results.append({"candidate": cand, "error": str(exc)})
@@ -139,6 +145,25 @@ def cross_validate(
         detail = "; ".join(f"{r['candidate'].name}: {r['error']}" for r in results)
         raise ModelFitError(f"No churn model candidate could be fitted ({detail}).")
     return max(ok, key=lambda r: r["roc_auc"]), results, folds
+
+
+def _prepared(
+    cache: dict[tuple[Any, int], tuple[Any, Any]],
+    key: tuple[Any, int],
+    est: Any,
+    data: pd.DataFrame,
+    train_idx: NDArray[np.int_],
+    test_idx: NDArray[np.int_],
+) -> tuple[Any, Any]:
+    """The fold's training and test rows after ``est``'s preprocessing steps (all but the
+    classifier), fitted on the training rows once per preprocessing key and fold and shared by
+    the candidates with that key (:func:`retentionkit.churn.pipelines.preprocessing_key`).
+    Pipeline.fit would compute exactly these matrices: the steps are deterministic."""
+    if key not in cache:
+        prep = est[:-1]
+        x_train = prep.fit_transform(data.iloc[train_idx])
+        cache[key] = (x_train, prep.transform(data.iloc[test_idx]))
+    return cache[key]
 
 
 def as_labels(y: ArrayLike, n: int) -> NDArray[np.int_]:

@@ -84,6 +84,7 @@ from retentionkit.churn.reasons import (
     reason_text,
     top_reasons,
 )
+from retentionkit.churn.threads import single_threaded
 from retentionkit.errors import InputError, NotFittedError
 
 __all__ = [
@@ -146,6 +147,7 @@ class ChurnModel:
 
     # ------------------------------------------------------------------ fitting
 
+    @single_threaded
     def fit(self, X: pd.DataFrame, y: ArrayLike) -> ChurnModel:
         """Detect feature types, choose a candidate by cross-validated ROC-AUC, refit on all rows.
 
@@ -255,11 +257,13 @@ class ChurnModel:
         self.check_features(list(X.columns), source=source)
         return coerce_features(X, self.feature_types_, where=where, source=source)
 
+    @single_threaded
     def predict_risk(self, X: pd.DataFrame) -> NDArray[np.float64]:
         """Churn probability in [0, 1] per row of ``X`` (extra columns are ignored)."""
         data = self._prepare(X)
         return self.pipeline_.predict_proba(data)[:, 1].astype(float)
 
+    @single_threaded
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Per-row, per-feature contributions (log-odds for logistic, probability for hgb).
 
@@ -273,6 +277,7 @@ class ChurnModel:
             values = hgb_contributions(self.pipeline_, data, self.background_)
         return pd.DataFrame(values, index=X.index, columns=list(self.feature_types_))
 
+    @single_threaded
     def explain(self, X: pd.DataFrame, top: int = 3) -> list[list[str]]:
         """The ``top`` readable reasons per row, strongest first (see the module docstring)."""
         data = self._prepare(X)

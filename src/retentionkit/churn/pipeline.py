@@ -47,13 +47,39 @@ def _horizon(horizon: str | int) -> int:
     return horizon if isinstance(horizon, int) else parse_duration_days(str(horizon))
 
 
+class _CutoffTables:
+    """Features and labels per cutoff, each built once (a backtest's evaluation cutoff j + 1 is
+    a training cutoff of fold j, and consecutive folds share three training cutoffs). Callers
+    must not modify the frames they get."""
+
+    def __init__(self, ws: Workspace, horizon_days: int) -> None:
+        self.ws = ws
+        self.horizon_days = horizon_days
+        self._features: dict[pd.Timestamp, pd.DataFrame] = {}
+        self._labels: dict[pd.Timestamp, pd.DataFrame] = {}
+
+    def features(self, cutoff: pd.Timestamp) -> pd.DataFrame:
+        if cutoff not in self._features:
+            self._features[cutoff] = feat.build_features(self.ws, cutoff)
+        return self._features[cutoff]
+
+    def labels(self, cutoff: pd.Timestamp) -> pd.DataFrame:
+        if cutoff not in self._labels:
+            self._labels[cutoff] = feat.labels(self.ws, cutoff, self.horizon_days)
+        return self._labels[cutoff]
+
+
 def _training_rows(
-    ws: Workspace, cutoffs: list[pd.Timestamp], horizon_days: int
+    ws: Workspace,
+    cutoffs: list[pd.Timestamp],
+    horizon_days: int,
+    tables: _CutoffTables | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
+    tables = tables if tables is not None else _CutoffTables(ws, horizon_days)
     frames, ys = [], []
     for cutoff in cutoffs:
-        x = feat.build_features(ws, cutoff)
-        y = feat.labels(ws, cutoff, horizon_days)
+        x = tables.features(cutoff)
+        y = tables.labels(cutoff)
         merged = x.merge(y, on="customer_id", how="inner")
         if len(merged):
             frames.append(merged)
@@ -103,17 +129,18 @@ def backtest(
     start, end = feat.data_span(ws)
     end = end.normalize()
     results = []
+    tables = _CutoffTables(ws, h)
     for j in range(folds):
         e = (end - pd.Timedelta(days=h * (j + 1))).normalize()
         train_at = _cutoffs_before(e, h, train_cutoffs, start)
         if not train_at:
             continue
-        x_train, y_train = _training_rows(ws, train_at, h)
+        x_train, y_train = _training_rows(ws, train_at, h, tables)
         if y_train.min() == y_train.max():
             continue
         model = _new_model().fit(x_train, y_train)
-        x_test = feat.build_features(ws, e)
-        y_test = feat.labels(ws, e, h)
+        x_test = tables.features(e)
+        y_test = tables.labels(e)
         test = x_test.merge(y_test, on="customer_id")
         if len(test) == 0 or test["churned"].nunique() < 2:
             continue

@@ -22,7 +22,7 @@ from retentionkit.churn.features_file import FeatureKind
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.churn.candidates import Candidate
 
-__all__ = ["build_pipeline"]
+__all__ = ["build_pipeline", "preprocessing_key"]
 
 # Numeric features with at least this many distinct training values get a spline basis in the
 # logistic model; fewer (flags, small counts) enter linearly.
@@ -39,6 +39,24 @@ def build_pipeline(
     if cand.family == "logistic":
         return _logistic_pipeline(cand.params, data, types)
     return _hgb_pipeline(cand.params, data, types, random_state)
+
+
+def _level_cap(col: pd.Series, cap: int) -> int | None:
+    """``cap`` for the encoder's ``max_categories`` when the column it is fitted on has at
+    least that many levels (missing counted as one), else None. With fewer levels than the cap
+    scikit-learn marks no level infrequent (it groups when ``max_categories`` < levels + 1), so
+    both settings encode identically — but with a cap it counts every value in Python
+    (``_get_counts``), which took most of the Telco preprocessing time."""
+    return cap if col.nunique(dropna=False) >= cap else None
+
+
+def preprocessing_key(cand: Candidate) -> tuple[Any, ...]:
+    """Candidates with equal keys build identical preprocessing steps (everything before the
+    classifier) from the same data: the family, plus the spline switch for the logistic family
+    (``C`` only reaches the classifier; the gradient-boosting settings only the classifier)."""
+    if cand.family == "logistic":
+        return ("logistic", bool(cand.params.get("splines")))
+    return (cand.family,)
 
 
 def _logistic_pipeline(
@@ -71,7 +89,7 @@ def _logistic_pipeline(
         else:
             encoder = OneHotEncoder(
                 handle_unknown="infrequent_if_exist",
-                max_categories=_MAX_ONEHOT_LEVELS,
+                max_categories=_level_cap(data[name], _MAX_ONEHOT_LEVELS),
                 sparse_output=False,
             )
             imputer = SimpleImputer(strategy="constant", fill_value="(missing)")
@@ -108,7 +126,7 @@ def _hgb_pipeline(
             enc = OrdinalEncoder(
                 handle_unknown="use_encoded_value",
                 unknown_value=np.nan,
-                max_categories=_MAX_ORDINAL_LEVELS,
+                max_categories=_level_cap(data[name], _MAX_ORDINAL_LEVELS),
             )
             parts.append((f"f{i}", enc, [name]))
             mask.append(True)

@@ -79,7 +79,10 @@ def _daily(orders: Any) -> Any:
 
 
 def _summary(orders: Any, end: Any, unit_days: float) -> Any:
-    """frequency, recency, T, monetary_value of ``orders`` (already cut at ``end``)."""
+    """frequency, recency, T, monetary_value of ``orders`` (already cut at ``end``); ``end``
+    None means the last purchase day of any customer (the last order day: every order has its
+    customer's row), taken over the 1-row-per-customer table instead of another scan of the
+    orders."""
     import ibis
 
     daily = _daily(orders)
@@ -90,6 +93,8 @@ def _summary(orders: Any, end: Any, unit_days: float) -> Any:
         total=daily.value.sum(),
         first_value=daily.value.argmin(daily.day),
     )
+    if end is None:
+        end = per.last_day.max().over()
     repeats = per.n_days - 1
     return per.select(
         "customer_id",
@@ -124,8 +129,8 @@ def rfm_expr(
             obs = _as_day(last, "--observation-end")
     if cal is not None and obs is not None and cal >= obs:
         raise ConfigError(f"--calibration-end {cal} must be before --observation-end {obs}.")
-    # without an observation end: the last order day, as a scalar subquery (stays lazy)
-    end: Any = ibis.date(obs) if obs is not None else day.max().as_scalar()
+    # without an observation end: the last order day (computed in _summary)
+    end: Any = ibis.date(obs) if obs is not None else None
 
     def before_day_after(d: dt.date) -> Any:
         """ordered_at on or before day d, compared on the raw timestamp (no per-row cast)."""
@@ -137,6 +142,8 @@ def rfm_expr(
         kept = orders if obs is None else orders.filter(before_day_after(obs))  # none later
         return _summary(kept, end, unit_days).order_by("customer_id")
 
+    if end is None:  # an empty orders table: no last order day to compute above
+        end = day.max().as_scalar()
     calib = _summary(orders.filter(before_day_after(cal)), ibis.date(cal), unit_days)
     held = orders.filter(~before_day_after(cal) & (day <= end))
     held = held.mutate(day=held.ordered_at.cast("date"), value=held.amount.cast("float64"))

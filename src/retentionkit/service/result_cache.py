@@ -9,24 +9,26 @@ test_result_cache.py`` compares every cached answer with a fresh computation aft
 ingests, updates and deletes), ``retentionkit rebuild`` empties it, and ``RETENTIONKIT_CACHE=off``
 turns it off.
 
-**The key.** An entry is valid for one *data state*: the identity, size and modification time
-(nanoseconds) of the DuckDB file and of its write-ahead log (every committed write of any
-process changes one of them: DuckDB appends the commit to the log, or checkpoints it into the
-file), the number of transactions this process committed
-(:func:`retentionkit.backends.committed_writes`: two writes within one tick of the file
-system's clock), the retentionkit version and its source files' modification times (an upgrade
-or an edit of the code), and the UTC day of :func:`retentionkit.clock.utcnow` (answers that
-depend on "today", such as the at-risk list). Within a data state the entry is found by a hash
-of the request (its ``repr``: type and every field), the workspace's settings (health bands,
-margins, segment schemes …) and the Python version.
+**The key.** An entry is valid for one *data state* of the file: its data version (a row of
+``retentionkit_state`` that every data write of retentionkit — an ingest, a survey answer, a
+goal — bumps in its own transaction, :func:`retentionkit.backends.transaction`), the row counts
+of its canonical tables (a write by another tool that adds or deletes rows), the retentionkit
+version and its source files' modification times (an upgrade or an edit of the code), and the
+UTC day of :func:`retentionkit.clock.utcnow` (answers that depend on "today", such as the
+at-risk list). Bookkeeping writes (the automations' outbox and locks, API keys) keep the
+entries. An UPDATE by another tool that keeps every row count is not seen: run
+``retentionkit rebuild`` after one (``--check`` finds it). Within a data state the entry is
+found by a hash of the request (its ``repr``: type and every field), the workspace's settings
+(health bands, margins, segment schemes …) and the Python version.
 
-**When it is written.** A lookup needs no database connection (the DuckDB file is not even
-opened on a hit). On a miss the workspace connects, which waits for any writer of another
-process to finish; the data state is read again *after* that, so an answer is always stored
-under the state it was computed on. Writing is atomic (a temporary file renamed into place);
-entries of older data states are deleted when a new one is stored, and at most
-:data:`MAX_ENTRIES` entries of at most :data:`MAX_ROWS` rows each are kept. A cache folder that
-cannot be written (a read-only mount) only means no caching.
+**When it is written.** A lookup reads the state through a read-only connection that it
+closes at once (the workspace itself is not opened on a hit). On a miss the workspace
+connects, which waits for any writer of another process to finish; the data state is read
+again *after* the operation, through that connection, so an answer is always stored under the
+state it was computed on. Writing is atomic (a temporary file renamed into place); entries of
+older data states are deleted when a new one is stored, and at most :data:`MAX_ENTRIES`
+entries of at most :data:`MAX_ROWS` rows each are kept. A cache folder that cannot be written
+(a read-only mount) only means no caching.
 
 **The file.** One line of JSON (the result's title, report, model, extra and the frame's
 ``attrs``, in :mod:`retentionkit.service.wire`'s tagged encoding), then the frame as Arrow IPC
@@ -108,29 +110,48 @@ def _code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def _stat(path: Path) -> tuple[int, int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+def _counts_sql(tables: list[str]) -> str:
+    return " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in tables)
 
 
-def _data_state(db: Path) -> str:
-    """A hash of everything a committed write changes (module docstring, "The key")."""
-    from retentionkit.backends import committed_writes
+def _read_state(con: Any) -> tuple[int, tuple[tuple[str, int], ...]]:
+    """The data version and the canonical tables' row counts, through a DuckDB connection
+    (``con.execute``)."""
+    from retentionkit.backends import VERSION_TABLE
+    from retentionkit.schema.contracts import TABLE_NAMES
+
+    present = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+    version = 0
+    if VERSION_TABLE in present:
+        row = con.execute(f"SELECT version FROM {VERSION_TABLE} WHERE name = 'data'").fetchone()
+        version = int(row[0]) if row else 0
+    tables = [t for t in TABLE_NAMES if t in present]
+    counts = con.execute(_counts_sql(tables)).fetchall() if tables else []
+    return version, tuple(sorted((str(t), int(n)) for t, n in counts))
+
+
+def _data_state(ws: Workspace) -> str | None:
+    """A hash of the workspace's data state (module docstring, "The key"); None when the file
+    cannot be read now (another process holds it: the operation then waits its turn)."""
     from retentionkit.clock import utcnow
 
-    wal = db.with_name(db.name + ".wal")
-    parts = (
-        FORMAT,
-        str(db.resolve()),
-        _stat(db),
-        _stat(wal),
-        committed_writes(),
-        _code_version(),
-        utcnow().date().isoformat(),
-    )
+    assert ws.path is not None
+    try:
+        if ws._con is not None:  # this process has the file open: ask its connection
+            state = _read_state(ws._con.con)
+        else:  # read-only, closed at once: a hit never opens the workspace itself
+            import duckdb
+
+            if not ws.path.exists():
+                return None
+            con = duckdb.connect(str(ws.path), read_only=True)
+            try:
+                state = _read_state(con)
+            finally:
+                con.close()
+    except Exception:  # locked by another process, not a DuckDB file …: no caching this time
+        return None
+    parts = (FORMAT, str(ws.path.resolve()), state, _code_version(), utcnow().date().isoformat())
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
@@ -140,9 +161,12 @@ def _request_key(ws: Workspace, request: Request) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def _entry(ws: Workspace, request: Request) -> Path:
+def _entry(ws: Workspace, request: Request) -> Path | None:
     assert ws.path is not None
-    return folder(ws.path) / f"{_data_state(ws.path)}-{_request_key(ws, request)}.rk"
+    state = _data_state(ws)
+    if state is None:
+        return None
+    return folder(ws.path) / f"{state}-{_request_key(ws, request)}.rk"
 
 
 def lookup(ws: Workspace, request: Request) -> Result | None:
@@ -150,6 +174,8 @@ def lookup(ws: Workspace, request: Request) -> Result | None:
     if not _applies(ws, request):
         return None
     path = _entry(ws, request)
+    if path is None:
+        return None
     try:
         with path.open("rb") as fh:
             meta = json.loads(fh.readline())
@@ -178,12 +204,12 @@ def store(ws: Workspace, request: Request, result: Result) -> None:
         return
     try:
         meta, body = _encode(result)
-        from retentionkit.service.wire import request_to_json
-
-        meta["request"] = request_to_json(request)  # for `retentionkit rebuild`
+        meta["request"] = _request_to_json(request)  # for `retentionkit rebuild`
     except (TypeError, ValueError):  # a value the wire cannot carry: not cached
         return
     path = _entry(ws, request)
+    if path is None:
+        return
     state = path.name.split("-", 1)[0]
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
@@ -226,7 +252,7 @@ def rebuild(
     assert ws.path is not None
     where = folder(ws.path)
     ws.con  # noqa: B018 - connect: no other process writes while the answers are compared
-    state = _data_state(ws.path)
+    state = _data_state(ws)
     entries = sorted(where.glob(f"{state}-*.rk")) if where.is_dir() else []
     differ: list[str] = []
     fresh: list[tuple[Request, Result]] = []
@@ -235,9 +261,7 @@ def rebuild(
             with path.open("rb") as fh:
                 meta = json.loads(fh.readline())
                 body = fh.read()
-            from retentionkit.service.wire import request_from_json
-
-            request = request_from_json(meta["request"])
+            request = _request_from_json(meta["request"])
             cached = _decode(request, meta, body)
         except Exception:  # a damaged entry: it differs, and is recomputed below
             differ.append(path.name)
@@ -302,6 +326,35 @@ def _prune(where: Path, state: str) -> None:
     for _, path in kept[: max(0, len(kept) - MAX_ENTRIES)]:
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+def _cacheable_types() -> dict[str, type]:
+    """The cacheable request types by name (the only ones an entry may name)."""
+    from retentionkit.service import requests
+
+    return {
+        name: cls
+        for name, cls in vars(requests).items()
+        if isinstance(cls, type) and getattr(cls, "cacheable", False)
+    }
+
+
+def _request_to_json(request: Request) -> dict[str, Any]:
+    """The request's type and fields in the wire's tagged encoding (a dataclass's fields)."""
+    import dataclasses
+
+    from retentionkit.service.wire import encode
+
+    fields = {f.name: encode(getattr(request, f.name)) for f in dataclasses.fields(request)}  # type: ignore[arg-type]
+    return {"type": type(request).__name__, "fields": fields}
+
+
+def _request_from_json(data: dict[str, Any]) -> Request:
+    """The request :func:`_request_to_json` wrote, validated again."""
+    from retentionkit.service.wire import decode
+
+    cls = _cacheable_types()[data["type"]]
+    return cls(**{k: decode(v) for k, v in data["fields"].items()})
 
 
 def _encode(result: Result) -> tuple[dict[str, Any], bytes]:
