@@ -42,7 +42,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -62,22 +61,13 @@ BIG_LIMIT = 300  # seconds any one request of the pages part may take (10 M orde
 PAGES_BUDGET = 900  # seconds the whole pages part may take; what is left is reported as such
 PAGES = ["/", "/trends", "/cohorts", "/mrr", "/feedback", "/clv", "/at-risk", "/segments"]
 
+sys.path.insert(0, str(HERE))
+from bench_surveys import _cpu_seconds, _free_port  # noqa: E402  (the same loopback helpers)
+
 
 def _retentionkit() -> list[str]:
     exe = shutil.which("retentionkit", path=str(BIN))
     return [exe] if exe else [sys.executable, "-m", "retentionkit"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` (Linux /proc), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _load() -> float:

@@ -85,6 +85,11 @@ def cache_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RETENTIONKIT_CACHE", "on")
 
 
+def computed_again(ws: Any, req: Any) -> Result:
+    """An operation that must not run: the answer has to come from the cache."""
+    raise AssertionError("computed again")
+
+
 def entries(db: Path) -> list[Path]:
     where = result_cache.folder(db)
     return sorted(where.glob("*.rk")) if where.is_dir() else []
@@ -99,10 +104,7 @@ def test_a_hit_opens_no_connection_and_equals_the_computation(
     first = cached(db, REQUESTS[0])
     assert len(entries(db)) == 1
 
-    def boom(ws: Any, req: Any) -> Result:
-        raise AssertionError("computed again")
-
-    monkeypatch.setitem(ops.OPERATIONS, MetricRequest, boom)
+    monkeypatch.setitem(ops.OPERATIONS, MetricRequest, computed_again)
     with Workspace(db) as ws:
         again = run(ws, REQUESTS[0])
         assert ws._con is None  # the file was never opened
@@ -278,10 +280,7 @@ def test_bookkeeping_writes_keep_the_entries(
         ws.con.raw_sql("CREATE TABLE automation_lock_example (name VARCHAR, owner VARCHAR)")
         ws.con.raw_sql("INSERT INTO automation_lock_example VALUES ('deliverer', 'me')")
 
-    def boom(ws: Any, req: Any) -> Result:
-        raise AssertionError("computed again")
-
-    monkeypatch.setitem(ops.OPERATIONS, MetricRequest, boom)
+    monkeypatch.setitem(ops.OPERATIONS, MetricRequest, computed_again)
     assert_same(first, cached(db, REQUESTS[0]))
 
 

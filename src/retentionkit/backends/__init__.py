@@ -127,10 +127,7 @@ def transaction(con: Any, *, data: bool = False) -> Iterator[None]:
     try:
         yield
         if data:  # the file's data version (retentionkit.service.result_cache's key)
-            con.raw_sql(
-                f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (name VARCHAR PRIMARY KEY, "
-                "version BIGINT NOT NULL)"
-            )
+            con.raw_sql(VERSION_DDL)
             con.raw_sql(
                 f"INSERT INTO {VERSION_TABLE} VALUES ('data', 1) "
                 "ON CONFLICT (name) DO UPDATE SET version = version + 1"
@@ -144,6 +141,9 @@ def transaction(con: Any, *, data: bool = False) -> Iterator[None]:
 
 #: PostgreSQL: one row (name ``data``) whose ``version`` every committed data write bumps.
 VERSION_TABLE = "retentionkit_state"
+VERSION_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (name TEXT PRIMARY KEY, version BIGINT NOT NULL)"
+)
 
 
 def _ensure_version_table(con: Any) -> None:
@@ -151,10 +151,7 @@ def _ensure_version_table(con: Any) -> None:
         return
     with con.con.transaction(), con.con.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('retentionkit:state'))")
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (name TEXT PRIMARY KEY, "
-            "version BIGINT NOT NULL)"
-        )
+        cursor.execute(VERSION_DDL)
         cursor.execute(
             f"INSERT INTO {VERSION_TABLE} VALUES ('data', 0) ON CONFLICT (name) DO NOTHING"
         )

@@ -56,7 +56,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "MAX_ENTRIES",
     "MAX_ROWS",
-    "clear",
     "enabled",
     "folder",
     "lookup",
@@ -222,19 +221,6 @@ def store(ws: Workspace, request: Request, result: Result) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
-
-
-def clear(db: Path) -> int:
-    """Delete every cached result of the DuckDB file ``db``; returns how many."""
-    removed = 0
-    where = folder(db)
-    if not where.is_dir():
-        return 0
-    for path in where.iterdir():
-        with contextlib.suppress(OSError):
-            path.unlink()
-            removed += path.suffix == ".rk"
-    return removed
 
 
 def rebuild(
