@@ -61,9 +61,9 @@ for line in sys.stdin:
             os.write(1, b"done\\n")
         finally:
             os._exit(0)
-    print(f"pid {pid}", flush=True)
+    os.write(1, f"pid {pid}\\n".encode())  # one write: never split by the child's lines
     _, status = os.waitpid(pid, 0)
-    print(f"exit {status}", flush=True)
+    os.write(1, f"exit {status}\\n".encode())
 """
 
 
