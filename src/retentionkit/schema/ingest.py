@@ -48,6 +48,8 @@ class IngestReport:
     source: str
     tables: list[WriteStats] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: which path validated and wrote it: "duckdb" (schema/engine_ingest.py) or "pandas"
+    validated_by: str = "pandas"
 
     def summary(self) -> str:
         parts = [s.sentence() for s in self.tables]

@@ -251,20 +251,45 @@ def ingest(ws: Workspace, req: IngestRequest) -> Result:
         line_items=req.line_items,
         drop_missing_customer=req.drop_missing_customer,
     )
-    prepared = prepare(
-        req.table,
-        req.source,
-        options,
-        ws.settings,
+    read_kwargs: dict[str, Any] = dict(
         delimiter=req.delimiter,
         header=req.header,
         columns=list(req.columns) if req.columns else None,
         encoding=req.encoding,
-        progress=req.progress,
+    )
+    engine_report = _engine_ingest(ws, req, options, read_kwargs)
+    if engine_report is not None:
+        return Result(req, report=engine_report)
+    prepared = prepare(
+        req.table, req.source, options, ws.settings, progress=req.progress, **read_kwargs
     )
     # the workspace connects (and a new DuckDB file is created) only once the input is valid
     write_batches(ws.con, [prepared])
     return Result(req, report=prepared[0])
+
+
+def _engine_ingest(
+    ws: Workspace, req: IngestRequest, options: Any, read_kwargs: dict[str, Any]
+) -> Any:
+    """The ingest validated and written inside DuckDB
+    (:mod:`retentionkit.schema.engine_ingest`), or None when that path does not cover this
+    input and the pandas path must run (it words every refusal)."""
+    from retentionkit.backends import backend_name, transaction
+    from retentionkit.schema import engine_ingest
+    from retentionkit.schema.ingest import IngestReport
+
+    if ws.path is None and (ws._con is None or backend_name(ws._con) != "duckdb"):
+        return None  # PostgreSQL, or Spark (read-only; connected at first use)
+    plan = engine_ingest.plan(req.table, req.source, options, ws.settings, **read_kwargs)
+    if plan is None or not engine_ingest.check(plan):
+        return None
+    report = IngestReport(plan.label, validated_by="duckdb")
+    try:
+        with transaction(ws.con, data=True):
+            report.tables.append(engine_ingest.write(ws.con, plan))
+    except engine_ingest.Declined:
+        return None
+    return report
 
 
 def load_dir(ws: Workspace, req: LoadDirRequest) -> Result:
