@@ -37,7 +37,7 @@ from typing import Any
 
 from retentionkit.config import Settings
 from retentionkit.schema.contracts import Column, TableContract, contract
-from retentionkit.schema.readers import NA_STRINGS, PARQUET_SUFFIXES, JSON_SUFFIXES
+from retentionkit.schema.readers import JSON_SUFFIXES, NA_STRINGS, PARQUET_SUFFIXES
 from retentionkit.schema.store import WriteStats
 from retentionkit.schema.validate import IngestOptions, extra_column_name
 
@@ -438,7 +438,8 @@ def _convert_typed(kind: str, sql: str, typ: str) -> tuple[str, str | None]:
             )
             bad = (
                 f"({sql} IS NOT NULL AND (NOT isfinite(CAST({sql} AS DOUBLE)) "
-                f"OR abs(CAST({sql} AS DOUBLE)) >= 1e9 OR {units} / 10000 <> CAST({sql} AS DOUBLE)))"
+                f"OR abs(CAST({sql} AS DOUBLE)) >= 1e9 "
+                f"OR {units} / 10000 <> CAST({sql} AS DOUBLE)))"
             )
             return value, bad
         raise Declined(f"money from {typ}")
@@ -478,9 +479,8 @@ def _rules(target: TableContract, present: set[str]) -> list[tuple[str, str]]:
             rules.append(("ended_at", "v_ended_at <= v_started_at"))
     elif name == "acquisition_costs":
         rule("amount", "v_amount < 0")
-    elif name == "tickets":
-        if "resolved_at" in present:
-            rules.append(("resolved_at", "v_resolved_at < v_opened_at"))
+    elif name == "tickets" and "resolved_at" in present:
+        rules.append(("resolved_at", "v_resolved_at < v_opened_at"))
     return rules
 
 
@@ -620,9 +620,9 @@ def write(con: Any, p: EnginePlan) -> WriteStats:
         for r in raw.execute(f"DESCRIBE {_q(name)}").fetchall()  # column_name, column_type
     }
     for col in p.columns:
-        if col.name in current and col.name in p.extras:
-            if _family(current[col.name]) != _family(DUCKDB_TYPES[p.extras[col.name]]):
-                raise Declined(f"extra {col.name} retyped")
+        new_type = DUCKDB_TYPES[p.extras[col.name]] if col.name in p.extras else None
+        if new_type and col.name in current and _family(current[col.name]) != _family(new_type):
+            raise Declined(f"extra {col.name} retyped")
     wanted = {c.name: DUCKDB_TYPES[_IBIS[c.kind]] for c in p.table.columns}
     wanted.update({c: DUCKDB_TYPES[t] for c, t in p.extras.items()})
     for col, typ in wanted.items():
