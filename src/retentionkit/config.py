@@ -133,7 +133,9 @@ class Settings(BaseModel):
     renewal_grace_days: int = Field(default=7, ge=0)
     gross_margin: float = Field(default=1.0, gt=0, le=1)
     annual_discount_rate: float = Field(default=DEFAULT_ANNUAL_DISCOUNT_RATE, ge=0, le=10)
-    health: dict[str, HealthBand] = Field(default_factory=default_health)
+    #: [health]: per-metric bands that replace the registry's defaults (:meth:`health_bands`
+    #: merges them; kept apart so that reading settings never imports the metric registry).
+    health: dict[str, HealthBand] = Field(default_factory=dict)
     #: Below this many units in a rate's denominator (``n``) no health colour is given.
     health_min_n: int = Field(default=30, ge=1)
     surveys: dict[str, SurveyScale] = Field(default_factory=lambda: dict(DEFAULT_SURVEYS))
@@ -186,6 +188,11 @@ class Settings(BaseModel):
         if value != "period":
             parse_duration_days(value)
         return value
+
+    def health_bands(self) -> dict[str, HealthBand]:
+        """Every metric's health band: the registry's defaults (each ``MetricSpec``'s
+        ``health_band``) with the [health] table's bands in their place."""
+        return {**default_health(), **self.health}
 
     def survey_scale(self, survey: str) -> SurveyScale | None:
         return self.surveys.get(survey)
@@ -266,11 +273,11 @@ def load_settings(path: Path | None) -> Settings:
     try:
         flat: dict[str, Any] = dict(data.pop("workspace", {}))
         flat.update(data)
-        for key, defaults in (("health", default_health()), ("surveys", DEFAULT_SURVEYS)):
-            if key in flat:
-                if not isinstance(flat[key], dict):
-                    raise ConfigError(f"{path}: [{key}] must be a table of settings.")
-                flat[key] = {**defaults, **flat[key]}
+        for key in ("health", "surveys"):
+            if key in flat and not isinstance(flat[key], dict):
+                raise ConfigError(f"{path}: [{key}] must be a table of settings.")
+        if "surveys" in flat:
+            flat["surveys"] = {**DEFAULT_SURVEYS, **flat["surveys"]}
         return Settings(**flat)
     except ValidationError as exc:
         err = exc.errors()[0]

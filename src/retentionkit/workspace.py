@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from retentionkit.clv.models.base import BaseFitter
     from retentionkit.runtime.client import ServerClient
-    from retentionkit.schema.ingest import IngestReport
+    from retentionkit.schema.common import IngestReport
 
 __all__ = ["Workspace"]
 
@@ -86,6 +86,7 @@ class Workspace:
         self.path: Path | None = None
         self.remote: ServerClient | None = None
         self._con: Any = None
+        self._plain: Any = None  # a plain duckdb connection opened by :attr:`duck`
         if (
             isinstance(target, (str, Path))
             and "://" not in str(target)
@@ -121,7 +122,33 @@ class Workspace:
 
             self._con = connect(self._target, self.settings)
             return
+        if self._plain is not None:  # opened plain first (an engine ingest): wrap it
+            import ibis
+
+            self._con = ibis.duckdb.from_connection(self._plain)
+            return
         self._con = connect_waiting(self.path, resolve_wait(self._wait, self.settings.wait))
+
+    @property
+    def is_open(self) -> bool:
+        """True when this object holds an open connection (Ibis or plain)."""
+        return self._con is not None or self._plain is not None
+
+    @property
+    def duck(self) -> Any:
+        """The plain ``duckdb`` connection of a DuckDB workspace, opened (and the file created)
+        on first access without importing Ibis; :attr:`con` wraps the same connection. For
+        work done in DuckDB's own SQL (schema/engine_ingest.py)."""
+        if self._con is not None:
+            return self._con.con
+        if self._plain is None:
+            if self.path is None or self.remote is not None or self._closed:
+                return self.con.con  # the same refusals as con
+            from retentionkit.runtime.lock import connect_waiting, resolve_wait
+
+            wait = resolve_wait(self._wait, self.settings.wait)
+            self._plain = connect_waiting(self.path, wait, plain=True)
+        return self._plain
 
     @property
     def con(self) -> Any:
@@ -152,12 +179,16 @@ class Workspace:
         """Close the connection and release the file, so other processes can open it (a
         workspace served by ``retentionkit serve`` holds nothing here). Idempotent."""
         con, self._con = self._con, None
+        plain, self._plain = self._plain, None
         self._closed = True
-        if con is not None:
+        if con is not None or plain is not None:
             import contextlib
 
             with contextlib.suppress(Exception):
-                con.disconnect()
+                if con is not None:
+                    con.disconnect()
+                else:
+                    plain.close()
             if self.path is not None:
                 from retentionkit.runtime.lock import release_holder
 

@@ -224,7 +224,7 @@ def test_last_n_periods(capsys, db):
 
 
 def test_health_bands():
-    bands = Settings().health
+    bands = Settings().health_bands()
     assert health(get_metric("crr"), 95, bands) == "good"
     assert health(get_metric("crr"), 75, bands) == "fair"
     assert health(get_metric("crr"), 50, bands) == "poor"

@@ -119,7 +119,7 @@ def test_labels_are_short_and_unique() -> None:
 
 def test_default_health_bands_come_from_the_specs() -> None:
     bands = default_health_bands()
-    assert Settings().health == bands
+    assert Settings().health_bands() == bands and Settings().health == {}
     assert bands["crr"].good == 90 and bands["churn_rate"].poor == 25
     assert set(bands) == {n for n, s in REGISTRY.items() if s.health_band is not None}
     assert not hasattr(Settings(), "health_band")
@@ -128,7 +128,7 @@ def test_default_health_bands_come_from_the_specs() -> None:
 def test_health_overrides_replace_one_band(tmp_path: Path) -> None:
     path = tmp_path / "retentionkit.toml"
     path.write_text("[health]\ncrr = { good = 95, poor = 80 }\n", encoding="utf-8")
-    bands = load_settings(path).health
+    bands = load_settings(path).health_bands()
     assert bands["crr"].good == 95
     assert bands["nps"] == default_health_bands()["nps"]
 

@@ -62,10 +62,26 @@ def connect(target: str | Path | Any, settings: Settings | None = None) -> Any:
 
             return connect_spark(text, settings or Settings())
         return ibis.connect(text)
+    return ibis.duckdb.from_connection(open_duckdb(text))
+
+
+def open_duckdb(path: str | Path) -> Any:
+    """A plain ``duckdb`` connection to the DuckDB file ``path`` (created when missing) or
+    ``:memory:``, set up as Ibis sets up its own (UTC session time zone, no Python-variable
+    replacement scans). The engine ingest (schema/engine_ingest.py) works on it without
+    importing Ibis; :func:`connect` wraps it in an Ibis backend. A locked file raises
+    :class:`~retentionkit.errors.WorkspaceLockedError`, anything else that is not a DuckDB
+    workspace one :class:`~retentionkit.errors.InputError` sentence."""
+    import duckdb
+
+    text = str(path)
     if text != ":memory:":
         Path(text).parent.mkdir(parents=True, exist_ok=True)
     try:
-        return ibis.duckdb.connect(text)
+        con = duckdb.connect(text if text == ":memory:" else str(Path(text).absolute()))
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET python_enable_replacements = false")
+        return con
     except Exception as exc:  # not a DuckDB file, locked by another process, no permission …
         from retentionkit.errors import InputError, first_line
 
@@ -105,7 +121,7 @@ def transaction(con: Any, *, data: bool = False) -> Iterator[None]:
     file's own data version (the same table), which keys the persistent result cache
     (:mod:`retentionkit.service.result_cache`). Other backends (Spark) have
     no transactions and run the block as is (the ingest validates everything before writing)."""
-    name = backend_name(con)
+    name = "duckdb" if _is_plain_duckdb(con) else backend_name(con)
     if name == "postgres":
         import psycopg
 
@@ -123,20 +139,26 @@ def transaction(con: Any, *, data: bool = False) -> Iterator[None]:
     if name != "duckdb":
         yield
         return
-    con.raw_sql("BEGIN TRANSACTION")
+    run = con.execute if _is_plain_duckdb(con) else con.raw_sql
+    run("BEGIN TRANSACTION")
     try:
         yield
         if data:  # the file's data version (retentionkit.service.result_cache's key)
-            con.raw_sql(VERSION_DDL)
-            con.raw_sql(
+            run(VERSION_DDL)
+            run(
                 f"INSERT INTO {VERSION_TABLE} VALUES ('data', 1) "
                 "ON CONFLICT (name) DO UPDATE SET version = version + 1"
             )
     except BaseException:
-        con.raw_sql("ROLLBACK")
+        run("ROLLBACK")
         raise
     else:
-        con.raw_sql("COMMIT")
+        run("COMMIT")
+
+
+def _is_plain_duckdb(con: Any) -> bool:
+    """A bare ``duckdb`` connection (:func:`open_duckdb`), not an Ibis backend."""
+    return type(con).__module__.startswith(("duckdb", "_duckdb"))
 
 
 #: PostgreSQL: one row (name ``data``) whose ``version`` every committed data write bumps.

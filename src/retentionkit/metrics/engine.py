@@ -277,7 +277,7 @@ def _compute(
         result = _attach_comparison(result, compute_grid, back)
         keep = set(pd.to_datetime(grid.starts))
         result = result[result["period_start"].isin(keep)]
-    bands = settings.health
+    bands = settings.health_bands()
     # no colour on a partial period nor below the minimum n (docs/metrics.md)
     min_n = settings.health_min_n
     result["health"] = [

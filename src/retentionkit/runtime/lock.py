@@ -122,15 +122,16 @@ def _seconds(wait: float) -> str:
     return f"{wait:g} s"
 
 
-def connect_waiting(db: Path, wait: float) -> Any:
+def connect_waiting(db: Path, wait: float, *, plain: bool = False) -> Any:
     """Open the DuckDB file ``db`` read-write, waiting up to ``wait`` seconds while another
-    process holds it; records this process as the holder."""
-    from retentionkit.backends import connect
+    process holds it; records this process as the holder. Returns an Ibis backend, or with
+    ``plain`` the bare ``duckdb`` connection (:func:`retentionkit.backends.open_duckdb`)."""
+    from retentionkit.backends import open_duckdb
 
     deadline = time.monotonic() + wait
     while True:
         try:
-            con = connect(db)
+            con = open_duckdb(db)
         except WorkspaceLockedError as exc:
             if time.monotonic() >= deadline:
                 raise WorkspaceLockedError(
@@ -142,4 +143,8 @@ def connect_waiting(db: Path, wait: float) -> Any:
             time.sleep(min(_POLL, max(0.0, deadline - time.monotonic())))
             continue
         _record_holder(db)
-        return con
+        if plain:
+            return con
+        import ibis
+
+        return ibis.duckdb.from_connection(con)

@@ -36,10 +36,15 @@ from pathlib import Path
 from typing import Any
 
 from retentionkit.config import Settings
+from retentionkit.schema.common import (
+    JSON_SUFFIXES,
+    NA_STRINGS,
+    PARQUET_SUFFIXES,
+    IngestOptions,
+    WriteStats,
+    extra_column_name,
+)
 from retentionkit.schema.contracts import Column, TableContract, contract
-from retentionkit.schema.readers import JSON_SUFFIXES, NA_STRINGS, PARQUET_SUFFIXES
-from retentionkit.schema.store import WriteStats
-from retentionkit.schema.validate import IngestOptions, extra_column_name
 
 __all__ = ["EnginePlan", "check", "enabled", "plan", "write"]
 
@@ -143,7 +148,7 @@ def plan(
     """The engine plan for this ingest, or None when the engine path does not cover it."""
     try:
         return _plan(table, source, options, settings, delimiter, header, columns, encoding)
-    except Declined:
+    except Exception:  # Declined, or an input the pandas path will word (an unknown codec …)
         return None
 
 
@@ -226,7 +231,7 @@ def _csv_reader(
     """``read_csv`` with the dialect pandas uses (double-quote quoting, no comments, no
     guessing), every column as text; the header is read here, as pandas reads it."""
     from retentionkit.errors import InputError
-    from retentionkit.schema.readers import _sniff_text, _wide_bom, resolve_delimiter
+    from retentionkit.schema.sniff import _sniff_text, _wide_bom, resolve_delimiter
 
     if codecs.lookup(encoding).name != "utf-8" or _wide_bom(path):
         raise Declined("encoding")
@@ -540,7 +545,7 @@ def check(p: EnginePlan) -> bool:
     try:
         con.execute("SET preserve_insertion_order = false")
         row = con.execute(f"SELECT {outer} FROM (SELECT {inner} FROM {p.reader})").fetchone()
-    except duckdb.Error as exc:  # ragged rows, bad UTF-8 …: the pandas path words it
+    except Exception as exc:  # ragged rows, bad UTF-8 …: the pandas path words it
         p.declined = f"read: {str(exc).splitlines()[0]}"
         return False
     finally:
@@ -591,19 +596,18 @@ def _stat(path: Path) -> tuple[int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def write(con: Any, p: EnginePlan) -> WriteStats:
-    """Pass 2, inside the caller's transaction on the workspace's Ibis DuckDB backend ``con``:
+def write(raw: Any, p: EnginePlan) -> WriteStats:
+    """Pass 2, inside the caller's transaction on the workspace's plain ``duckdb`` connection:
     create or widen the table and upsert the file's rows on the primary key. Raises
     :class:`Declined` (the caller rolls back and runs the pandas path) when the table would
     need an extra column retyped, or when the file changed since :func:`check`."""
-    raw = con.con
     name = p.table.name
     pk = p.table.primary_key
     stats = WriteStats(name)
+    # a literal, not a ? parameter: binding a parameter makes the duckdb module import pandas
     exists = raw.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = "
-        "current_schema() AND NOT temporary",
-        [name],
+        f"SELECT count(*) FROM duckdb_tables() WHERE table_name = {_lit(name)} AND "
+        "schema_name = current_schema() AND NOT temporary"
     ).fetchone()[0]
     if not exists:
         schema = {c.name: _IBIS[c.kind] for c in p.table.columns}

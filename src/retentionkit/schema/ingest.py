@@ -7,7 +7,6 @@ duplicates → :func:`write_batches` (staged, then one transaction).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -16,10 +15,10 @@ import pandas as pd
 from retentionkit.config import Settings
 from retentionkit.errors import InputError
 from retentionkit.schema import money
+from retentionkit.schema.common import IngestOptions, IngestReport, extra_column_name
 from retentionkit.schema.contracts import CONTRACTS, RETURNS, Column, TableContract, contract
 from retentionkit.schema.readers import SourceFrame, read_source
 from retentionkit.schema.store import (
-    WriteStats,
     drop_stage,
     ensure_table,
     planned_schema,
@@ -29,41 +28,14 @@ from retentionkit.schema.store import (
 from retentionkit.schema.validate import (
     INTEGER_LIMIT,
     INTEGER_LIMIT_TEXT,
-    IngestOptions,
     apply_mapping,
     check_required,
-    extra_column_name,
     parse_column,
     parse_extra,
     show_value,
 )
 
 __all__ = ["IngestOptions", "IngestReport", "ingest_source", "prepare"]
-
-
-@dataclass
-class IngestReport:
-    """What one ingest did, per table, plus notes (skipped lines …)."""
-
-    source: str
-    tables: list[WriteStats] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    #: which path validated and wrote it: "duckdb" (schema/engine_ingest.py) or "pandas"
-    validated_by: str = "pandas"
-
-    def summary(self) -> str:
-        parts = [s.sentence() for s in self.tables]
-        return "; ".join(parts + self.notes)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "tables": {
-                s.table: {"inserted": s.inserted, "updated": s.updated, "unchanged": s.unchanged}
-                for s in self.tables
-            },
-            "notes": self.notes,
-        }
 
 
 #: Most columns a source may have (canonical plus extra attributes): every extra column is a

@@ -9,30 +9,12 @@ after-state (docs/reliability.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from retentionkit.schema.common import WriteStats
 from retentionkit.schema.contracts import TableContract
-
-
-@dataclass
-class WriteStats:
-    table: str
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    @property
-    def rows(self) -> int:
-        return self.inserted + self.updated + self.unchanged
-
-    def sentence(self) -> str:
-        return (
-            f"{self.table}: {self.inserted:,} inserted, {self.updated:,} updated, "
-            f"{self.unchanged:,} unchanged"
-        )
 
 
 def planned_schema(

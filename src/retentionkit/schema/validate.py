@@ -7,8 +7,6 @@ vectorised: the first failing row is found with a mask, never with a Python loop
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -18,8 +16,9 @@ import pandas as pd
 from retentionkit.config import Settings
 from retentionkit.errors import ConfigError, InputError
 from retentionkit.schema import money
+from retentionkit.schema.common import NA_STRINGS, IngestOptions
 from retentionkit.schema.contracts import Column, ColumnKind, TableContract
-from retentionkit.schema.readers import NA_STRINGS, SourceFrame
+from retentionkit.schema.readers import SourceFrame
 
 #: A UTC offset after a time of day: ``…12:00Z``, ``…12:00:00+02:00``, ``…12:00-0500``. A bare
 #: date such as ``15-01-2024`` never counts as one.
@@ -30,19 +29,6 @@ INTEGER_LIMIT = 2**53
 INTEGER_LIMIT_TEXT = "a whole number below 9,007,199,254,740,992"
 
 TIME_EXAMPLE = "a date or time such as 2024-03-31 or 2024-03-31 14:05:00"
-
-
-@dataclass
-class IngestOptions:
-    """How to read a source; mirrors the ``ingest`` CLI flags."""
-
-    mapping: dict[str, str] = field(default_factory=dict)
-    date_format: str | None = None
-    timezone: str | None = None
-    constants: dict[str, str] = field(default_factory=dict)
-    generate_id: bool = False
-    line_items: bool = False
-    drop_missing_customer: bool = False
 
 
 def show_value(value: Any) -> str:
@@ -375,11 +361,3 @@ def parse_extra(series: pd.Series) -> tuple[pd.Series, str]:
     if (numbers.notna() | missing).all() and (~missing).any() and not leading_zero:
         return numbers.astype("float64"), "float64"
     return text.astype(object).where(text.notna(), None), "string"
-
-
-def extra_column_name(name: str) -> str:
-    """Extra attribute columns are stored under a tidy snake-case name."""
-    tidy = re.sub(r"[^0-9a-zA-Z]+", "_", str(name).strip()).strip("_").lower()
-    if not tidy or tidy[0].isdigit():
-        tidy = f"attr_{tidy}"
-    return tidy

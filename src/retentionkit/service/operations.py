@@ -240,7 +240,7 @@ def churn_backtest(ws: Workspace, req: ChurnBacktestRequest) -> Result:
 
 
 def ingest(ws: Workspace, req: IngestRequest) -> Result:
-    from retentionkit.schema.ingest import IngestOptions, prepare, write_batches
+    from retentionkit.schema.common import IngestOptions
 
     options = IngestOptions(
         mapping=dict(req.mapping),
@@ -260,6 +260,8 @@ def ingest(ws: Workspace, req: IngestRequest) -> Result:
     engine_report = _engine_ingest(ws, req, options, read_kwargs)
     if engine_report is not None:
         return Result(req, report=engine_report)
+    from retentionkit.schema.ingest import prepare, write_batches  # pandas: imported only here
+
     prepared = prepare(
         req.table, req.source, options, ws.settings, progress=req.progress, **read_kwargs
     )
@@ -276,7 +278,7 @@ def _engine_ingest(
     input and the pandas path must run (it words every refusal)."""
     from retentionkit.backends import backend_name, transaction
     from retentionkit.schema import engine_ingest
-    from retentionkit.schema.ingest import IngestReport
+    from retentionkit.schema.common import IngestReport
 
     if ws.path is None and (ws._con is None or backend_name(ws._con) != "duckdb"):
         return None  # PostgreSQL, or Spark (read-only; connected at first use)
@@ -284,9 +286,10 @@ def _engine_ingest(
     if plan is None or not engine_ingest.check(plan):
         return None
     report = IngestReport(plan.label, validated_by="duckdb")
+    duck = ws.duck  # a plain connection: this path never needs Ibis
     try:
-        with transaction(ws.con, data=True):
-            report.tables.append(engine_ingest.write(ws.con, plan))
+        with transaction(duck, data=True):
+            report.tables.append(engine_ingest.write(duck, plan))
     except engine_ingest.Declined:
         return None
     return report

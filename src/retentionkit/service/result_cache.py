@@ -136,8 +136,8 @@ def _data_state(ws: Workspace) -> str | None:
 
     assert ws.path is not None
     try:
-        if ws._con is not None:  # this process has the file open: ask its connection
-            state = _read_state(ws._con.con)
+        if ws.is_open:  # this process has the file open: ask its connection
+            state = _read_state(ws.duck)
         else:  # read-only, closed at once: a hit never opens the workspace itself
             import duckdb
 

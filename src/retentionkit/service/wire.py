@@ -98,8 +98,7 @@ def _rendered_by_the_server(ws: Any, request: Any) -> Any:
 def value_types() -> dict[str, type]:
     """The dataclasses an answer may hold, by name (rebuilt on arrival; any other object is a
     bug, reported as one)."""
-    from retentionkit.schema.ingest import IngestReport
-    from retentionkit.schema.store import WriteStats
+    from retentionkit.schema.common import IngestReport, WriteStats
     from retentionkit.surveys.answers import Answer
     from retentionkit.surveys.definitions import Survey
     from retentionkit.surveys.links import LinkClaims, SurveyLink
