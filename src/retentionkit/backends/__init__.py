@@ -81,6 +81,7 @@ def open_duckdb(path: str | Path) -> Any:
         con = duckdb.connect(text if text == ":memory:" else str(Path(text).absolute()))
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET python_enable_replacements = false")
+        con.execute("SET enable_progress_bar = false")
         return con
     except Exception as exc:  # not a DuckDB file, locked by another process, no permission …
         from retentionkit.errors import InputError, first_line

@@ -105,9 +105,14 @@ class _Col:
     """One column of the canonical frame: its SQL value and the checks it must pass."""
 
     name: str
+    text: str | None  # the source as text (SQL), whose "missing" test _M stands for
     dtype: str  # Ibis type string, as planned_schema uses
     value: str  # SQL expression over the reader's columns
     bad: str | None = None  # SQL predicate: the row is not certain to convert as pandas does
+
+    def inline(self, sql: str) -> str:
+        """``sql`` with the missing-test token written out (the write pass)."""
+        return sql.replace(_M, _missing(self.text)) if self.text is not None else sql
 
 
 @dataclass
@@ -325,8 +330,7 @@ def _columns(
             converted = _convert(column, sql, typ)
             if column.kind == "timestamp":  # inside the plausible range
                 lo, hi = bounds
-                v = converted.value
-                outside = f"({v} IS NOT NULL AND ({v} < {lo} OR {v} >= {hi}))"
+                outside = f"({_V} IS NOT NULL AND ({_V} < {lo} OR {_V} >= {hi}))"
                 converted.bad = f"({converted.bad}) OR {outside}" if converted.bad else outside
             cols.append(converted)
     text_extras: dict[str, str] = {}
@@ -342,10 +346,10 @@ def _columns(
             taken.add(tidy)
             if typ == "VARCHAR":
                 text_extras[tidy] = sql  # number or text: decided by check()
-                cols.append(_Col(tidy, "string", sql))
+                cols.append(_Col(tidy, None, "string", sql))
             elif typ in _INT_TYPES or typ in _FLOAT_TYPES:
                 extras[tidy] = "float64"
-                cols.append(_Col(tidy, "float64", f"CAST({sql} AS DOUBLE)"))
+                cols.append(_Col(tidy, None, "float64", f"CAST({sql} AS DOUBLE)"))
             else:
                 raise Declined(f"extra column type {typ}")
     return cols, text_extras, extras
@@ -365,41 +369,38 @@ def _missing(sql: str) -> str:
     return f"({sql} IS NULL OR {sql} IN ({_NA_LIST}))"
 
 
+#: Stand for the column's converted value and for its source's "missing" test in ``value`` and
+#: ``bad`` (the check pass computes each once per row; the write pass writes them out).
+_V = "@V@"
+_M = "@M@"
+
+
 def _convert(column: Column, sql: str, typ: str) -> _Col:
     """The SQL value of one canonical column and the rows not certain to match pandas."""
     kind = column.kind
-    required = f"{_missing(sql)}" if column.required else None
+    required = _M if column.required else None
     if typ == "VARCHAR":
-        present = f"NOT {_missing(sql)}"
+        present = f"NOT {_M}"
         if kind in ("id", "text"):
-            value = f"CASE WHEN {_missing(sql)} THEN NULL ELSE {sql} END"
+            value = f"CASE WHEN {_M} THEN NULL ELSE {sql} END"
             bad = f"({present} AND {_edge(sql)})"
-        elif kind == "timestamp":
-            value = f"CASE WHEN {_missing(sql)} THEN NULL ELSE TRY_CAST({sql} AS TIMESTAMP) END"
-            bad = (
-                f"({present} AND (NOT regexp_full_match({sql}, {_lit(_TIME_RE)}) "
-                f"OR TRY_CAST({sql} AS TIMESTAMP) IS NULL))"
-            )
-        elif kind == "money":
-            value = f"CASE WHEN {_missing(sql)} THEN NULL ELSE TRY_CAST({sql} AS DECIMAL(18,4)) END"
-            bad = (
-                f"({present} AND (NOT regexp_full_match({sql}, {_lit(_MONEY_RE)}) "
-                f"OR TRY_CAST({sql} AS DECIMAL(18,4)) IS NULL))"
-            )
-        elif kind == "integer":
-            value = f"CASE WHEN {_missing(sql)} THEN NULL ELSE TRY_CAST({sql} AS BIGINT) END"
-            bad = (
-                f"({present} AND (NOT regexp_full_match({sql}, {_lit(_INTEGER_RE)}) "
-                f"OR TRY_CAST({sql} AS BIGINT) IS NULL))"
-            )
         else:
-            raise Declined(kind)
+            cast, pattern = {
+                "timestamp": ("TIMESTAMP", _TIME_RE),
+                "money": ("DECIMAL(18,4)", _MONEY_RE),
+                "integer": ("BIGINT", _INTEGER_RE),
+            }.get(kind, (None, ""))
+            if cast is None:
+                raise Declined(kind)
+            value = f"CASE WHEN {_M} THEN NULL ELSE TRY_CAST({sql} AS {cast}) END"
+            bad = f"({present} AND (NOT regexp_full_match({sql}, {_lit(pattern)}) OR {_V} IS NULL))"
     else:
         value, bad = _convert_typed(kind, sql, typ)
         required = f"{sql} IS NULL" if column.required else None
     checks = [b for b in (bad, required) if b]
     return _Col(
         column.name,
+        sql if typ == "VARCHAR" else None,
         _IBIS[kind],
         value,
         " OR ".join(f"({c})" for c in checks) if checks else None,
@@ -493,7 +494,7 @@ def _values_sql(p: EnginePlan, types: dict[str, str] | None = None) -> str:
     """``SELECT`` of every canonical value from the file (cast to ``types`` when given)."""
     items = []
     for c in p.columns:
-        value = c.value
+        value = c.inline(c.value)
         if c.name in p.text_extras:
             value = _extra_value(p.text_extras[c.name], p.extras[c.name])
         if types is not None:
@@ -516,7 +517,8 @@ def check(p: EnginePlan) -> bool:
     checks: list[tuple[str, str]] = []
     for c in p.columns:
         if c.bad and c.name not in p.text_extras:
-            checks.append((f"column {c.name}", c.bad))
+            bad = c.bad.replace(_V, _q("v_" + c.name)).replace(_M, _q("m_" + c.name))
+            checks.append((f"column {c.name}", bad))
     for name, sql in p.text_extras.items():
         present = f"NOT {_missing(sql)}"
         checks += [
@@ -529,22 +531,30 @@ def check(p: EnginePlan) -> bool:
             (f"{name}:leading zero", f"({present} AND regexp_matches({sql}, '^[+-]?0[0-9]'))"),
             (f"{name}:edge", f"({present} AND {_edge(sql)})"),
         ]
+    # each source's missing test, then each value, computed once per row (the source columns
+    # stay visible for the checks on text)
+    canonical = [c for c in p.columns if c.name not in p.text_extras]
+    tested = [c for c in canonical if c.text is not None]
+    first = ", ".join(["*"] + [f"{_missing(c.text)} AS {_q('m_' + c.name)}" for c in tested])  # type: ignore[arg-type]
     inner = ", ".join(
-        [f"{c.value} AS {_q('v_' + c.name)}" for c in p.columns if c.name not in p.text_extras]
-        + [f"({sql}) AS {_q(f'k{i}')}" for i, (_, sql) in enumerate(checks)]
+        ["*"]
+        + [f"{c.value.replace(_M, _q('m_' + c.name))} AS {_q('v_' + c.name)}" for c in canonical]
     )
     pk = _q("v_" + p.table.primary_key)
     outer = ", ".join(
         # distinct 64-bit hashes: as many as rows proves every key unique (a collision, about
         # one in 10^12 files of 10 M rows, only sends the file to the pandas path)
         ["count(*)", f"count(DISTINCT hash({pk}))"]
-        + [f"count(*) FILTER (WHERE {_q(f'k{i}')})" for i in range(len(checks))]
+        + [f"count(*) FILTER (WHERE {sql})" for _, sql in checks]
         + [f"count(*) FILTER (WHERE {sql})" for _, sql in p.rules]
     )
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = false")
-        row = con.execute(f"SELECT {outer} FROM (SELECT {inner} FROM {p.reader})").fetchone()
+        con.execute("SET enable_progress_bar = false")
+        row = con.execute(
+            f"SELECT {outer} FROM (SELECT {inner} FROM (SELECT {first} FROM {p.reader}))"
+        ).fetchone()
     except Exception as exc:  # ragged rows, bad UTF-8 …: the pandas path words it
         p.declined = f"read: {str(exc).splitlines()[0]}"
         return False
