@@ -69,7 +69,9 @@ def files(n: int) -> tuple[Path, Path, Path, Path]:
             "NULL::TIMESTAMP AS delivered_at, 'web' AS channel FROM range(10000) t(i)) "
             f"TO '{append_parquet}'"
         )
-        con.execute(f"COPY (SELECT * FROM read_parquet('{append_parquet}')) TO '{append_csv}' (HEADER)")
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{append_parquet}')) TO '{append_csv}' (HEADER)"
+        )
     con.close()
     return parquet, csv, append_parquet, append_csv
 
@@ -126,7 +128,9 @@ def main() -> None:
             ("duckdb_parquet", f"read_parquet('{parquet}')"),
             ("duckdb_csv", f"read_csv('{csv}')"),
         ):
-            results[name] = load(lambda db, r=reader: [py, "-c", CTAS, str(db), r], args.repeat, folder)
+            results[name] = load(
+                lambda db, r=reader: [py, "-c", CTAS, str(db), r], args.repeat, folder
+            )
             print(name, results[name], flush=True)
         for name, path in (("csv", csv), ("parquet", parquet)):  # parquet last: kept below
             results[name] = load(

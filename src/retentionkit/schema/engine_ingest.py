@@ -509,7 +509,7 @@ def _extra_value(sql: str, dtype: str) -> str:
     return f"CASE WHEN {_missing(sql)} THEN NULL ELSE {sql} END"
 
 
-def check(p: EnginePlan) -> bool:
+def check(p: EnginePlan, *, progress: bool = False) -> bool:
     """Pass 1: True when every row converts certainly, every rule holds and every key is
     unique; False (``p.declined`` says why) when the pandas path must decide."""
     import duckdb
@@ -551,7 +551,8 @@ def check(p: EnginePlan) -> bool:
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = false")
-        con.execute("SET enable_progress_bar = false")
+        # DuckDB's own progress bar (on stdout) for a user at a terminal, as the pandas path's
+        con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}")
         row = con.execute(
             f"SELECT {outer} FROM (SELECT {inner} FROM (SELECT {first} FROM {p.reader}))"
         ).fetchone()
@@ -606,11 +607,19 @@ def _stat(path: Path) -> tuple[int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def write(raw: Any, p: EnginePlan) -> WriteStats:
+def write(raw: Any, p: EnginePlan, *, progress: bool = False) -> WriteStats:
     """Pass 2, inside the caller's transaction on the workspace's plain ``duckdb`` connection:
     create or widen the table and upsert the file's rows on the primary key. Raises
     :class:`Declined` (the caller rolls back and runs the pandas path) when the table would
     need an extra column retyped, or when the file changed since :func:`check`."""
+    raw.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}")
+    try:
+        return _write(raw, p)
+    finally:
+        raw.execute("SET enable_progress_bar = false")
+
+
+def _write(raw: Any, p: EnginePlan) -> WriteStats:
     name = p.table.name
     pk = p.table.primary_key
     stats = WriteStats(name)

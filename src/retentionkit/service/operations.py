@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -283,13 +284,14 @@ def _engine_ingest(
     if ws.path is None and (ws._con is None or backend_name(ws._con) != "duckdb"):
         return None  # PostgreSQL, or Spark (read-only; connected at first use)
     plan = engine_ingest.plan(req.table, req.source, options, ws.settings, **read_kwargs)
-    if plan is None or not engine_ingest.check(plan):
+    progress = req.progress and sys.stdout.isatty()  # DuckDB draws its bar on stdout
+    if plan is None or not engine_ingest.check(plan, progress=progress):
         return None
     report = IngestReport(plan.label, validated_by="duckdb")
     duck = ws.duck  # a plain connection: this path never needs Ibis
     try:
         with transaction(duck, data=True):
-            report.tables.append(engine_ingest.write(duck, plan))
+            report.tables.append(engine_ingest.write(duck, plan, progress=progress))
     except engine_ingest.Declined:
         return None
     return report
