@@ -9,6 +9,7 @@ the same report and the same stored table — after a first load and after an up
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import tempfile
 from decimal import Decimal
@@ -83,9 +84,9 @@ def order_rows(draw: st.DrawFn, ids: list[str]) -> list[dict[str, str]]:
 
 def _write(rows: list[dict[str, str]], folder: Path, name: str, form: str) -> Path:
     frame = pd.DataFrame(rows)
-    if form == "csv":
+    if form in ("csv", "csv_quoted"):  # quoted: every field and the header in quotes
         path = folder / f"{name}.csv"
-        frame.to_csv(path, index=False)
+        frame.to_csv(path, index=False, quoting=csv.QUOTE_ALL if form == "csv_quoted" else None)
     else:  # Parquet: typed where the text allows, as a database export would be
         path = folder / f"{name}.parquet"
         columns = {}
@@ -153,7 +154,7 @@ def _table(db: Path) -> tuple[list[tuple[str, str]], list[tuple[object, ...]]]:
 @given(
     first=order_rows(IDS),
     second=order_rows(IDS),
-    forms=st.tuples(st.sampled_from(["csv", "parquet"]), st.sampled_from(["csv", "parquet"])),
+    forms=st.tuples(*[st.sampled_from(["csv", "csv_quoted", "parquet"])] * 2),
 )
 def test_engine_path_equals_pandas_path(
     first: list[dict[str, str]],
@@ -226,3 +227,40 @@ def test_plan_declines_what_it_does_not_cover(tmp_path: Path) -> None:
         (IngestOptions(), "survey_responses", Settings()),
     ]:
         assert engine_ingest.plan(table, path, options, conf) is None
+
+
+def _all_tables(db: Path) -> dict[str, tuple[list[tuple[str, str]], list[tuple[object, ...]]]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        out = {}
+        for (name,) in con.execute("SHOW TABLES").fetchall():
+            if not str(name).startswith("retentionkit_"):
+                schema = [(r[0], r[1]) for r in con.execute(f'DESCRIBE "{name}"').fetchall()]
+                rows = con.execute(f'SELECT * FROM "{name}" ORDER BY ALL').fetchall()
+                out[name] = (schema, rows)
+        return out
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("form", ["parquet", "csv"])
+def test_load_dir_mixes_both_paths_in_one_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, form: str
+) -> None:
+    """A generated business: orders, customers … through the engine, survey answers through
+    pandas, all in one transaction; every table equals the pandas-only load."""
+    from retentionkit.generate import generate_tables, write_business
+
+    folder = tmp_path / "data"
+    write_business(generate_tables(300, 6, 7, "both", "2024-01-01"), folder, form)
+    outcomes = {}
+    for engine in (True, False):
+        monkeypatch.setenv("RETENTIONKIT_ENGINE_INGEST", "on" if engine else "off")
+        db = tmp_path / f"{engine}.duckdb"
+        with Workspace(db, settings=Settings()) as ws:
+            reports = ws.load_dir(folder)
+        outcomes[engine] = ([r.as_dict() for r in reports], _all_tables(db))
+        by = {r.source.split(".")[0]: r.validated_by for r in reports if r.tables}
+        if engine:
+            assert by["orders"] == "duckdb" and by["survey_responses"] == "pandas", by
+    assert outcomes[True] == outcomes[False]

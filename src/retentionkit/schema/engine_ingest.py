@@ -248,8 +248,8 @@ def _csv_reader(
     if sep == r"\s+" or len(sep) != 1:
         raise Declined("whitespace delimiter")
     lines = sample.splitlines()
-    if len(lines) < 2 or '"' in lines[0] or "\r" in lines[0]:
-        raise Declined("header")
+    if len(lines) < 2 or lines[0].count('"') % 2 or "\r" in lines[0]:
+        raise Declined("header")  # a header spanning lines (a quoted line break): pandas
     first = next(csv.reader([lines[0]], delimiter=sep))
     if header:
         names = [str(c).strip().lstrip("\ufeff") for c in first]

@@ -489,10 +489,15 @@ def prepare(
 def write_batches(
     con: Any,
     prepared: list[tuple[IngestReport, list[tuple[TableContract, pd.DataFrame, dict[str, str]]]]],
+    engine: list[tuple[IngestReport, Any]] = (),  # type: ignore[assignment]
+    *,
+    progress: bool = False,
 ) -> None:
     """Write validated batches all or nothing: stage every frame outside the transaction
     (:func:`~retentionkit.schema.store.stage_frame`), then one transaction creates or widens
-    the tables and upserts every batch; the staging tables are dropped afterwards."""
+    the tables and upserts every batch — and writes the files the engine path checked
+    (``engine``: report and plan of :mod:`retentionkit.schema.engine_ingest`, DuckDB only);
+    the staging tables are dropped afterwards."""
     from retentionkit.backends import serialize_writers, transaction
 
     staged = []
@@ -506,6 +511,11 @@ def write_batches(
             for report, tab, stage, extras in staged:
                 schema = ensure_table(con, tab, extras)
                 report.tables.append(upsert_staged(con, tab, stage, schema))
+            if engine:
+                from retentionkit.schema.engine_ingest import write
+
+                for report, plan in engine:
+                    report.tables.append(write(con.con, plan, progress=progress))
     finally:
         for _, _, stage, _ in staged:
             drop_stage(con, stage)

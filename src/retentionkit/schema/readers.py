@@ -22,6 +22,7 @@ from retentionkit.errors import InputError
 from retentionkit.schema.common import JSON_SUFFIXES, PARQUET_SUFFIXES
 from retentionkit.schema.sniff import (
     _check_readable,
+    _is_parquet,
     _sniff_text,
     _wide_bom,
     check_encoding,
@@ -80,11 +81,6 @@ def read_source(
     if suffix in JSON_SUFFIXES:
         return _read_json(path, encoding)
     return _read_text(path, delimiter, header, columns, encoding, progress)
-
-
-def _is_parquet(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(4) == b"PAR1"
 
 
 def _read_parquet(path: Path) -> SourceFrame:
@@ -384,23 +380,3 @@ class _LineMapper:
         if len(starts) != self._rows:
             return []
         return starts
-
-
-def is_empty_table_file(path: Path) -> bool:
-    """True for a file holding no data rows: a Parquet file with 0 rows, a text file with at
-    most a header line, or an empty JSON array (``retentionkit generate`` writes such files for
-    the tables a kind of business does not have)."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix in PARQUET_SUFFIXES or _is_parquet(path):
-            import pyarrow.parquet as pq
-
-            return pq.ParquetFile(path).metadata.num_rows == 0
-        with path.open("rb") as fh:
-            head = fh.read(65536)
-    except Exception:  # unreadable: let the ingest say why
-        return False
-    if suffix in JSON_SUFFIXES:
-        return head.strip() in (b"", b"[]")
-    lines = [line for line in head.splitlines() if line.strip()]
-    return len(lines) <= 1 and len(head) < 65536

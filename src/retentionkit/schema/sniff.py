@@ -11,6 +11,7 @@ import csv
 from pathlib import Path
 
 from retentionkit.errors import InputError, MissingFileError
+from retentionkit.schema.common import JSON_SUFFIXES, PARQUET_SUFFIXES
 
 #: Codecs Python calls text encodings but that cannot hold a data file (host names only).
 _NOT_FOR_FILES = frozenset({"idna", "punycode", "undefined"})
@@ -128,3 +129,28 @@ def resolve_delimiter(delimiter: str | None, path: Path, sample: str) -> str:
         if first and "," not in first and " " in first.strip():
             return r"\s+"
         return ","
+
+
+def _is_parquet(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(4) == b"PAR1"
+
+
+def is_empty_table_file(path: Path) -> bool:
+    """True for a file holding no data rows: a Parquet file with 0 rows, a text file with at
+    most a header line, or an empty JSON array (``retentionkit generate`` writes such files for
+    the tables a kind of business does not have)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in PARQUET_SUFFIXES or _is_parquet(path):
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows == 0
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+    except Exception:  # unreadable: let the ingest say why
+        return False
+    if suffix in JSON_SUFFIXES:
+        return head.strip() in (b"", b"[]")
+    lines = [line for line in head.splitlines() if line.strip()]
+    return len(lines) <= 1 and len(head) < 65536

@@ -258,50 +258,74 @@ def ingest(ws: Workspace, req: IngestRequest) -> Result:
         columns=list(req.columns) if req.columns else None,
         encoding=req.encoding,
     )
-    engine_report = _engine_ingest(ws, req, options, read_kwargs)
-    if engine_report is not None:
-        return Result(req, report=engine_report)
-    from retentionkit.schema.ingest import prepare, write_batches  # pandas: imported only here
-
-    prepared = prepare(
-        req.table, req.source, options, ws.settings, progress=req.progress, **read_kwargs
-    )
-    # the workspace connects (and a new DuckDB file is created) only once the input is valid
-    write_batches(ws.con, [prepared])
-    return Result(req, report=prepared[0])
+    (report,) = _load_files(ws, [(req.table, req.source)], options, read_kwargs, req.progress)
+    return Result(req, report=report)
 
 
-def _engine_ingest(
-    ws: Workspace, req: IngestRequest, options: Any, read_kwargs: dict[str, Any]
-) -> Any:
-    """The ingest validated and written inside DuckDB
-    (:mod:`retentionkit.schema.engine_ingest`), or None when that path does not cover this
-    input and the pandas path must run (it words every refusal)."""
+def _load_files(
+    ws: Workspace,
+    items: list[tuple[str, Any]],
+    options: Any,
+    read_kwargs: dict[str, Any],
+    progress: bool,
+) -> list[Any]:
+    """Validate every ``(table, source)``, then write them all in one transaction (all or
+    nothing); one report per item, in order.
+
+    A file the engine path covers (:mod:`retentionkit.schema.engine_ingest`: Parquet or CSV into
+    DuckDB, plain values) is checked and written in DuckDB SQL; every other one is read and
+    checked by pandas (:func:`~retentionkit.schema.ingest.prepare_many`), which words every
+    refusal. The workspace connects (and a new DuckDB file is created) only once every input
+    is valid."""
     from retentionkit.backends import backend_name, transaction
     from retentionkit.schema import engine_ingest
     from retentionkit.schema.common import IngestReport
 
-    if ws.path is None and (ws._con is None or backend_name(ws._con) != "duckdb"):
-        return None  # PostgreSQL, or Spark (read-only; connected at first use)
-    plan = engine_ingest.plan(req.table, req.source, options, ws.settings, **read_kwargs)
-    progress = req.progress and sys.stdout.isatty()  # DuckDB draws its bar on stdout
-    if plan is None or not engine_ingest.check(plan, progress=progress):
-        return None
-    report = IngestReport(plan.label, validated_by="duckdb")
-    duck = ws.duck  # a plain connection: this path never needs Ibis
+    plans: dict[int, Any] = {}
+    local_duckdb = ws.path is not None or (
+        ws._con is not None and backend_name(ws._con) == "duckdb"
+    )  # not PostgreSQL, nor Spark (read-only; connected at first use)
+    bar = progress and sys.stdout.isatty()  # DuckDB draws its bar on stdout
+    if local_duckdb:
+        for i, (table, source) in enumerate(items):
+            plan = engine_ingest.plan(table, source, options, ws.settings, **read_kwargs)
+            if plan is not None and engine_ingest.check(plan, progress=bar):
+                plans[i] = plan
+    rest = [i for i in range(len(items)) if i not in plans]
+    prepared: dict[int, Any] = {}
+    if rest:
+        from retentionkit.schema.ingest import prepare_many  # pandas: imported only here
+
+        batches = prepare_many(
+            [items[i] for i in rest], ws.settings, options, progress=progress, **read_kwargs
+        )
+        prepared = dict(zip(rest, batches, strict=True))
+    reports = {i: IngestReport(plan.label, validated_by="duckdb") for i, plan in plans.items()}
+    engine_writes = [(reports[i], plans[i]) for i in sorted(plans)]
     try:
-        with transaction(duck, data=True):
-            report.tables.append(engine_ingest.write(duck, plan, progress=progress))
-    except engine_ingest.Declined:
-        return None
-    return report
+        if prepared:
+            from retentionkit.schema.ingest import write_batches
+
+            write_batches(ws.con, list(prepared.values()), engine_writes, progress=bar)
+        else:
+            duck = ws.duck  # a plain connection: this path never imports Ibis
+            with transaction(duck, data=True):
+                for report, plan in engine_writes:
+                    report.tables.append(engine_ingest.write(duck, plan, progress=bar))
+    except engine_ingest.Declined:  # a file changed meanwhile …: all through pandas instead
+        from retentionkit.schema.ingest import prepare_many, write_batches
+
+        everything = prepare_many(items, ws.settings, options, progress=progress, **read_kwargs)
+        write_batches(ws.con, everything)
+        return [report for report, _ in everything]
+    return [reports[i] if i in plans else prepared[i][0] for i in range(len(items))]
 
 
 def load_dir(ws: Workspace, req: LoadDirRequest) -> Result:
     from retentionkit.errors import InputError
+    from retentionkit.schema.common import IngestOptions, IngestReport
     from retentionkit.schema.contracts import TABLE_NAMES
-    from retentionkit.schema.ingest import IngestReport, prepare_many, write_batches
-    from retentionkit.schema.readers import is_empty_table_file
+    from retentionkit.schema.sniff import is_empty_table_file
 
     folder = req.directory
     items, skipped, used = [], [], set()
@@ -317,10 +341,8 @@ def load_dir(ws: Workspace, req: LoadDirRequest) -> Result:
     if not items and not skipped:
         raise InputError(f"{folder}: no file named after a table ({', '.join(TABLE_NAMES)}).")
     reports: list[IngestReport] = []
-    if items:
-        prepared = prepare_many(items, ws.settings, progress=req.progress)
-        write_batches(ws.con, prepared)  # connects (creates a new file) only now
-        reports = [report for report, _ in prepared]
+    if items:  # connects (creates a new file) only once every file is valid
+        reports = _load_files(ws, items, IngestOptions(), {}, req.progress)
     ignored = sorted(
         p.name
         for p in folder.iterdir()
