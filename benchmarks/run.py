@@ -43,6 +43,9 @@ Environment knobs (a quick run: ``BENCH_CUSTOMERS=100000 make bench``):
     BENCH_PG_URL         an existing PostgreSQL database for it (default: a throw-away server)
     BENCH_PG_ORDERS      orders of the whole-process PostgreSQL-vs-DuckDB run (default 10000000;
                          0 skips it)
+    BENCH_INGEST=0       skip the whole-process ingest of 10 M orders (Parquet, CSV, a 10 k append)
+                         against DuckDB's own load (benchmarks/bench_ingest.py; issue 17 item 2)
+    BENCH_INGEST_ORDERS  its size (default 10000000)
     BENCH_REPORT=0       skip the whole-process KPI report vs hand-written SQL and the result
                          cache (benchmarks/bench_report.py; issue 17 items 1 and 5)
     BENCH_REPORT_ORDERS  its sizes (default 5000000,10000000,50000000)
@@ -445,6 +448,10 @@ def main() -> None:
         )
         print(f"dashboard and API under load: {results['serve']}", flush=True)
 
+    if env_int("BENCH_INGEST", 1):  # whole-process ingest vs DuckDB's own load (item 2)
+        size = str(env_int("BENCH_INGEST_ORDERS", 10_000_000))
+        cmd = [sys.executable, str(HERE / "bench_ingest.py"), "--orders", size]
+        subprocess.run(cmd, check=True, cwd=ROOT)
     if env_int("BENCH_REPORT", 1):  # whole-process report vs hand-written SQL, result cache
         sizes = os.environ.get("BENCH_REPORT_ORDERS", "5000000,10000000,50000000")
         cmd = [sys.executable, str(HERE / "bench_report.py"), "--orders", sizes]
