@@ -1,9 +1,11 @@
 """Fork server for the kill -9 test (not a test module).
 
-It imports retentionkit and validates SOURCE once (``prepare``), then for every line
-``DB SOURCE`` read on stdin forks a child that prints ``writing``, writes the validated batches
-into DB (``write_batches``, the write step of ``Workspace.ingest``), prints ``done`` and waits
-to be killed. The server prints ``pid N`` first and ``exit STATUS`` once the child is gone.
+It imports retentionkit and validates SOURCE once (``prepare``; with the argument ``engine``
+the engine path's ``plan`` and ``check``), then for every line ``DB SOURCE`` read on stdin forks
+a child that prints ``writing``, writes the validated batches into DB (``write_batches``, or
+``engine_ingest.write`` in its transaction: the write step of ``Workspace.ingest``), prints
+``done`` and waits to be killed. The server prints ``pid N`` first and ``exit STATUS`` once
+the child is gone.
 Forking a process that never opened a database keeps a trial cheap: no interpreter start-up,
 no imports, no parsing.
 
@@ -46,16 +48,39 @@ def _mark_phases() -> None:
     backends.transaction = transaction  # write_batches imports it at call time
 
 
-def _child(db: str, prepared: tuple) -> None:
-    from retentionkit.backends import connect
+def _child(db: str, prepared: Any) -> None:
+    import retentionkit.backends as backends
 
     _mark_phases()
-    con = connect(db)
-    _say("writing")
-    write_batches(con, [prepared])
-    con.disconnect()
+    if MODE == "engine":  # the engine path's write: schema/engine_ingest.py on a plain connection
+        from retentionkit.schema import engine_ingest
+
+        raw = backends.open_duckdb(db)
+        _say("writing")
+        with backends.transaction(raw, data=True):
+            engine_ingest.write(raw, prepared)
+        raw.close()
+    else:
+        con = backends.connect(db)
+        _say("writing")
+        write_batches(con, [prepared])
+        con.disconnect()
     _say("done")
     time.sleep(3600)  # the test kills every child, so its pid is never reused under it
+
+
+#: ``pandas`` (write_batches, the default) or ``engine`` (engine_ingest.write), from argv.
+MODE = sys.argv[1] if len(sys.argv) > 1 else "pandas"
+
+
+def _validate(source: str) -> Any:
+    if MODE == "engine":
+        from retentionkit.schema import engine_ingest
+
+        plan = engine_ingest.plan("orders", source, IngestOptions(), Settings())
+        assert plan is not None and engine_ingest.check(plan), "the engine path declined"
+        return plan
+    return prepare("orders", source, IngestOptions(), Settings())
 
 
 def main() -> None:
@@ -63,7 +88,7 @@ def main() -> None:
     for line in sys.stdin:
         db, source = line.split()
         if source not in cache:  # validated once, in the parent; children only write
-            cache[source] = prepare("orders", source, IngestOptions(), Settings())
+            cache[source] = _validate(source)
             _say("prepared")
         pid = os.fork()
         if pid == 0:
