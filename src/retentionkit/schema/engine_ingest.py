@@ -379,19 +379,21 @@ def _convert(column: Column, sql: str, typ: str) -> _Col:
     """The SQL value of one canonical column and the rows not certain to match pandas."""
     kind = column.kind
     required = _M if column.required else None
+    bad: str | None
     if typ == "VARCHAR":
         present = f"NOT {_M}"
         if kind in ("id", "text"):
             value = f"CASE WHEN {_M} THEN NULL ELSE {sql} END"
             bad = f"({present} AND {_edge(sql)})"
         else:
-            cast, pattern = {
+            forms = {
                 "timestamp": ("TIMESTAMP", _TIME_RE),
                 "money": ("DECIMAL(18,4)", _MONEY_RE),
                 "integer": ("BIGINT", _INTEGER_RE),
-            }.get(kind, (None, ""))
-            if cast is None:
+            }
+            if kind not in forms:
                 raise Declined(kind)
+            cast, pattern = forms[kind]
             value = f"CASE WHEN {_M} THEN NULL ELSE TRY_CAST({sql} AS {cast}) END"
             bad = f"({present} AND (NOT regexp_full_match({sql}, {_lit(pattern)}) OR {_V} IS NULL))"
     else:
@@ -583,13 +585,13 @@ def check(p: EnginePlan, *, progress: bool = False) -> bool:
     for name in p.text_extras:
         # parse_extra: a number column when every present value is one and none is a code
         # with a leading zero, else text
-        present = found[f"{name}:present"]
+        present_rows = found[f"{name}:present"]
         if found[f"{name}:edge"]:
             p.declined = f"extra {name}: whitespace"
             return False
-        if present == 0 or found[f"{name}:not number"] or found[f"{name}:leading zero"]:
+        if present_rows == 0 or found[f"{name}:not number"] or found[f"{name}:leading zero"]:
             p.extras[name] = "string"
-        elif found[f"{name}:number"] == present:
+        elif found[f"{name}:number"] == present_rows:
             p.extras[name] = "float64"
         else:
             p.declined = f"extra {name}: number or text unclear"
@@ -642,10 +644,9 @@ def _write(raw: Any, p: EnginePlan) -> WriteStats:
         str(r[0]): str(r[1])
         for r in raw.execute(f"DESCRIBE {_q(name)}").fetchall()  # column_name, column_type
     }
-    for col in p.columns:
-        new_type = DUCKDB_TYPES[p.extras[col.name]] if col.name in p.extras else None
-        if new_type and col.name in current and _family(current[col.name]) != _family(new_type):
-            raise Declined(f"extra {col.name} retyped")
+    for extra, dtype in p.extras.items():
+        if extra in current and _family(current[extra]) != _family(DUCKDB_TYPES[dtype]):
+            raise Declined(f"extra {extra} retyped")
     wanted = {c.name: DUCKDB_TYPES[_IBIS[c.kind]] for c in p.table.columns}
     wanted.update({c: DUCKDB_TYPES[t] for c, t in p.extras.items()})
     for col, typ in wanted.items():
