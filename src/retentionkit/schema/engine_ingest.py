@@ -44,7 +44,7 @@ from retentionkit.schema.common import (
     WriteStats,
     extra_column_name,
 )
-from retentionkit.schema.contracts import Column, TableContract, contract
+from retentionkit.schema.contracts import IBIS_TYPES, Column, TableContract, contract
 
 __all__ = ["EnginePlan", "check", "enabled", "plan", "write"]
 
@@ -403,20 +403,10 @@ def _convert(column: Column, sql: str, typ: str) -> _Col:
     return _Col(
         column.name,
         sql if typ == "VARCHAR" else None,
-        _IBIS[kind],
+        IBIS_TYPES[kind],
         value,
         " OR ".join(f"({c})" for c in checks) if checks else None,
     )
-
-
-_IBIS = {
-    "id": "string",
-    "text": "string",
-    "timestamp": "timestamp(6)",
-    "money": "decimal(18, 4)",
-    "integer": "int64",
-    "number": "float64",
-}
 
 
 def _convert_typed(kind: str, sql: str, typ: str) -> tuple[str, str | None]:
@@ -631,8 +621,7 @@ def _write(raw: Any, p: EnginePlan) -> WriteStats:
         "schema_name = current_schema() AND NOT temporary"
     ).fetchone()[0]
     if not exists:
-        schema = {c.name: _IBIS[c.kind] for c in p.table.columns}
-        schema.update(p.extras)
+        schema = p.table.ibis_schema(p.extras)
         ddl = ", ".join(f"{_q(c)} {DUCKDB_TYPES[t]}" for c, t in schema.items())
         raw.execute(f"CREATE TABLE {_q(name)} ({ddl})")
         targets = ", ".join(_q(c.name) for c in p.columns)
@@ -647,8 +636,7 @@ def _write(raw: Any, p: EnginePlan) -> WriteStats:
     for extra, dtype in p.extras.items():
         if extra in current and _family(current[extra]) != _family(DUCKDB_TYPES[dtype]):
             raise Declined(f"extra {extra} retyped")
-    wanted = {c.name: DUCKDB_TYPES[_IBIS[c.kind]] for c in p.table.columns}
-    wanted.update({c: DUCKDB_TYPES[t] for c, t in p.extras.items()})
+    wanted = {c: DUCKDB_TYPES[t] for c, t in p.table.ibis_schema(p.extras).items()}
     for col, typ in wanted.items():
         if col not in current:
             raw.execute(f"ALTER TABLE {_q(name)} ADD COLUMN {_q(col)} {typ}")
