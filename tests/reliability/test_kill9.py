@@ -56,8 +56,8 @@ TRIAL_COUNTS = {
         int(os.environ.get("RK_KILL_COMMIT_TRIALS", "20")),
     ),
     "engine": (
-        int(os.environ.get("RK_KILL_ENGINE_TRIALS", "30")),
-        int(os.environ.get("RK_KILL_ENGINE_COMMIT_TRIALS", "8")),
+        int(os.environ.get("RK_KILL_ENGINE_TRIALS", "20")),
+        int(os.environ.get("RK_KILL_ENGINE_COMMIT_TRIALS", "6")),
     ),
 }
 WORKER = Path(__file__).with_name("kill_worker.py")

@@ -149,7 +149,7 @@ def _table(db: Path) -> tuple[list[tuple[str, str]], list[tuple[object, ...]]]:
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     first=order_rows(IDS),
