@@ -81,3 +81,13 @@ def extra_column_name(name: str) -> str:
     if not tidy or tidy[0].isdigit():
         tidy = f"attr_{tidy}"
     return tidy
+
+
+def type_family(dtype: str) -> str:
+    """``number`` for every numeric type, else the type itself (lower case): whether a stored
+    extra column must be retyped to text. Takes Ibis names (``int64``, ``!float64``) and
+    DuckDB names (``BIGINT``, ``DECIMAL(18,4)``) alike."""
+    d = dtype.lower().rstrip("!")
+    if d.startswith(("float", "double", "int", "bigint", "smallint", "tinyint", "decimal")):
+        return "number"
+    return d

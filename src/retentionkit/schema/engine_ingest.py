@@ -43,6 +43,7 @@ from retentionkit.schema.common import (
     IngestOptions,
     WriteStats,
     extra_column_name,
+    type_family,
 )
 from retentionkit.schema.contracts import IBIS_TYPES, Column, TableContract, contract
 
@@ -634,7 +635,7 @@ def _write(raw: Any, p: EnginePlan) -> WriteStats:
         for r in raw.execute(f"DESCRIBE {_q(name)}").fetchall()  # column_name, column_type
     }
     for extra, dtype in p.extras.items():
-        if extra in current and _family(current[extra]) != _family(DUCKDB_TYPES[dtype]):
+        if extra in current and type_family(current[extra]) != type_family(DUCKDB_TYPES[dtype]):
             raise Declined(f"extra {extra} retyped")
     wanted = {c: DUCKDB_TYPES[t] for c, t in p.table.ibis_schema(p.extras).items()}
     for col, typ in wanted.items():
@@ -676,10 +677,3 @@ def _write(raw: Any, p: EnginePlan) -> WriteStats:
 def _same_file(p: EnginePlan, rows: int) -> None:
     if rows != p.rows or _stat(p.path) != p.stat:
         raise Declined("the file changed while it was loaded")
-
-
-def _family(dtype: str) -> str:
-    d = dtype.upper()
-    if d.startswith(("FLOAT", "DOUBLE", "INT", "BIGINT", "DECIMAL", "SMALLINT", "TINYINT")):
-        return "number"
-    return d

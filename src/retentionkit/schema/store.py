@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from retentionkit.schema.common import WriteStats
+from retentionkit.schema.common import WriteStats, type_family
 from retentionkit.schema.contracts import TableContract
 
 
@@ -32,7 +32,7 @@ def planned_schema(
     retyped = {
         c
         for c, t in extras.items()
-        if c in current and c not in wanted and _family(current[c]) != _family(t)
+        if c in current and c not in wanted and type_family(current[c]) != type_family(t)
     }
     schema = dict(current)
     schema.update({c: "string" for c in retyped})
@@ -67,13 +67,6 @@ def _all(predicates: list[Any]) -> Any:
         pairs = [a & b for a, b in zip(predicates[::2], predicates[1::2], strict=False)]
         predicates = pairs + ([predicates[-1]] if len(predicates) % 2 else [])
     return predicates[0]
-
-
-def _family(dtype: str) -> str:
-    d = dtype.lower().rstrip("!")
-    if d.startswith(("float", "double", "int", "decimal")):
-        return "number"
-    return d
 
 
 #: Backends whose staging is a temporary table (others stage an in-memory Ibis table).
