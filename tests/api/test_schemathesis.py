@@ -23,6 +23,12 @@ EXCLUDED = [positive_data_acceptance]
 #: Generated cases per operation (bounded: the suite runs in ``make test`` on 2 cores).
 MAX_EXAMPLES = 15
 
+#: The same cases on every run. Drawn afresh, one run in ten drew a daily KPI report from the
+#: year 2000 or a model-based CLV over 400 monthly periods for several operations at once and
+#: took 14 minutes instead of 2 (each such request is a valid, slow one: docs/web.md, "API
+#: contract"); a fixed draw keeps ``make test`` under its 30 minutes and a failure reproducible.
+DERANDOMIZE = True
+
 
 def test_api_conforms_to_its_openapi_document(gen_db: Path, tmp_path: Path) -> None:
     """Every operation, every check (schemathesis' pytest plugin does not run on pytest 9, so
@@ -46,6 +52,7 @@ def test_api_conforms_to_its_openapi_document(gen_db: Path, tmp_path: Path) -> N
             max_examples=MAX_EXAMPLES,
             deadline=None,
             database=None,
+            derandomize=DERANDOMIZE,
             suppress_health_check=list(HealthCheck),
         )
         def check(case) -> None:  # type: ignore[no-untyped-def]

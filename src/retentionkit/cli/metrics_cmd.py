@@ -92,11 +92,10 @@ def metrics(
         margin=margin,
     )
     result = run(open_workspace(ctx), request)
-    frame = result.frame
     if fmt == "table":
-        _print_table(frame, request.compare, request.period)
+        _print_table(result.records(), result.extra, request.compare, request.period)
     else:
-        print_frame(frame, fmt, raw=raw)
+        print_frame(result.frame, fmt, raw=raw)
     for note in result.extra.get("notes", []):  # stderr: csv/json on stdout stay clean
         typer.echo(f"note: {note}", err=True)
 
@@ -105,76 +104,87 @@ def metrics(
 PARTIAL_MARK = "*"
 
 
-def pd_isna(value: Any) -> bool:
-    import pandas as pd
+def _spec_lookup(extra: dict[str, Any]) -> tuple[dict[str, str], dict[str, bool | None]]:
+    """Each metric's unit and direction: from the result (``extra``, so a cached answer prints
+    without importing the registry and pandas), else from the registry (an answer of a server
+    of an older version)."""
+    units, better = extra.get("units"), extra.get("higher_is_better")
+    if isinstance(units, dict) and isinstance(better, dict):
+        return units, better
+    from retentionkit.metrics.registry import REGISTRY
 
-    return bool(pd.isna(value))
+    return (
+        {name: spec.unit for name, spec in REGISTRY.items()},
+        {name: spec.higher_is_better for name, spec in REGISTRY.items()},
+    )
 
 
-def _print_table(frame: Any, compare: str | None, period: str) -> None:
+def _print_table(
+    records: list[dict[str, Any]], extra: dict[str, Any], compare: str | None, period: str
+) -> None:
+    """The metrics as a Rich table: one row per metric (and segment), one column per period
+    (the latest that fit the terminal), the last change (Δ) and health colours. Works on plain
+    records (:meth:`~retentionkit.service.Result.records`): no pandas."""
     from rich.table import Table
     from rich.text import Text
 
     from retentionkit.cli._common import console as make_console
-    from retentionkit.metrics.periods import period_label
-    from retentionkit.metrics.registry import get_metric
-    from retentionkit.service.serialize import fmt_delta, fmt_value
+    from retentionkit.service.serialize import fmt_delta, fmt_value, number
+    from retentionkit.vocabulary import period_label
 
+    units, higher_is_better = _spec_lookup(extra)
     console = make_console()
-    starts = sorted(frame["period_start"].unique())
+    starts = sorted({r["period_start"] for r in records})
+    segments = list(dict.fromkeys(str(r["segment"]) for r in records))
     # as many of the latest periods as the terminal fits (metric, segment and Δ columns first)
-    label_width = 26 + (14 if frame["segment"].nunique() > 1 else 0) + 13
+    label_width = 26 + (14 if len(segments) > 1 else 0) + 13
     fits = max(1, (console.width - label_width) // 13)
     shown = starts[-min(MAX_TABLE_PERIODS, fits) :]
     table = Table(title="retention KPIs", header_style="bold")
     table.add_column("metric", no_wrap=True)
-    if frame["segment"].nunique() > 1 or frame["segment"].iloc[0] != "all":
+    with_segment = len(segments) > 1 or (bool(segments) and segments[0] != "all")
+    if with_segment:
         table.add_column("segment", no_wrap=True)
-        with_segment = True
-    else:
-        with_segment = False
-    partial = set(frame.loc[~frame["complete"].astype(bool), "period_start"])
+    partial = {r["period_start"] for r in records if not r["complete"]}
     for start in shown:
         mark = PARTIAL_MARK if start in partial else ""
         table.add_column(period_label(start, period) + mark, justify="right")
     table.add_column("Δ " + ("vs " + compare if compare else "last"), justify="right")
-    for (name, seg), part in frame.groupby(["metric", "segment"], sort=False):
-        spec = get_metric(name)
-        part = part.set_index("period_start")
-        cells: list[Any] = [name, str(seg)] if with_segment else [name]
+    rows: dict[tuple[str, str], dict[Any, dict[str, Any]]] = {}
+    for r in records:  # in the result's order: metric, then segment, then period
+        rows.setdefault((r["metric"], str(r["segment"])), {})[r["period_start"]] = r
+    for (name, seg), by_start in rows.items():
+        unit = units.get(name, "")
+        cells: list[Any] = [name, seg] if with_segment else [name]
         for start in shown:
-            if start in part.index:
-                row = part.loc[start]
-                mark = "" if row["complete"] else PARTIAL_MARK
-                cells.append(
-                    Text(
-                        fmt_value(row["value"], spec.unit) + mark,
-                        style=HEALTH_STYLE.get(row["health"] or "", ""),
-                    )
-                )
-            else:
+            row = by_start.get(start)
+            if row is None:
                 cells.append("")
+                continue
+            mark = "" if row["complete"] else PARTIAL_MARK
+            style = HEALTH_STYLE.get(row.get("health") or "", "")
+            cells.append(Text(fmt_value(row["value"], unit) + mark, style=style))
         # Δ on the last complete shown period (a partial last period is not the headline)
-        whole = [p for p in shown if p in part.index and bool(part.loc[p]["complete"])]
+        whole = [p for p in shown if p in by_start and bool(by_start[p]["complete"])]
         ref = whole[-1] if whole else shown[-1]
-        last_row = part.loc[ref] if ref in part.index else None
+        last_row = by_start.get(ref)
         before = shown[shown.index(ref) - 1] if shown.index(ref) > 0 else None
         delta = None
         if last_row is not None:
             if compare:
-                delta = last_row.get("delta")
-            elif before is not None and before in part.index:
-                prev = part.loc[before]["value"]
-                if last_row["value"] is not None and prev is not None:
-                    delta = last_row["value"] - prev
-        if delta is None or delta != delta or pd_isna(delta):
+                delta = number(last_row.get("delta"))
+            elif before is not None and before in by_start:
+                now, prev = number(last_row["value"]), number(by_start[before]["value"])
+                if now is not None and prev is not None:
+                    delta = now - prev
+        if delta is None:
             cells.append("")
         else:
-            good = spec.higher_is_better
+            good = higher_is_better.get(name)
             style = (
                 "" if good is None or delta == 0 else ("green" if (delta > 0) == good else "red")
             )
-            cells.append(Text(fmt_delta(delta, None, spec.unit), style=style))
+            cells.append(Text(fmt_delta(delta, None, unit), style=style))
         table.add_row(*cells)
     console.print(table)
     if partial & set(shown):

@@ -14,6 +14,7 @@ import pandas as pd
 
 from retentionkit.errors import ConfigError
 from retentionkit.vocabulary import PERIODS  # the one definition, re-exported here
+from retentionkit.vocabulary import period_label as period_label  # re-exported (pandas-free)
 
 TruncateUnit = Literal["D", "W", "M", "Q", "Y"]
 #: Ibis ``truncate`` unit per period.
@@ -157,16 +158,3 @@ def make_grid(period: str, start: pd.Timestamp, end: pd.Timestamp) -> PeriodGrid
         if len(bounds) > 200_000:
             raise ConfigError("The range holds too many periods; choose a longer --period.")
     return PeriodGrid(period, tuple(bounds))
-
-
-def period_label(start: object, period: str) -> str:
-    """A short label for the period starting at ``start``: 2024-03, 2024-Q1, 2024, or the
-    day for weeks and days."""
-    ts = pd.Timestamp(start)
-    if period == "month":
-        return ts.strftime("%Y-%m")
-    if period == "quarter":
-        return f"{ts.year}-Q{(ts.month - 1) // 3 + 1}"
-    if period == "year":
-        return str(ts.year)
-    return ts.strftime("%Y-%m-%d")

@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from retentionkit.workspace import Workspace
 
-__all__ = ["OPERATIONS", "Result", "run"]
+__all__ = ["OPERATIONS", "DeferredResult", "Result", "run"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +69,10 @@ class Result:
         """A copy whose frame the caller may change (cached results are shared)."""
         frame = None if self.frame is None else self.frame.copy()
         return dataclasses.replace(self, frame=frame)
+
+    def records(self) -> list[dict[str, Any]]:
+        """The frame's rows as records (its columns by name; none without a frame)."""
+        return [] if self.frame is None else self.frame.to_dict("records")
 
     @property
     def model_used(self) -> str | None:
@@ -91,6 +95,75 @@ class Result:
         if self.model_used is None:
             return None
         return f"Model: {self.model_used} (status {self.model_status})"
+
+
+class DeferredResult(Result):
+    """A result read back from the result cache whose frame stays the cached Arrow bytes until
+    a face asks for ``frame``: then it becomes the same pandas frame once. A face that only
+    prints rows calls :meth:`records`, which reads the cached JSON records (or the Arrow table)
+    without importing pandas: half a second of a cached ``retentionkit metrics``."""
+
+    _body: bytes | None
+    _positions: list[int]
+    _attrs: dict[str, Any]
+    _records: dict[str, Any] | None
+    _frame: pd.DataFrame | None
+
+    def __init__(
+        self,
+        request: Request,
+        *,
+        body: bytes,
+        positions: list[int],
+        attrs: dict[str, Any],
+        records: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> None:
+        object.__setattr__(self, "_body", body)
+        object.__setattr__(self, "_positions", positions)
+        object.__setattr__(self, "_attrs", attrs)
+        object.__setattr__(self, "_records", records)
+        object.__setattr__(self, "_frame", None)
+        super().__init__(request, **fields)
+
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        if self._frame is None and self._body is not None:
+            from retentionkit.service.wire import frame_from_bytes
+
+            frame = frame_from_bytes(self._body, self._positions)
+            frame.attrs = dict(self._attrs)
+            object.__setattr__(self, "_frame", frame)
+        return self._frame
+
+    @frame.setter
+    def frame(self, value: pd.DataFrame | None) -> None:
+        # the dataclass __init__ sets None: the bytes stand for the frame until it is read
+        if value is not None:
+            object.__setattr__(self, "_frame", value)
+            object.__setattr__(self, "_body", None)
+
+    def records(self) -> list[dict[str, Any]]:
+        if self._frame is None and self._records is not None:
+            from retentionkit.service.wire import records_from_json
+
+            return records_from_json(self._records)
+        if self._frame is None and self._body is not None:
+            from retentionkit.service.wire import table_from_bytes, table_records
+
+            return table_records(table_from_bytes(self._body), self._positions)
+        return super().records()
+
+    def copy(self) -> Result:
+        frame = None if self.frame is None else self.frame.copy()
+        return Result(
+            self.request,
+            frame=frame,
+            report=self.report,
+            model=self.model,
+            title=self.title,
+            extra=self.extra,
+        )
 
 
 def _with_model(req: Request, frame: pd.DataFrame, title: str) -> Result:
@@ -124,9 +197,17 @@ def metrics(ws: Workspace, req: MetricRequest) -> Result:
         margin=req.margin,
         options={"clv_model": req.clv_model} if req.clv_model else {},
     )
-    return Result(
-        req, frame=frame, title="retention KPIs", extra={"notes": frame.attrs.get("notes", [])}
-    )
+    from retentionkit.metrics.registry import get_metric
+
+    specs = {name: get_metric(name) for name in dict.fromkeys(frame["metric"])}
+    extra = {
+        "notes": frame.attrs.get("notes", []),
+        # each metric's registry unit and direction, so that a face can format a cached answer
+        # without importing the registry (and pandas)
+        "units": {name: spec.unit for name, spec in specs.items()},
+        "higher_is_better": {name: spec.higher_is_better for name, spec in specs.items()},
+    }
+    return Result(req, frame=frame, title="retention KPIs", extra=extra)
 
 
 def cohorts(ws: Workspace, req: CohortRequest) -> Result:

@@ -32,7 +32,12 @@ entries of at most :data:`MAX_ROWS` rows each are kept. A cache folder that cann
 
 **The file.** One line of JSON (the result's title, report, model, extra and the frame's
 ``attrs``, in :mod:`retentionkit.service.wire`'s tagged encoding), then the frame as Arrow IPC
-bytes (:func:`retentionkit.service.wire.frame_to_bytes`).
+bytes (:func:`retentionkit.service.wire.frame_to_bytes`), whose SHA-256 the first line
+carries (a torn or altered entry is recomputed). A frame of at most :data:`RECORDS_MAX` rows is
+also in the first line as JSON records. A hit returns a
+:class:`~retentionkit.service.operations.DeferredResult`: the frame is made from the Arrow
+bytes only when a face reads ``frame``; a face that prints rows reads ``records()``, from the
+JSON without Arrow or pandas (a cached ``retentionkit metrics`` table: docs/performance.md).
 """
 
 from __future__ import annotations
@@ -69,7 +74,10 @@ MAX_ENTRIES = 128
 #: recomputed rather than written to disk on every data state).
 MAX_ROWS = 2_000_000
 #: The file format's version (part of the key: an old format is never read).
-FORMAT = 1
+FORMAT = 2
+#: Frames up to this many rows also keep their rows as JSON in the entry's first line, so a
+#: face that only prints them (the CLI's tables) reads neither Arrow nor pandas.
+RECORDS_MAX = 20_000
 
 
 def enabled() -> bool:
@@ -139,19 +147,77 @@ def _data_state(ws: Workspace) -> str | None:
         if ws.is_open:  # this process has the file open: ask its connection
             state = _read_state(ws.duck)
         else:  # read-only, closed at once: a hit never opens the workspace itself
-            import duckdb
-
             if not ws.path.exists():
                 return None
-            con = duckdb.connect(str(ws.path), read_only=True)
-            try:
-                state = _read_state(con)
-            finally:
-                con.close()
+            state = _closed_file_state(ws.path)
     except Exception:  # locked by another process, not a DuckDB file …: no caching this time
         return None
     parts = (FORMAT, str(ws.path.resolve()), state, _code_version(), utcnow().date().isoformat())
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+#: A file's fingerprint is trusted only when the file had not changed for this long before it
+#: was taken (file systems stamp times in ticks of a few milliseconds: "racy git").
+QUIET_NS = 2_000_000_000
+#: Fingerprints remembered per workspace.
+MEMO_ENTRIES = 16
+
+
+def _fingerprint(db: Path) -> list[Any]:
+    """Size, modification and change times (ns) and inode of the DuckDB file and its WAL. Any
+    write through the file system changes one of them; ``ctime`` cannot be set back by a tool
+    (``cp -p``, ``touch -d``)."""
+    parts: list[Any] = []
+    for path in (db, db.with_name(db.name + ".wal")):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            parts.append(None)
+            continue
+        parts.append([st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
+    return parts
+
+
+def _closed_file_state(db: Path) -> tuple[int, tuple[tuple[str, int], ...]]:
+    """The data state of a workspace file no connection of this process has open. The state
+    read for a file fingerprint (:func:`_fingerprint`) is remembered next to the cache, so a
+    hit on an unchanged file does not import or start DuckDB (0.15 s of a cached ``metrics``);
+    it is remembered only when the file had been quiet for :data:`QUIET_NS` before the
+    fingerprint was taken, so a write in the same clock tick cannot hide behind it."""
+    import time
+
+    memo_path = folder(db).parent / "state.json"
+    fingerprint = _fingerprint(db)
+    key = json.dumps(fingerprint)
+    memo: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        loaded = json.loads(memo_path.read_text())
+        memo = loaded if isinstance(loaded, dict) else {}
+    if key in memo:
+        with contextlib.suppress(TypeError, ValueError):
+            version, counts = memo[key]
+            return int(version), tuple((str(t), int(n)) for t, n in counts)
+    taken = time.time_ns()
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        state = _read_state(con)
+    finally:
+        con.close()
+    newest = max((max(p[1], p[2]) for p in fingerprint if p), default=0)
+    if taken - newest > QUIET_NS and fingerprint == _fingerprint(db):
+        memo = dict(list(memo.items())[-(MEMO_ENTRIES - 1) :])
+        memo[key] = [state[0], [list(c) for c in state[1]]]
+        tmp = memo_path.with_name(f".state.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            memo_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(memo))
+            tmp.replace(memo_path)
+        except OSError:  # a read-only folder: no memo
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    return state
 
 
 def _request_key(ws: Workspace, request: Request) -> str:
@@ -344,13 +410,19 @@ def _request_from_json(data: dict[str, Any]) -> Request:
 
 
 def _encode(result: Result) -> tuple[dict[str, Any], bytes]:
-    from retentionkit.service.wire import encode, frame_to_bytes
+    from retentionkit.service.wire import encode, frame_to_bytes, records_to_json
 
     meta: dict[str, Any] = {"title": result.title}
     body = b""
     if result.frame is not None:
         body, positions = frame_to_bytes(result.frame)
-        meta["frame"] = {"json_columns": positions, "attrs": encode(dict(result.frame.attrs))}
+        meta["frame"] = {
+            "json_columns": positions,
+            "attrs": encode(dict(result.frame.attrs)),
+            "sha256": hashlib.sha256(body).hexdigest(),
+        }
+        if len(result.frame) <= RECORDS_MAX:
+            meta["frame"]["records"] = records_to_json(result.frame)
     if result.report is not None:
         meta["report"] = encode(result.report)
     if result.model is not None:
@@ -361,23 +433,30 @@ def _encode(result: Result) -> tuple[dict[str, Any], bytes]:
 
 
 def _decode(request: Request, meta: dict[str, Any], body: bytes) -> Result:
-    from retentionkit.service.operations import Result
-    from retentionkit.service.wire import decode, frame_from_bytes
+    from retentionkit.service.operations import DeferredResult, Result
+    from retentionkit.service.wire import decode
 
-    frame = None
-    if "frame" in meta:
-        frame = frame_from_bytes(body, list(meta["frame"]["json_columns"]))
-        frame.attrs = dict(decode(meta["frame"]["attrs"]) or {})
     model = None
     if "model" in meta:
         from retentionkit.clv.models.base import BaseFitter
 
         model = BaseFitter.from_dict(decode(meta["model"]))
-    return Result(
+    fields: dict[str, Any] = {
+        "report": decode(meta["report"]) if "report" in meta else None,
+        "model": model,
+        "title": meta.get("title", ""),
+        "extra": dict(decode(meta.get("extra")) or {}),
+    }
+    if "frame" not in meta:
+        return Result(request, **fields)
+    if hashlib.sha256(body).hexdigest() != meta["frame"]["sha256"]:
+        raise ValueError("damaged entry")  # a torn or altered file: recomputed
+    # the frame stays Arrow bytes until a face asks for pandas (DeferredResult)
+    return DeferredResult(
         request,
-        frame=frame,
-        report=decode(meta["report"]) if "report" in meta else None,
-        model=model,
-        title=meta.get("title", ""),
-        extra=dict(decode(meta.get("extra")) or {}),
+        body=body,
+        positions=list(meta["frame"]["json_columns"]),
+        attrs=dict(decode(meta["frame"]["attrs"]) or {}),
+        records=meta["frame"].get("records"),
+        **fields,
     )

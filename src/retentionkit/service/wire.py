@@ -308,14 +308,61 @@ def frame_to_bytes(frame: pd.DataFrame) -> tuple[bytes, list[int]]:
     return sink.getvalue(), positions
 
 
-def frame_from_bytes(data: bytes, positions: list[int]) -> pd.DataFrame:
-    import pyarrow as pa
+def table_from_bytes(data: bytes) -> Any:
+    """The Arrow table :func:`frame_to_bytes` wrote (pandas is not imported)."""
+    import pyarrow.ipc
 
-    frame = pa.ipc.open_stream(io.BytesIO(data)).read_all().to_pandas()
+    return pyarrow.ipc.open_stream(io.BytesIO(data)).read_all()
+
+
+def records_to_json(frame: pd.DataFrame) -> dict[str, Any]:
+    """``frame``'s rows as JSON-ready columns and rows (:func:`encode`, timestamps as plain
+    datetimes, NaT as None), for :func:`records_from_json`: the records a face prints,
+    readable without pandas or Arrow."""
+    import pandas as pd
+
+    def plain(value: Any) -> Any:
+        if value is pd.NaT:
+            return None
+        if isinstance(value, pd.Timestamp):
+            return value.to_pydatetime(warn=False)
+        return value
+
+    columns = [str(c) for c in frame.columns]
+    rows = [[encode(plain(v)) for v in row] for row in frame.itertuples(index=False, name=None)]
+    return {"columns": columns, "rows": rows}
+
+
+def records_from_json(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records :func:`records_to_json` wrote."""
+    columns = list(data["columns"])
+    return [dict(zip(columns, decode(row), strict=True)) for row in data["rows"]]
+
+
+def table_records(table: Any, positions: list[int]) -> list[dict[str, Any]]:
+    """The rows of an Arrow table from :func:`table_from_bytes` as plain Python records (the
+    object columns at ``positions`` decoded back from their JSON text; the pandas index's
+    columns left out), without pandas: what a face that only prints needs."""
+    names = [n for n in table.column_names if not n.startswith("__index_level_")]
+    columns = {n: table.column(n).to_pylist() for n in names}
+    for i in positions:
+        name = table.column_names[i]
+        columns[name] = [decode(json.loads(v)) for v in columns[name]]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def frame_from_table(table: Any, positions: list[int]) -> pd.DataFrame:
+    """The pandas frame of an Arrow table from :func:`table_from_bytes`."""
+    frame = table.to_pandas()
     for i in positions:
         cells = [decode(json.loads(v)) for v in frame.iloc[:, i]]
         frame.isetitem(i, pd_object_series(cells, frame.index))
     return frame
+
+
+def frame_from_bytes(data: bytes, positions: list[int]) -> pd.DataFrame:
+    """The frame :func:`frame_to_bytes` wrote."""
+    return frame_from_table(table_from_bytes(data), positions)
 
 
 def pd_object_series(cells: list[Any], index: Any) -> Any:
