@@ -262,10 +262,12 @@ def _compute(
     index_starts = pd.to_datetime(compute_grid.starts).astype("datetime64[us]")
     ends = dict(zip(index_starts, pd.to_datetime(compute_grid.ends), strict=True))
     frames = []
+    prepared: dict[str, pd.DataFrame] = {}  # per family: its metrics share the frame
     for spec in specs:
-        frame = _evaluate(
-            spec, FAMILIES[spec.family], runner.family(spec.family), ctx, index_starts
-        )
+        family = FAMILIES[spec.family]
+        if spec.family not in prepared:
+            prepared[spec.family] = _prepare(family, runner.family(spec.family), index_starts)
+        frame = _evaluate(spec, family, prepared[spec.family].copy(), ctx)
         frame["period_end"] = frame["period_start"].map(ends)
         frames.append(
             _mark_coverage(
@@ -306,15 +308,9 @@ def _compute(
     return out
 
 
-def _evaluate(
-    spec: MetricSpec,
-    family: Family,
-    frame: pd.DataFrame,
-    ctx: FormulaContext,
-    starts: pd.DatetimeIndex,
-) -> pd.DataFrame:
-    """One record per period and segment: the spec's formula over its family's frame, with
-    the inputs the request produced and the derived components as ``components``."""
+def _prepare(family: Family, frame: pd.DataFrame, starts: pd.DatetimeIndex) -> pd.DataFrame:
+    """A family's frame with one row per period and segment: missing counts 0, the request's
+    constants on every row, nullable inputs left null (once per family; its metrics share it)."""
     frame = keyed(frame)
     segments = sorted(frame["segment"].dropna().unique().tolist()) if len(frame) else []
     if not segments:
@@ -329,6 +325,18 @@ def _evaluate(
             continue
         if pd.api.types.is_numeric_dtype(frame[col]):
             frame[col] = frame[col].fillna(0)
+    return frame
+
+
+def _evaluate(
+    spec: MetricSpec,
+    family: Family,
+    frame: pd.DataFrame,
+    ctx: FormulaContext,
+) -> pd.DataFrame:
+    """One record per period and segment: the spec's formula over its family's frame
+    (:func:`_prepare`, a copy of its own), with the inputs the request produced and the derived
+    components as ``components``."""
     # an optional input the request did not produce is left out; any other missing one is null
     shown = [c for c in spec.inputs if c in frame or c not in family.optional]
     for col in shown:

@@ -570,7 +570,12 @@ def run(ws: Workspace, request: Request) -> Result:
     if cached is not None:
         return cached
     try:
-        result = operation(ws, request)
+        scope = getattr(ws, "read_scope", None)
+        if scope is not None and getattr(type(request), "cacheable", False):
+            with scope():  # a pure read: the tables are listed once (Workspace.read_scope)
+                result = operation(ws, request)
+        else:
+            result = operation(ws, request)
     except MissingTableError as exc:
         url = getattr(getattr(ws, "_con", None), "_retentionkit_url", None)
         if url is None:
