@@ -85,3 +85,49 @@ def test_frame_errors_name_the_row():
     ws = Workspace(":memory:", settings=Settings())
     with pytest.raises(InputError, match=r"the DataFrame, row 2, column amount: 'lots'"):
         ws.ingest("orders", frame)
+
+
+def test_a_read_scope_lists_the_tables_once_per_operation_and_thread(tmp_path) -> None:
+    """Workspace.read_scope (service.run of a cacheable read): one catalogue query for the
+    whole operation; outside it, and in another thread, the tables are listed afresh."""
+    import threading
+
+    from retentionkit.service import MetricRequest, run
+
+    ws = Workspace(tmp_path / "ws.duckdb")
+    ws.ingest(
+        "orders",
+        pd.DataFrame(
+            {
+                "order_id": ["a", "b", "c"],
+                "customer_id": ["x", "y", "x"],
+                "ordered_at": pd.to_datetime(["2024-01-05", "2024-02-03", "2024-03-09"]),
+                "amount": [10.0, 20.0, 30.0],
+            }
+        ),
+    )
+    calls: list[int] = []
+    listed = ws.con.list_tables
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return listed(*args, **kwargs)
+
+    ws.con.list_tables = counting  # type: ignore[method-assign]
+    seen_elsewhere: list[bool] = []
+    with ws.read_scope():
+        assert ws.has_table("orders") and not ws.has_table("customers")
+        assert ws.tables() == ["orders"]
+        assert ws.table("orders") is ws.table("orders")
+        worker = threading.Thread(target=lambda: seen_elsewhere.append(ws._scope() is None))
+        worker.start()
+        worker.join()
+    assert len(calls) == 1 and seen_elsewhere == [True]
+    ws.ingest("customers", pd.DataFrame({"customer_id": ["x", "y"]}))
+    calls.clear()
+    assert ws.has_table("customers") and ws.has_table("orders")  # outside: listed afresh
+    assert len(calls) == 2
+    calls.clear()
+    run(ws, MetricRequest(period="month"))  # the whole KPI report: one listing
+    assert len(calls) == 1
+    ws.close()
