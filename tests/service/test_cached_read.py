@@ -134,7 +134,7 @@ def test_a_damaged_memo_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 #: Runs the CLI in a fresh interpreter and reports the heavy libraries it imported.
 PROBE = """
 import sys
-sys.argv = ["retentionkit", "--db", sys.argv[1], "metrics", "--last", "3"]
+sys.argv = ["retentionkit", "--db", sys.argv[1], "metrics", "--last", "3", *sys.argv[2:]]
 from retentionkit.cli.app import main
 try:
     main()
@@ -146,12 +146,15 @@ print("HEAVY", sorted(heavy), file=sys.stderr)
 
 
 @pytest.mark.slow
-def test_a_cached_metrics_table_imports_no_pandas_arrow_or_duckdb(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_a_cached_metrics_report_imports_no_pandas_arrow_or_duckdb(
+    tmp_path: Path, fmt: str
+) -> None:
     db = _ws(tmp_path)
 
     def metrics() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-c", PROBE, str(db)],
+            [sys.executable, "-c", PROBE, str(db), "--format", fmt],
             capture_output=True,
             text=True,
             env={**os.environ, "RETENTIONKIT_CACHE": "on", "COLUMNS": "120"},
@@ -179,3 +182,28 @@ def test_period_labels_without_pandas() -> None:
         assert period_label(start, "week") == "2024-05-01"
     assert period_label("2024-05-01", "day") == "2024-05-01"
     assert period_label(pd.Timestamp("2024-05-01").to_datetime64(), "month") == "2024-05"
+
+
+def test_records_json_is_frame_records() -> None:
+    """``--format json`` of the metrics from records (a cached answer) is the frame's JSON."""
+    from retentionkit.service.serialize import frame_records, records_json
+    from retentionkit.service.wire import records_from_json, records_to_json
+
+    frame = pd.DataFrame(
+        {
+            "period_start": pd.to_datetime(["2024-01-01", "2024-02-01", None]),
+            "at": pd.to_datetime(
+                ["2024-01-01 10:30:00", None, "2024-03-01 00:00:00.000000001"], format="ISO8601"
+            ),
+            "value": [1.5, float("nan"), 3.0],
+            "n": [1, 2, 3],
+            "ok": [True, False, True],
+            "components": [{"a": 1}, {"a": None}, {}],
+            "label": ["x", None, "z"],
+        }
+    )
+    expected = frame_records(frame)
+    assert records_json(frame.to_dict("records")) == expected
+    assert records_json(records_from_json(json.loads(json.dumps(records_to_json(frame))))) == (
+        expected
+    )

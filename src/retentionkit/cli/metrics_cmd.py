@@ -12,6 +12,7 @@ from retentionkit.cli._common import (
     format_option,
     open_workspace,
     print_frame,
+    print_json,
     print_report,
     raw_option,
 )
@@ -94,6 +95,10 @@ def metrics(
     result = run(open_workspace(ctx), request)
     if fmt == "table":
         _print_table(result.records(), result.extra, request.compare, request.period)
+    elif fmt == "json":  # from the records: a cached answer prints without pandas
+        from retentionkit.service.serialize import records_json
+
+        print_json(records_json(result.records()))
     else:
         print_frame(result.frame, fmt, raw=raw)
     for note in result.extra.get("notes", []):  # stderr: csv/json on stdout stay clean

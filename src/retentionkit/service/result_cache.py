@@ -422,7 +422,8 @@ def _encode(result: Result) -> tuple[dict[str, Any], bytes]:
             "sha256": hashlib.sha256(body).hexdigest(),
         }
         if len(result.frame) <= RECORDS_MAX:
-            meta["frame"]["records"] = records_to_json(result.frame)
+            with contextlib.suppress(TypeError, ValueError):  # a value JSON cannot carry
+                meta["frame"]["records"] = records_to_json(result.frame)
     if result.report is not None:
         meta["report"] = encode(result.report)
     if result.model is not None:

@@ -34,6 +34,7 @@ __all__ = [
     "fmt_value",
     "frame_csv",
     "frame_records",
+    "records_json",
     "number",
     "to_frame",
 ]
@@ -105,6 +106,30 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
                 row[key] = val
         out.append(row)
     return clean_json(out)
+
+
+def records_json(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`frame_records` of plain records (``Result.records()``: a cached answer's rows,
+    without pandas): the same output for the same rows — period/cohort starts as
+    ``YYYY-MM-DD``, other timestamps ISO, no NaN."""
+    out = []
+    for rec in records:
+        row: dict[str, Any] = {}
+        for key, val in rec.items():
+            if val is None or (isinstance(val, float) and math.isnan(val)) or _is_nat(val):
+                row[key] = None
+            elif key in DATE_COLUMNS and isinstance(val, dt.date):
+                row[key] = val.strftime("%Y-%m-%d")
+            elif isinstance(val, dt.datetime):
+                row[key] = val.isoformat()
+            else:
+                row[key] = val
+        out.append(row)
+    return clean_json(out)  # type: ignore[no-any-return]
+
+
+def _is_nat(value: Any) -> bool:
+    return type(value).__name__ == "NaTType"
 
 
 # --------------------------------------------------------------------------- CSV

@@ -324,8 +324,8 @@ def records_to_json(frame: pd.DataFrame) -> dict[str, Any]:
     def plain(value: Any) -> Any:
         if value is pd.NaT:
             return None
-        if isinstance(value, pd.Timestamp):
-            return value.to_pydatetime(warn=False)
+        if isinstance(value, pd.Timestamp) and value.nanosecond == 0:
+            return value.to_pydatetime()  # a Timestamp with nanoseconds stays one (tagged)
         return value
 
     columns = [str(c) for c in frame.columns]
