@@ -125,7 +125,7 @@ def records_json(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             else:
                 row[key] = val
         out.append(row)
-    return clean_json(out)  # type: ignore[no-any-return]
+    return clean_json(out)
 
 
 def _is_nat(value: Any) -> bool:
