@@ -34,8 +34,8 @@ __all__ = [
     "fmt_value",
     "frame_csv",
     "frame_records",
-    "records_json",
     "number",
+    "records_json",
     "to_frame",
 ]
 
