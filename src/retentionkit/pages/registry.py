@@ -110,6 +110,8 @@ def warm(svc: WorkspaceService, lane: str | None = None) -> None:
             continue
         periods = PERIOD_CHOICES if page.slug in ("overview", "trends") else (page.default_period,)
         for period in periods:
+            if svc.closing:  # the server is stopping: no more pages
+                return
             filters = Filters(period=period)
             try:
                 if page.cache:

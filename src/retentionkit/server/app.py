@@ -56,7 +56,10 @@ def _warm(app: FastAPI, settings: WebSettings, lane: str, first_page: threading.
         log.info("dashboard cache warm-up (%s lane) stopped: %s", lane, exc)
     else:
         took = time.perf_counter() - started
-        log.info("dashboard cache warmed (%s lane) in %.1f s", lane, took)
+        if svc.closing:
+            log.info("dashboard cache warm-up (%s lane) stopped: shutting down", lane)
+        else:
+            log.info("dashboard cache warmed (%s lane) in %.1f s", lane, took)
 
 
 def swagger_ui_dir() -> Path:

@@ -31,6 +31,9 @@ T = TypeVar("T")
 MAX_ENTRIES = 256
 #: Derived values kept (JSON bodies, rendered pages: up to a few hundred kB each).
 MAX_DERIVED = 64
+#: Seconds the shutdown waits for a lane's read before interrupting it, and again after
+#: (WorkspaceService.close).
+LANE_GRACE = 1.0
 #: What :meth:`WorkspaceService.peek` answers when it holds nothing for the key.
 MISSING: Any = object()
 
@@ -70,6 +73,8 @@ class WorkspaceService:
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._derived: OrderedDict[Hashable, Any] = OrderedDict()
         self.version = 0
+        self._closing = threading.Event()  # set by close(): no lane opens its workspace again
+        self._writing = threading.Event()  # a write holds every lane
 
     def _lock(self, lane: str) -> threading.RLock:
         # with a single given workspace every lane shares one connection, hence one lock
@@ -81,6 +86,10 @@ class WorkspaceService:
             return self._given
         ws = self._lanes.get(lane)
         if ws is None:
+            if self._closing.is_set():
+                from retentionkit.errors import RetentionkitError
+
+                raise RetentionkitError("The server is shutting down.")
             from retentionkit.workspace import Workspace
 
             ws = self._lanes[lane] = Workspace(self.db, config=self.config)
@@ -187,14 +196,28 @@ class WorkspaceService:
             self._cache.clear()
             self._derived.clear()
 
+    @property
+    def closing(self) -> bool:
+        """True once :meth:`close` began (the cache warm-up stops)."""
+        return self._closing.is_set()
+
+    def _interrupt(self, lane: str) -> None:
+        """Cancel the DuckDB query a lane's read is running (best effort; no write runs)."""
+        ws = self._lanes.get(lane)
+        if ws is not None and ws.is_open and not self._writing.is_set():
+            with contextlib.suppress(Exception):
+                ws.duck.interrupt()
+
     def write(self, fn: Callable[[Workspace], T]) -> T:
         """Run a writing call with every lane stopped, then invalidate the cache."""
         with contextlib.ExitStack() as stack:
             for lane in self.LANES:
                 stack.enter_context(self._locks[lane])
+            self._writing.set()
             try:
                 return fn(self.workspace("main"))
             finally:
+                self._writing.clear()
                 self.invalidate()
 
     # -- the library calls the adapters share ----------------------------------------------
@@ -215,14 +238,36 @@ class WorkspaceService:
         return self.cached(("customer_definition",), default_definition)
 
     def close(self) -> None:
+        """Close the lanes' workspaces (the server's shutdown) without waiting for reads.
+
+        A write holds every lane and is waited for to its end. A read still running in a lane
+        after :data:`LANE_GRACE` seconds — the cache warm-up's KPI pages, a model fit of the
+        slow lane (minutes on millions of customers) — is abandoned: its DuckDB query is
+        interrupted, and a lane that stays busy is left to end with the process (a read writes
+        nothing). No lane opens its workspace again, so Ctrl-C stops ``serve`` in seconds."""
+        self._closing.set()
         with contextlib.ExitStack() as stack:
+            closable = []
             for lane in self.LANES:
-                stack.enter_context(self._locks[lane])
+                lock = self._locks[lane]
+                if self._given is not None or self._writing.is_set():
+                    stack.enter_context(lock)
+                elif not lock.acquire(timeout=LANE_GRACE):
+                    self._interrupt(lane)
+                    if not lock.acquire(timeout=LANE_GRACE):
+                        continue  # busy with a read: left to end with the process
+                    stack.callback(lock.release)
+                else:
+                    stack.callback(lock.release)
+                closable.append(lane)
             if self._given is None:
-                for ws in self._lanes.values():
+                for lane in closable:
+                    ws = self._lanes.pop(lane, None)
                     with contextlib.suppress(Exception):  # best effort on shutdown
-                        ws.close()
-            self._lanes.clear()
+                        if ws is not None:
+                            ws.close()
+            else:
+                self._lanes.clear()
             with self._cache_lock:
                 self._cache.clear()
                 self._derived.clear()
