@@ -66,9 +66,11 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def copy(self) -> Result:
-        """A copy whose frame the caller may change (cached results are shared)."""
-        frame = None if self.frame is None else self.frame.copy()
-        return dataclasses.replace(self, frame=frame)
+        """A copy whose frame the caller may change (cached results are shared); always a plain
+        :class:`Result`, also of a :class:`DeferredResult`."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(Result)}
+        fields["frame"] = None if self.frame is None else self.frame.copy()
+        return Result(**fields)
 
     def records(self) -> list[dict[str, Any]]:
         """The frame's rows as records (its columns by name; none without a frame)."""
@@ -153,17 +155,6 @@ class DeferredResult(Result):
 
             return table_records(table_from_bytes(self._body), self._positions)
         return super().records()
-
-    def copy(self) -> Result:
-        frame = None if self.frame is None else self.frame.copy()
-        return Result(
-            self.request,
-            frame=frame,
-            report=self.report,
-            model=self.model,
-            title=self.title,
-            extra=self.extra,
-        )
 
 
 def _with_model(req: Request, frame: pd.DataFrame, title: str) -> Result:

@@ -209,14 +209,7 @@ def _closed_file_state(db: Path) -> tuple[int, tuple[tuple[str, int], ...]]:
     if taken - newest > QUIET_NS and fingerprint == _fingerprint(db):
         memo = dict(list(memo.items())[-(MEMO_ENTRIES - 1) :])
         memo[key] = [state[0], [list(c) for c in state[1]]]
-        tmp = memo_path.with_name(f".state.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            memo_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(memo))
-            tmp.replace(memo_path)
-        except OSError:  # a read-only folder: no memo
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        _write_atomic(memo_path, json.dumps(memo).encode())
     return state
 
 
@@ -275,18 +268,25 @@ def store(ws: Workspace, request: Request, result: Result) -> None:
     path = _entry(ws, request)
     if path is None:
         return
-    state = path.name.split("-", 1)[0]
+    if _write_atomic(path, json.dumps(meta).encode() + b"\n" + body):
+        with contextlib.suppress(OSError):
+            _prune(path.parent, path.name.split("-", 1)[0])
+
+
+def _write_atomic(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` through a temporary file renamed into place (a reader sees
+    the old file or the new one, never half of one); False when the folder cannot be written
+    (a read-only mount: no caching)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as fh:
-            fh.write(json.dumps(meta).encode() + b"\n")
-            fh.write(body)
+        tmp.write_bytes(data)
         tmp.replace(path)
-        _prune(path.parent, state)
+        return True
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        return False
 
 
 def rebuild(

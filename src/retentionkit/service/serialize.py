@@ -92,43 +92,37 @@ def _dates_as_days(frame: pd.DataFrame) -> pd.DataFrame:
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """DataFrame → list of plain dicts: period/cohort starts as ``YYYY-MM-DD``, other
     timestamps ISO, no NaN."""
-    import pandas as pd
-
-    out = []
-    for rec in _dates_as_days(frame).to_dict(orient="records"):
-        row: dict[str, Any] = {}
-        for key, val in rec.items():
-            if val is None or (isinstance(val, float) and math.isnan(val)) or val is pd.NaT:
-                row[key] = None
-            elif isinstance(val, pd.Timestamp):
-                row[key] = val.isoformat()
-            else:
-                row[key] = val
-        out.append(row)
-    return clean_json(out)
+    rows = _dates_as_days(frame).to_dict(orient="records")
+    return clean_json([_json_row(rec, days=False) for rec in rows])
 
 
 def records_json(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """:func:`frame_records` of plain records (``Result.records()``: a cached answer's rows,
     without pandas): the same output for the same rows — period/cohort starts as
     ``YYYY-MM-DD``, other timestamps ISO, no NaN."""
-    out = []
-    for rec in records:
-        row: dict[str, Any] = {}
-        for key, val in rec.items():
-            if val is None or (isinstance(val, float) and math.isnan(val)) or _is_nat(val):
-                row[key] = None
-            elif key in DATE_COLUMNS and isinstance(val, dt.date):
-                row[key] = val.strftime("%Y-%m-%d")
-            elif isinstance(val, dt.datetime):
-                row[key] = val.isoformat()
-            else:
-                row[key] = val
-        out.append(row)
-    return clean_json(out)
+    return clean_json([_json_row(rec, days=True) for rec in records])
+
+
+def _json_row(rec: Mapping[str, Any], *, days: bool) -> dict[str, Any]:
+    """One record's values for JSON: missing (None, NaN, NaT) → None, pandas timestamps ISO.
+    With ``days`` (plain records, whose timestamps are datetimes) every datetime is ISO and the
+    period/cohort starts (:data:`DATE_COLUMNS`) are ``YYYY-MM-DD``; a frame's are already text
+    (:func:`_dates_as_days`)."""
+    row: dict[str, Any] = {}
+    for key, val in rec.items():
+        if val is None or (isinstance(val, float) and math.isnan(val)) or _is_nat(val):
+            row[key] = None
+        elif days and key in DATE_COLUMNS and isinstance(val, dt.date):
+            row[key] = val.strftime("%Y-%m-%d")
+        elif isinstance(val, dt.datetime) and (days or type(val).__name__ == "Timestamp"):
+            row[key] = val.isoformat()  # a frame's other datetimes are left to dump_json
+        else:
+            row[key] = val
+    return row
 
 
 def _is_nat(value: Any) -> bool:
+    """pandas' NaT (without importing pandas)."""
     return type(value).__name__ == "NaTType"
 
 
