@@ -159,7 +159,10 @@ def measure_ours(db: str, what: str, repeat: int) -> None:
 
 
 def _child(args: list[str]) -> dict[str, float]:
-    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    # The computation is what is compared: the result cache (docs/performance.md) would answer
+    # every run after the first from disk.
+    env = {**os.environ, "RETENTIONKIT_CACHE": "off"}
+    done = subprocess.run(args, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-3:]
         raise SystemExit(f"measurement failed: {' '.join(args[-2:])}: {tail}")

@@ -19,8 +19,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from retentionkit.churn.features_file import FeatureKind
 from retentionkit.churn.pipelines import build_pipeline, preprocessing_key
-from retentionkit.churn.threads import single_threaded
+from retentionkit.churn.threads import parallel_map, single_threaded
 from retentionkit.errors import InputError, ModelFitError, UnknownNameError
+
+#: What a candidate's fit may raise on unsuitable data; it then drops out of the comparison.
+_FIT_ERRORS = (ValueError, np.linalg.LinAlgError)
 
 __all__ = ["CANDIDATES", "Candidate", "as_labels", "candidate_list", "cross_validate", "fit_quiet"]
 
@@ -115,22 +118,57 @@ def cross_validate(
     folds = max(2, min(cv_folds, n_min))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     splits = list(splitter.split(np.zeros(len(y)), y))
+
+    # The candidates sharing a preprocessing key share its fitted matrices per fold (built with
+    # the first such candidate's pipeline): Pipeline.fit would compute exactly these matrices,
+    # the steps being deterministic. One task per (key, fold) prepares them and fits those
+    # candidates; the tasks are independent and run side by side (parallel_map), so one
+    # thread's preprocessing (mostly Python) overlaps another's fitting (mostly native code);
+    # small data sets run in a loop (PARALLEL_MIN_ROWS).
+    by_key: dict[Any, list[Candidate]] = {}
+    for cand in candidates:
+        by_key.setdefault(preprocessing_key(cand), []).append(cand)
+
+    def fold_task(job: tuple[Any, int]) -> list[NDArray[np.float64] | Exception]:
+        """Out-of-fold risks (or the error) of each candidate of the key on fold k."""
+        key, k = job
+        train_idx, test_idx = splits[k]
+        cands = by_key[key]
+        try:
+            prep = build_pipeline(cands[0], data.iloc[train_idx], types, random_state)[:-1]
+            x_train = prep.fit_transform(data.iloc[train_idx])
+            x_test = prep.transform(data.iloc[test_idx])
+        except _FIT_ERRORS as exc:
+            return [exc] * len(cands)
+        out: list[NDArray[np.float64] | Exception] = []
+        for cand in cands:
+            try:
+                est = build_pipeline(cand, data.iloc[train_idx], types, random_state)
+                fit_quiet(est[-1], x_train, y[train_idx])
+                out.append(np.asarray(est[-1].predict_proba(x_test)[:, 1], dtype=float))
+            except _FIT_ERRORS as exc:
+                out.append(exc)
+        return out
+
+    jobs = [(key, k) for key in by_key for k in range(folds)]
+    outcomes: dict[tuple[str, int], NDArray[np.float64] | Exception] = {}
+    for (key, k), per_cand in zip(jobs, parallel_map(fold_task, jobs, rows=len(y)), strict=True):
+        for cand, outcome in zip(by_key[key], per_cand, strict=True):
+            outcomes[(cand.name, k)] = outcome
     results: list[dict[str, Any]] = []
-    prepared: dict[tuple[Any, int], tuple[Any, Any]] = {}
     for cand in candidates:
         oof = np.empty(len(y))
         aucs = []
-        try:
-            for k, (train_idx, test_idx) in enumerate(splits):
-                est = build_pipeline(cand, data.iloc[train_idx], types, random_state)
-                x_train, x_test = _prepared(
-                    prepared, (preprocessing_key(cand), k), est, data, train_idx, test_idx
-                )
-                fit_quiet(est[-1], x_train, y[train_idx])
-                oof[test_idx] = est[-1].predict_proba(x_test)[:, 1]
-                aucs.append(_auc(y[test_idx], oof[test_idx]))
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            results.append({"candidate": cand, "error": str(exc)})
+        error: Exception | None = None
+        for k, (_train_idx, test_idx) in enumerate(splits):
+            outcome = outcomes[(cand.name, k)]
+            if isinstance(outcome, Exception):  # the first failing fold names the error
+                error = outcome
+                break
+            oof[test_idx] = outcome
+            aucs.append(_auc(y[test_idx], oof[test_idx]))
+        if error is not None:
+            results.append({"candidate": cand, "error": str(error)})
             continue
         results.append(
             {
@@ -145,25 +183,6 @@ def cross_validate(
         detail = "; ".join(f"{r['candidate'].name}: {r['error']}" for r in results)
         raise ModelFitError(f"No churn model candidate could be fitted ({detail}).")
     return max(ok, key=lambda r: r["roc_auc"]), results, folds
-
-
-def _prepared(
-    cache: dict[tuple[Any, int], tuple[Any, Any]],
-    key: tuple[Any, int],
-    est: Any,
-    data: pd.DataFrame,
-    train_idx: NDArray[np.int_],
-    test_idx: NDArray[np.int_],
-) -> tuple[Any, Any]:
-    """The fold's training and test rows after ``est``'s preprocessing steps (all but the
-    classifier), fitted on the training rows once per preprocessing key and fold and shared by
-    the candidates with that key (:func:`retentionkit.churn.pipelines.preprocessing_key`).
-    Pipeline.fit would compute exactly these matrices: the steps are deterministic."""
-    if key not in cache:
-        prep = est[:-1]
-        x_train = prep.fit_transform(data.iloc[train_idx])
-        cache[key] = (x_train, prep.transform(data.iloc[test_idx]))
-    return cache[key]
 
 
 def as_labels(y: ArrayLike, n: int) -> NDArray[np.int_]:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from retentionkit.churn import features as feat
+from retentionkit.churn.threads import parallel_map
 from retentionkit.config import monthly_rate, parse_duration_days
 from retentionkit.errors import ConfigError, InputError, ModelFitError
 from retentionkit.metrics.periods import parse_date
@@ -128,8 +129,8 @@ def backtest(
     h = _horizon(horizon)
     start, end = feat.data_span(ws)
     end = end.normalize()
-    results = []
     tables = _CutoffTables(ws, h)
+    jobs = []  # the folds with something to learn and to score, in order
     for j in range(folds):
         e = (end - pd.Timedelta(days=h * (j + 1))).normalize()
         train_at = _cutoffs_before(e, h, train_cutoffs, start)
@@ -138,25 +139,28 @@ def backtest(
         x_train, y_train = _training_rows(ws, train_at, h, tables)
         if y_train.min() == y_train.max():
             continue
-        model = _new_model().fit(x_train, y_train)
         x_test = tables.features(e)
-        y_test = tables.labels(e)
-        test = x_test.merge(y_test, on="customer_id")
+        test = x_test.merge(tables.labels(e), on="customer_id")
         if len(test) == 0 or test["churned"].nunique() < 2:
             continue
-        risk = model.predict_risk(test[feat.model_columns(x_test)])
-        scores = cm.evaluate(test["churned"].to_numpy(), risk)
-        results.append(
-            {
-                "cutoff": str(e.date()),
-                "train_cutoffs": [str(c.date()) for c in train_at],
-                "train_rows": len(y_train),
-                "test_rows": len(test),
-                "churn_rate": float(test["churned"].mean()),
-                "model": model.report().get("model"),
-                **{k: v for k, v in scores.items()},
-            }
-        )
+        jobs.append((e, train_at, x_train, y_train, test[feat.model_columns(x_test)], test))
+
+    def run_fold(job: tuple[Any, ...]) -> dict[str, Any]:
+        e, train_at, x_train, y_train, x_score, test = job
+        model = _new_model().fit(x_train, y_train)
+        scores = cm.evaluate(test["churned"].to_numpy(), model.predict_risk(x_score))
+        return {
+            "cutoff": str(e.date()),
+            "train_cutoffs": [str(c.date()) for c in train_at],
+            "train_rows": len(y_train),
+            "test_rows": len(test),
+            "churn_rate": float(test["churned"].mean()),
+            "model": model.report().get("model"),
+            **{k: v for k, v in scores.items()},
+        }
+
+    # the folds' models are independent: fitted side by side (parallel_map keeps their order)
+    results = parallel_map(run_fold, jobs, rows=min((len(j[3]) for j in jobs), default=0))
     if not results:
         raise ModelFitError(
             f"Not enough history for a backtest with a {h}-day horizon: it needs at least "
