@@ -222,7 +222,7 @@ def at_risk(
         from retentionkit.clv.choice import NoCredibleModelError
 
         try:
-            frame, used = _palive_risk(ws, when, model)
+            frame, explain, used = _palive_risk(ws, when, model)
         except NoCredibleModelError as exc:
             if method == "palive":
                 raise
@@ -276,7 +276,12 @@ def _segments(ws: Workspace, ids: pd.Series) -> list[str]:
     return [mapping.get(str(i), "unknown") for i in ids]
 
 
-def _palive_risk(ws: Workspace, when: pd.Timestamp, model: str) -> tuple[pd.DataFrame, dict]:
+def _palive_risk(
+    ws: Workspace, when: pd.Timestamp, model: str
+) -> tuple[pd.DataFrame, Callable[[pd.Index], list[list[str]]], dict[str, Any]]:
+    """(customer_id, risk, value_at_risk per customer; the reasons of the rows asked for; what
+    was used). The reasons are sentences per customer, so they are written only for the rows
+    the list keeps (a million customers' would take seconds)."""
     from retentionkit.clv import workflow
 
     observation_end = (when - pd.Timedelta(days=1)).date()
@@ -290,36 +295,42 @@ def _palive_risk(ws: Workspace, when: pd.Timestamp, model: str) -> tuple[pd.Data
         margin=ws.settings.gross_margin,
         discount_rate=monthly_rate(ws.settings.annual_discount_rate),
     )
-    days_unit = 7.0
-    since = (pred["T"] - pred["recency"]) * days_unit
-    gap = np.where(
-        pred["frequency"] > 0, pred["recency"] * days_unit / pred["frequency"].clip(lower=1), np.nan
-    )
-    reasons = []
-    for s, g, p, n in zip(since, gap, pred["p_alive"], pred["frequency"], strict=True):
-        parts = [
-            f"no order for {s:.0f} days"
-            + (f", {s / g:.1f}× their usual gap" if g == g and g > 0 else "")
-        ]
-        parts.append(f"P(alive) {p:.2f}")
-        parts.append(f"{int(n) + 1} purchase days so far")
-        reasons.append(parts)
     risk = 1.0 - pred["p_alive"].to_numpy()
     frame = pd.DataFrame(
         {
             "customer_id": pred["customer_id"].astype(str),
             "risk": risk,
             "value_at_risk": pred["clv"].to_numpy() * risk,
-            "reasons": reasons,
         }
     )
+
+    def explain(index: pd.Index) -> list[list[str]]:
+        rows = pred.loc[index]
+        days_unit = 7.0
+        since = (rows["T"] - rows["recency"]) * days_unit
+        gap = np.where(
+            rows["frequency"] > 0,
+            rows["recency"] * days_unit / rows["frequency"].clip(lower=1),
+            np.nan,
+        )
+        reasons = []
+        for s, g, p, n in zip(since, gap, rows["p_alive"], rows["frequency"], strict=True):
+            parts = [
+                f"no order for {s:.0f} days"
+                + (f", {s / g:.1f}× their usual gap" if g == g and g > 0 else "")
+            ]
+            parts.append(f"P(alive) {p:.2f}")
+            parts.append(f"{int(n) + 1} purchase days so far")
+            reasons.append(parts)
+        return reasons
+
     used = {
         "method": "palive",
         "model": pred.attrs["model"],
         "status": pred.attrs["status"],
         "warnings": list(pred.attrs.get("warnings", [])),
     }
-    return frame, used
+    return frame, explain, used
 
 
 def _supervised_used(explain: Any, warnings: list[str] | None = None) -> dict[str, Any]:
