@@ -60,3 +60,12 @@ def test_retail_overview_headline_is_november(retail: Workspace) -> None:
         text = " ".join(_text(client.get("/", headers={"accept": "text/html"}).text).split())
     assert "Latest month: 2011-11" in text, text[:400]
     assert "Partial" in text
+
+
+def test_hard_overview_says_revenue_has_no_values(hard: Workspace) -> None:
+    # orders without amounts: the revenue chart says so instead of drawing empty axes
+    from retentionkit.pages import charts
+
+    with _client(hard) as client:
+        html = client.get("/", headers={"accept": "text/html"}).text
+    assert html.count(charts.NO_VALUES_NOTE) == 1

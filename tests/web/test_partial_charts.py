@@ -33,3 +33,23 @@ def test_bars_hatch_the_partial_period() -> None:
     trace = fig["data"][0]
     assert trace["marker"]["pattern"]["shape"] == ["", "", "/"]
     assert trace["customdata"][-1] == charts.PARTIAL_NOTE
+
+
+def test_a_chart_without_any_value_says_so_instead_of_empty_axes() -> None:
+    # the revenue of orders without amounts: every period null
+    fig = charts.bars("Revenue", X, {"Revenue": [None, float("nan"), None]})
+    assert fig["layout"]["annotations"][0]["text"] == charts.NO_VALUES_NOTE
+    assert fig["layout"]["yaxis"]["visible"] is False
+    fig = charts.line("CRR", X, {"CRR": [None, None, None], "Churn": [None, None, None]}, "%")
+    assert fig["layout"]["annotations"][0]["text"] == charts.NO_VALUES_NOTE
+    side = charts.bars("Top", ["a", "b"], {"n": [None, None]}, horizontal=True)
+    assert side["layout"]["xaxis"]["visible"] is False
+
+
+def test_one_value_is_enough_to_draw_the_chart() -> None:
+    for fig in (
+        charts.bars("Revenue", X, {"Revenue": [None, 0.0, None]}),
+        charts.line("CRR", X, {"CRR": [None, None], "Churn": [None, 0.2, None]}, "%"),
+    ):
+        assert "annotations" not in fig["layout"]
+        assert fig["layout"]["yaxis"].get("visible", True) is True

@@ -74,6 +74,29 @@ def _layout(title: str, height: int = 300, **extra: Any) -> dict[str, Any]:
     return layout
 
 
+#: Said in place of a chart whose series have no value at all (e.g. revenue of orders without
+#: amounts): plotly.js would draw empty axes from −1 to 4.
+NO_VALUES_NOTE = "No values to draw in these periods."
+
+
+def _empty_note(data: list[dict[str, Any]], layout: dict[str, Any], axis: str = "y") -> None:
+    """When no trace has a value on ``axis``, hide the value axis and say so in the plot."""
+    if any(v is not None for trace in data for v in trace.get(axis, [])):
+        return
+    layout[f"{axis}axis"] = {**layout.get(f"{axis}axis", {}), "visible": False}
+    layout["annotations"] = [
+        {
+            "text": NO_VALUES_NOTE,
+            "showarrow": False,
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0.5,
+            "y": 0.5,
+            "font": {"size": 13, "color": "#6b7280"},
+        }
+    ]
+
+
 def line(
     title: str,
     x: Sequence[Any],
@@ -107,10 +130,9 @@ def line(
             trace["customdata"] = [PARTIAL_NOTE if m else "" for m in marked]
             trace["hovertemplate"] = f"%{{y:{fmt}}}%{{customdata}}"
         data.append(trace)
-    return {
-        "data": data,
-        "layout": _layout(title, height, showlegend=len(series) > 1),
-    }
+    layout = _layout(title, height, showlegend=len(series) > 1)
+    _empty_note(data, layout)
+    return {"data": data, "layout": layout}
 
 
 def bars(
@@ -161,7 +183,9 @@ def bars(
             margin={"l": 140, "r": 16, "t": 40, "b": 40},
             yaxis={"automargin": True, "autorange": "reversed"},
         )
-    return {"data": data, "layout": _layout(title, height, **extra)}
+    layout = _layout(title, height, **extra)
+    _empty_note(data, layout, "x" if horizontal else "y")
+    return {"data": data, "layout": layout}
 
 
 def heatmap(
