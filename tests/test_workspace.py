@@ -131,3 +131,36 @@ def test_a_read_scope_lists_the_tables_once_per_operation_and_thread(tmp_path) -
     run(ws, MetricRequest(period="month"))  # the whole KPI report: one listing
     assert len(calls) == 1
     ws.close()
+
+
+def test_tables_of_an_unopened_file_are_listed_without_ibis(tmp_path) -> None:
+    """A DuckDB file not yet opened through Ibis is listed on the plain connection, with the
+    same names Ibis's list_tables gives (tables, views, temporary tables), and Ibis is not
+    imported for it (a server's cached first page)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "ws.duckdb"
+    ws = Workspace(path)
+    ws.ingest("orders", _frame())
+    ws.con.raw_sql("CREATE VIEW v_orders AS SELECT * FROM orders")
+    ws.close()
+
+    fresh = Workspace(path)
+    fresh.duck.execute("CREATE TEMP TABLE scratch (x INTEGER)")
+    plain = fresh._list_tables()
+    assert fresh._con is None  # listed without the Ibis backend
+    assert plain == set(fresh.con.list_tables()) >= {"orders", "v_orders", "scratch"}
+    assert fresh.tables() == ["orders"]
+    fresh.close()
+
+    code = (
+        "import sys; from retentionkit.workspace import Workspace; "
+        f"ws = Workspace({str(path)!r}); print(ws.tables(), ws.has_table('orders')); "
+        "print(sorted(m for m in ('ibis', 'pandas', 'sqlglot') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[0] == "['orders'] True"
+    assert "ibis" not in out[1] and "sqlglot" not in out[1]

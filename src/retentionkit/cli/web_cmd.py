@@ -125,7 +125,9 @@ def serve(
     token = new_token()
     app = create_app(settings, local_token=token)
     svc = app_service(app, settings)
-    svc.run(lambda ws: ws.con)  # take the file now (or check the database URL connects)
+    # take the file now (or check the database URL connects); a DuckDB file is opened plain,
+    # so a first page answered from the result cache needs no Ibis (docs/performance.md)
+    svc.run(lambda ws: ws.duck)
     shown = f"[{host}]" if ":" in host else host
     local = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else shown)
     if owns_file:

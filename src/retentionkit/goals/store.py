@@ -73,7 +73,7 @@ _SCHEMAS = {GOALS: _GOAL_COLUMNS, EVALUATIONS: _EVALUATION_COLUMNS}
 
 def has_goals(ws: Workspace) -> bool:
     """Whether the workspace holds at least one goal (never creates a table)."""
-    if GOALS not in ws.con.list_tables():
+    if not ws.has_table(GOALS):  # listed without Ibis when the file is not open yet
         return False
     return int(ws.con.table(GOALS).count().execute()) > 0
 
@@ -111,7 +111,7 @@ def _plain(value: Any) -> Any:
 
 def read_goals(ws: Workspace) -> dict[str, Goal]:
     """Every stored goal by name (in name order)."""
-    if GOALS not in ws.con.list_tables():
+    if not ws.has_table(GOALS):  # listed without Ibis when the file is not open yet
         return {}
     frame = ws.con.table(GOALS).order_by("name").execute()
     names = [f.name for f in fields(Goal)]
@@ -125,7 +125,7 @@ def read_goals(ws: Workspace) -> dict[str, Goal]:
 
 def read_evaluations(ws: Workspace, name: str | None = None) -> pd.DataFrame:
     """The evaluation history (of one goal with ``name``), oldest first."""
-    if EVALUATIONS not in ws.con.list_tables():
+    if not ws.has_table(EVALUATIONS):
         return pd.DataFrame(columns=list(_EVALUATION_COLUMNS))
     t = ws.con.table(EVALUATIONS)
     if name is not None:

@@ -39,7 +39,6 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import minimize
 
 from retentionkit.errors import InputError, ModelFitError, NotFittedError
 
@@ -327,6 +326,8 @@ class BaseFitter(ABC):
 
     def _optimise(self, data: FitData, unit_hint: str) -> None:
         """Minimise, check the optimum, compute standard errors and store the learned state."""
+        from scipy.optimize import minimize  # 0.5 s of imports: only where a model is fitted
+
         self._check_hyperparameters()
         n = float(data["weights"].sum())
         if n < MIN_CUSTOMERS:
