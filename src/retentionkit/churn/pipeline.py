@@ -160,7 +160,8 @@ def backtest(
         }
 
     # the folds' models are independent: fitted side by side (parallel_map keeps their order)
-    results = parallel_map(run_fold, jobs, rows=min((len(j[3]) for j in jobs), default=0))
+    fewest_rows = min((len(y_train) for _, _, _, y_train, _, _ in jobs), default=0)
+    results = parallel_map(run_fold, jobs, rows=fewest_rows)
     if not results:
         raise ModelFitError(
             f"Not enough history for a backtest with a {h}-day horizon: it needs at least "

@@ -13,6 +13,7 @@ directly records itself in ``<workspace>.holder.json`` (pid, command line) while
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import os
@@ -27,6 +28,7 @@ from retentionkit.errors import ConfigError, WorkspaceLockedError
 __all__ = [
     "DEFAULT_WAIT",
     "connect_waiting",
+    "held_here",
     "holder_path",
     "parse_wait",
     "release_holder",
@@ -82,8 +84,22 @@ def _command_line(pid: int) -> str:
     return " ".join(parts) or "an unknown command"
 
 
+#: Connections this process has open per workspace file (resolved path), so that a second
+#: Workspace on the same file knows it (see :func:`held_here`).
+_OPEN_HERE: collections.Counter[str] = collections.Counter()
+
+
+def held_here(db: Path | str) -> bool:
+    """True when this process has ``db`` open through some Workspace. DuckDB then refuses a
+    second, read-only connection to it (one configuration per file and process), so readers
+    of the file (the result cache's data state) must open it the same way."""
+    return _OPEN_HERE[str(Path(db).resolve())] > 0
+
+
 def _record_holder(db: Path) -> None:
     import atexit
+
+    _OPEN_HERE[str(Path(db).resolve())] += 1
 
     atexit.register(release_holder, db)
     with contextlib.suppress(OSError):
@@ -94,7 +110,12 @@ def _record_holder(db: Path) -> None:
 
 
 def release_holder(db: Path | str) -> None:
-    """Forget this process as the holder of ``db`` (after its connection is closed)."""
+    """Forget this process as the holder of ``db`` (after its last connection is closed)."""
+    key = str(Path(db).resolve())
+    if _OPEN_HERE[key] > 0:
+        _OPEN_HERE[key] -= 1
+    if _OPEN_HERE[key] > 0:  # another Workspace of this process still has it open
+        return
     path = holder_path(db)
     with contextlib.suppress(OSError, ValueError):
         if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():

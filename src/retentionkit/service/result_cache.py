@@ -141,10 +141,14 @@ def _data_state(ws: Workspace) -> str | None:
     """A hash of the workspace's data state (module docstring, "The key"); None when the file
     cannot be read now (another process holds it: the operation then waits its turn)."""
     from retentionkit.clock import utcnow
+    from retentionkit.runtime.lock import held_here
 
     assert ws.path is not None
     try:
-        if ws.is_open:  # this process has the file open: ask its connection
+        if ws.is_open or held_here(ws.path):
+            # open here (or through another Workspace of this process, e.g. another lane of
+            # the server, which makes DuckDB refuse the read-only look below): ask a
+            # connection of the same configuration
             state = _read_state(ws.duck)
         else:  # read-only, closed at once: a hit never opens the workspace itself
             if not ws.path.exists():

@@ -93,12 +93,6 @@ class WorkspaceService:
             from retentionkit.workspace import Workspace
 
             ws = self._lanes[lane] = Workspace(self.db, config=self.config)
-            if ws.path is not None and any(o.is_open for o in self._lanes.values() if o is not ws):
-                # This process holds the file through another lane, so the result cache's
-                # read-only look at an unopened file would be refused (DuckDB opens a file
-                # with one configuration per process) and the lane would skip the persistent
-                # cache: open it now (a plain connection to the same database, no Ibis).
-                ws.duck  # noqa: B018
         return ws
 
     @property
