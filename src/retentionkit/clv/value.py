@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import ArrayLike
 
-from retentionkit.clv.models.base import as_float_array, index_of, keyed
+from retentionkit.clv.models.base import FloatArray, as_float_array, index_of, keyed
 from retentionkit.errors import InputError
 
 __all__ = ["PERIODS_PER_MONTH", "TransactionModel", "customer_lifetime_value"]
@@ -86,20 +86,22 @@ def customer_lifetime_value(
     spend = as_float_array("expected_spend", expected_spend)
     factor = PERIODS_PER_MONTH[freq]
     clv: Any = 0.0
-    for step in range(1, int(time) + 1):
-        horizon = step * factor
-        now = np.asarray(
+
+    def expected(horizon: float) -> FloatArray:
+        return np.asarray(
             transaction_model.conditional_expected_number_of_purchases_up_to_time(
                 horizon, frequency, recency, T
             ),
             dtype=np.float64,
         )
-        before = np.asarray(
-            transaction_model.conditional_expected_number_of_purchases_up_to_time(
-                horizon - factor, frequency, recency, T
-            ),
-            dtype=np.float64,
-        )
+
+    # each month's expected purchases are the next month's "before" (lifetimes computes both
+    # every month: twice the model evaluations, 28 s of a million-customer CLV)
+    before = expected(0.0)
+    for step in range(1, int(time) + 1):
+        horizon = step * factor
+        now = expected(horizon)
         clv = clv + (spend * (now - before)) / (1 + discount_rate) ** (horizon / factor)
+        before = now
     out = np.asarray(clv, dtype=np.float64) * margin
     return keyed(out, idx, "clv")

@@ -42,7 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from retentionkit.errors import InputError, ModelFitError, NotFittedError
 
-__all__ = ["STATUSES", "BaseFitter", "FitData", "wdot"]
+__all__ = ["STATUSES", "BaseFitter", "FitData", "log_hyp2f1", "logsumexp_rows", "wdot"]
 
 FloatArray = NDArray[np.float64]
 
@@ -55,6 +55,10 @@ SOFT_LOG_PARAM_LIMIT = 7.0
 STATUSES = ("ok", "boundary", "degenerate")
 #: Hard box for the optimiser on the log scale (a bit wider than the degeneracy limit).
 _LOG_PARAM_BOX = 20.0
+#: On a ridge (some ``|log param|`` already beyond :data:`SOFT_LOG_PARAM_LIMIT`), an iteration
+#: that lowers the objective (-LL per customer) by less than this, relatively, ends the search:
+#: the fit has reached the limit model and only walks further out along a flat direction.
+RIDGE_FTOL = 1e-7
 #: Fewer (weighted) customers than this cannot identify a four-parameter model.
 MIN_CUSTOMERS = 5
 _SAVE_FORMAT = 1
@@ -229,6 +233,61 @@ def keyed(result: FloatArray, index: pd.Index | None, name: str) -> FloatArray |
 # --------------------------------------------------------------------------------------------
 
 
+def log_hyp2f1(a: Any, b: Any, c: Any, z: Any) -> FloatArray:
+    """log of Gauss's 2F1(a, b; c; z) for 0 <= z < 1, with Euler's transformation as fallback.
+
+    ``scipy.special.hyp2f1`` is used where it is finite and positive; elsewhere (overflow for a
+    large ``b``) the value is ``(c-a-b) log(1-z) + log 2F1(c-a, c-b; c; z)``, computed only for
+    those elements (``hyp2f1`` is most of a BG/NBD prediction's time).
+    """
+    from scipy.special import hyp2f1
+
+    a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c, z)))
+    with np.errstate(all="ignore"):
+        out = np.log(hyp2f1(a, b, c, z))
+        bad = ~np.isfinite(out)
+        if np.any(bad):
+            ab, bb, cb, zb = a[bad], b[bad], c[bad], z[bad]
+            out = np.array(out, dtype=np.float64, copy=True)
+            out[bad] = (cb - ab - bb) * np.log1p(-zb) + np.log(hyp2f1(cb - ab, cb - bb, cb, zb))
+    return np.asarray(out, dtype=np.float64)
+
+
+def logsumexp_rows(terms: FloatArray) -> FloatArray:
+    """log(sum(exp(terms), axis=1)) of a 2-D array with finite row maxima: max-shifted, as
+    ``scipy.special.logsumexp`` computes it (equal to 1e-15), three times faster on the
+    (customers × 64) quadrature terms of Pareto/NBD, where SciPy's general version (array
+    API dispatch, signs, weights, log1p refinement) took 35 % of a boundary fit."""
+    top = terms.max(axis=1)
+    return np.asarray(top + np.log(np.exp(terms - top[:, None]).sum(axis=1)), dtype=np.float64)
+
+
+class _RidgeStop:
+    """``minimize`` callback: stop once the search is inside a model's limit region (see
+    :meth:`BaseFitter._in_limit_region`) and an iteration no longer descends (:data:`RIDGE_FTOL`).
+
+    A boundary fit (a limit model, :mod:`retentionkit.clv.models.limits`) has no optimum at a
+    finite point: the likelihood keeps rising by ever smaller amounts as a parameter runs off.
+    L-BFGS-B (``ftol`` 1e-15, kept for regular fits) then spends most of its likelihood calls
+    on line searches that gain nothing: a Pareto/NBD fit on 5,000 customers made 1,069 calls,
+    about 700 of them after the limit's parameters had settled to four digits.
+    """
+
+    def __init__(self, in_limit_region: Callable[[FloatArray], bool]) -> None:
+        self.in_limit_region = in_limit_region
+        self.previous: float | None = None
+        self.stopped = False
+
+    def __call__(self, intermediate_result: Any) -> None:
+        value = float(intermediate_result.fun)
+        previous, self.previous = self.previous, value
+        if previous is None or previous - value > RIDGE_FTOL * max(abs(value), 1.0):
+            return
+        if self.in_limit_region(np.asarray(intermediate_result.x, dtype=np.float64)):
+            self.stopped = True
+            raise StopIteration
+
+
 class BaseFitter(ABC):
     """Maximum-likelihood fitting, standard errors, summary and persistence for CLV models.
 
@@ -339,6 +398,7 @@ class BaseFitter(ABC):
         theta0 = self._initial_log_params(data)
         bounds = [(-_LOG_PARAM_BOX, _LOG_PARAM_BOX)] * len(theta0)
         options = {"maxiter": self.max_iter, "gtol": self.tol, "ftol": 1e-15, "maxcor": 20}
+        ridge = _RidgeStop(self._in_limit_region)
         res = minimize(
             fun,
             theta0,
@@ -346,8 +406,9 @@ class BaseFitter(ABC):
             method="L-BFGS-B",
             bounds=bounds,
             options=options,
+            callback=ridge,
         )
-        if not res.success:
+        if not res.success and not ridge.stopped:
             # L-BFGS-B often stops with "ABNORMAL" line-search failure right at the optimum
             # (the objective cannot decrease further in floating point). Polish with BFGS.
             res2 = minimize(
@@ -356,6 +417,7 @@ class BaseFitter(ABC):
                 jac=True if self._has_gradient else "3-point",
                 method="BFGS",
                 options={"maxiter": self.max_iter, "gtol": max(self.tol, 1e-6)},
+                callback=_RidgeStop(self._in_limit_region),
             )
             if np.isfinite(res2.fun) and res2.fun <= res.fun:
                 res = res2
@@ -400,6 +462,14 @@ class BaseFitter(ABC):
             if abs(t) > LOG_PARAM_LIMIT or (abs(t) > SOFT_LOG_PARAM_LIMIT and flat):
                 out[name] = "infinity" if t > 0 else "0"
         return out
+
+    def _in_limit_region(self, theta: FloatArray) -> bool:
+        """True when the log-parameters ``theta`` are where the fit would be returned as its
+        limit model, so that a search which stalls there may stop (:class:`_RidgeStop`).
+
+        False by default: models with an analytic gradient are cheap to follow to the end,
+        and their results stay those of the full search."""
+        return False
 
     def _limit(self, runaway: Mapping[str, str]) -> tuple[dict[str, float], str] | None:
         """The valid limit model at this boundary: (its parameters, a description), or None

@@ -43,6 +43,7 @@ from retentionkit.clv.models.base import (
     collapse,
     index_of,
     keyed,
+    log_hyp2f1,
     num,
     wdot,
 )
@@ -255,9 +256,7 @@ class BetaGeoFitter(BaseFitter):
             pb = b + x
             pc = a + b + x - 1
             z = tt / (alpha + age + tt)
-            ln_hyp = np.log(hyp2f1(pa, pb, pc, z))
-            ln_alt = np.log(hyp2f1(pc - pa, pc - pb, pc, z)) + (pc - pa - pb) * np.log1p(-z)
-            ln_hyp = np.where(np.isfinite(ln_hyp), ln_hyp, ln_alt)
+            ln_hyp = log_hyp2f1(pa, pb, pc, z)
             first = (a + b + x - 1) / (a - 1)
             second = -np.expm1(ln_hyp + (r + x) * np.log((alpha + age) / (alpha + tt + age)))
             denom = 1 + np.where(

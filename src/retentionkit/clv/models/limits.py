@@ -41,9 +41,8 @@ and :math:`E[X(t)] = \frac{r}{\alpha}\frac{1 - e^{-\mu t}}{\mu}`. The integral i
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
-from retentionkit.clv.models.base import FloatArray
+from retentionkit.clv.models.base import FloatArray, logsumexp_rows
 
 __all__ = [
     "exponential_expected",
@@ -55,6 +54,8 @@ __all__ = [
 ]
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(128)
+#: Customers per block of the quadrature (8 MB per array of 128 nodes).
+_BLOCK = 8192
 
 
 def geometric_p_alive(
@@ -105,7 +106,19 @@ def geometric_new_customer_expected(
 def exponential_p_alive(
     r: float, alpha: float, mu: float, x: FloatArray, t_x: FloatArray, T: FloatArray
 ) -> FloatArray:
-    """P(alive) of the exponential drop-out limit, by quadrature (module docstring)."""
+    """P(alive) of the exponential drop-out limit, by quadrature (module docstring), in blocks
+    of :data:`_BLOCK` customers (a million customers × 128 nodes is 1 GB per array)."""
+    x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
+    out = np.empty(len(x), dtype=np.float64)
+    for start in range(0, len(x), _BLOCK):
+        part = slice(start, start + _BLOCK)
+        out[part] = _exponential_p_alive_block(r, alpha, mu, x[part], t_x[part], T[part])
+    return out
+
+
+def _exponential_p_alive_block(
+    r: float, alpha: float, mu: float, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> FloatArray:
     span = T - t_x
     y = t_x[:, None] + span[:, None] * (_NODES[None, :] + 1.0) / 2.0
     with np.errstate(all="ignore"):
@@ -113,7 +126,7 @@ def exponential_p_alive(
             T[:, None] - y
         )
         log_int = (
-            np.log(span / 2.0) + logsumexp(np.log(_WEIGHTS)[None, :] + log_f, axis=1) + np.log(mu)
+            np.log(span / 2.0) + logsumexp_rows(np.log(_WEIGHTS)[None, :] + log_f) + np.log(mu)
         )
         out = np.where(span > 0, 1.0 / (1.0 + np.exp(log_int)), 1.0)
     return np.asarray(out, dtype=np.float64)

@@ -29,7 +29,15 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from retentionkit.clv.models import limits
-from retentionkit.clv.models.base import FitData, FloatArray, check_rfm, index_of, keyed, wdot
+from retentionkit.clv.models.base import (
+    FitData,
+    FloatArray,
+    check_rfm,
+    index_of,
+    keyed,
+    log_hyp2f1,
+    wdot,
+)
 from retentionkit.clv.models.bgnbd import (
     BetaGeoFitter,
     _log_nbd,
@@ -117,9 +125,7 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
         with np.errstate(all="ignore"):
             pa, pb, pc = r + x, b + x + 1, a + b + x
             z = tt / (alpha + age + tt)
-            ln_hyp = np.log(hyp2f1(pa, pb, pc, z))
-            ln_alt = np.log(hyp2f1(pc - pa, pc - pb, pc, z)) + (pc - pa - pb) * np.log1p(-z)
-            ln_hyp = np.where(np.isfinite(ln_hyp), ln_hyp, ln_alt)
+            ln_hyp = log_hyp2f1(pa, pb, pc, z)
             first = (a + b + x) / (a - 1)
             second = -np.expm1(ln_hyp + (r + x) * np.log((alpha + age) / (alpha + tt + age)))
             denom = 1 + (a / (b + x)) * np.exp((r + x) * np.log((alpha + age) / (alpha + t_x)))

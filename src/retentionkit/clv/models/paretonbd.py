@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import betaln, gammaln, hyp2f1, logsumexp
+from scipy.special import betaln, gammaln, logsumexp
 
 from retentionkit.clv.models import limits
 from retentionkit.clv.models.base import (
@@ -46,29 +46,14 @@ from retentionkit.clv.models.base import (
     check_weights,
     index_of,
     keyed,
+    log_hyp2f1,
+    logsumexp_rows,
     wdot,
 )
 from retentionkit.clv.models.bgnbd import _t_and_n, check_time, prepare_rfm
 from retentionkit.errors import InputError, ModelFitError
 
 __all__ = ["ParetoNBDFitter", "log_hyp2f1"]
-
-
-def log_hyp2f1(a: Any, b: Any, c: Any, z: Any) -> FloatArray:
-    """log of Gauss's 2F1(a, b; c; z) for 0 <= z < 1, with Euler's transformation as fallback.
-
-    ``scipy.special.hyp2f1`` is used where it is finite and positive; elsewhere (overflow for a
-    large ``b``) the value is ``(c-a-b) log(1-z) + log 2F1(c-a, c-b; c; z)``.
-    """
-    with np.errstate(all="ignore"):
-        direct = np.log(hyp2f1(a, b, c, z))
-        bad = ~np.isfinite(direct)
-        if np.any(bad):
-            alt = (np.asarray(c) - a - b) * np.log1p(-np.asarray(z)) + np.log(
-                hyp2f1(np.asarray(c) - a, np.asarray(c) - b, c, z)
-            )
-            direct = np.where(bad, alt, direct)
-    return np.asarray(direct, dtype=np.float64)
 
 
 def _log_a0(
@@ -131,7 +116,7 @@ def _log_a0_quadrature(
     # when m = r + x - 1 and compensates when m was clipped at 0.5
     extra = (m[:, None] + 1.0 - rx[:, None]) * np.log(alpha + y)
     terms = np.log(_GL_WEIGHTS)[None, :] - (s + 1.0) * np.log(beta + y) + extra
-    log_int = -m * l0 - np.log(m) + log_span - np.log(2.0) + logsumexp(terms, axis=1)
+    log_int = -m * l0 - np.log(m) + log_span - np.log(2.0) + logsumexp_rows(terms)
     return np.log(r + s + x) + log_int
 
 
@@ -178,6 +163,14 @@ class ParetoNBDFitter(BaseFitter):
             if theta[3] > 0:
                 out.setdefault("beta", "infinity")
         return out
+
+    def _in_limit_region(self, theta: FloatArray) -> bool:
+        """s beyond e^7 with r and alpha inside (-7, 7) on the log scale: the region
+        :meth:`_runaway` returns as the exponential limit. Each likelihood call there integrates
+        every customer's A_0 (no analytic gradient), so a search that stalls there stops."""
+        return bool(
+            theta[2] > SOFT_LOG_PARAM_LIMIT and np.all(np.abs(theta[:2]) <= SOFT_LOG_PARAM_LIMIT)
+        )
 
     def _limit(self, runaway: Any) -> tuple[dict[str, float], str] | None:
         """s → ∞ (with β, s/β finite): the exponential drop-out limit

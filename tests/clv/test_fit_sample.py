@@ -1,0 +1,82 @@
+"""Large workspaces: purchase models are fitted on a stable customer sample
+(:mod:`retentionkit.clv.sample`) and predict for every customer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from retentionkit.clv import sample, workflow
+from retentionkit.workspace import Workspace
+
+
+def _summary(ids: list[str]) -> pd.DataFrame:
+    n = len(ids)
+    return pd.DataFrame(
+        {
+            "customer_id": ids,
+            "frequency": np.arange(n) % 4,
+            "recency": np.arange(n) % 7,
+            "T": np.full(n, 10.0),
+        }
+    )
+
+
+def _expected(ids: list[str], size: int) -> set[str]:
+    """The definition, computed another way: sort by (hash, id) and take the first ``size``."""
+    keys = [int(k) for k in pd.util.hash_pandas_object(pd.Series(ids), index=False)]
+    return {i for _, i in sorted(zip(keys, ids, strict=True))[:size]}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.text(min_size=1, max_size=6), min_size=1, max_size=80, unique=True),
+    st.integers(1, 90),
+    st.randoms(use_true_random=False),
+)
+def test_the_sample_is_the_smallest_hashes_whatever_the_row_order(
+    ids: list[str], size: int, rnd: object
+) -> None:
+    frame = _summary(ids)
+    rows, note = sample.fit_sample(frame, size)
+    if len(ids) <= size:
+        assert rows is frame and note is None
+        return
+    assert set(rows["customer_id"]) == _expected(ids, size) and len(rows) == size
+    assert note is not None and f"{size:,} of the {len(ids):,} customers" in note
+    shuffled = frame.sample(frac=1.0, random_state=rnd.randint(0, 2**31))  # type: ignore[attr-defined]
+    again, _ = sample.fit_sample(shuffled, size)
+    assert set(again["customer_id"]) == set(rows["customer_id"])
+    # rows keep their order (the fit's data are the summary's rows, not a reordering)
+    assert list(rows.index) == sorted(rows.index)
+
+
+def test_a_large_workspace_is_fitted_on_the_sample_and_predicted_for_everyone(
+    gen_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = Workspace(gen_db)
+    everyone = workflow.predict(ws, model="bgnbd", horizon=26)
+    n = len(everyone)
+    monkeypatch.setattr(sample, "FIT_SAMPLE_CUSTOMERS", n // 2)
+    fitted = workflow.fit(ws, model="bgnbd")
+    assert fitted.model.n_customers_ == n // 2
+    frame = workflow.predict(ws, model="bgnbd", horizon=26)
+    assert len(frame) == n and frame["p_alive"].notna().all()
+    assert any(f"sample of {n // 2:,} of the {n:,} customers" in w for w in frame.attrs["warnings"])
+    # the sample's fit predicts close to the full fit (the same population)
+    assert np.corrcoef(frame["p_alive"], everyone["p_alive"])[0, 1] > 0.95
+    auto = workflow.predict(ws, horizon=26)
+    assert len(auto) == n
+    assert any("sample of" in w for w in auto.attrs["warnings"])
+
+
+def test_a_workspace_under_the_threshold_is_fitted_on_everyone(gen_db: Path) -> None:
+    ws = Workspace(gen_db)
+    fitted = workflow.fit(ws, model="bgnbd")
+    assert fitted.model.n_customers_ == len(fitted.summary)
+    assert not any("sample of" in w for w in fitted.model.warnings_)
