@@ -30,6 +30,9 @@ Environment knobs (a quick run: ``BENCH_CUSTOMERS=100000 make bench``):
     BENCH_CLI_CUSTOMERS  customers of the CLI workspace (default BENCH_CUSTOMERS / 2 → ~5 M
                          orders); BENCH_CLI=0 skips the CLI timings
     BENCH_SURVEYS=0      skip the survey answer-route load test (benchmarks/bench_surveys.py)
+    BENCH_ATRISK=0       skip the whole-process cold `churn at-risk` on the 10 M-order workspace
+                         and the purchase-model fits on 20,000 of its customers
+                         (benchmarks/bench_atrisk.py; issue 17 item 3)
     BENCH_SERVE=0        skip the dashboard/API load test and page latencies
                          (benchmarks/bench_serve.py)
     BENCH_GOALS=0        skip the goals' p_hit calibration backtest (benchmarks/bench_goals.py)
@@ -436,6 +439,9 @@ def main() -> None:
             cmd = [sys.executable, str(HERE / "bench_postgres.py"), "--orders", str(pg_orders)]
             subprocess.run([*cmd, "--repeat", "1"], check=True, cwd=ROOT)
 
+    if env_int("BENCH_ATRISK", 1):  # the cold at-risk list and its CLV fits on 10 M orders
+        cmd = [sys.executable, str(HERE / "bench_atrisk.py"), "--fits", "20000"]
+        subprocess.run(cmd, check=True, cwd=ROOT)
     if env_int("BENCH_SERVE", 1):  # dashboard and API under load (docs/benchmarks.md), pages
         # on the 10 M-order workspace of bench_postgres --orders above (skipped when absent)
         cmd = [sys.executable, str(HERE / "bench_serve.py"), "--json"]

@@ -70,7 +70,7 @@ def test_homogeneous_dropout_is_a_boundary_fit_returned_as_its_limit(cls: type) 
     assert again.status_ == "boundary" and again.limit_ == m.limit_
 
 
-@pytest.mark.slow  # Pareto/NBD integrates A0 numerically near the boundary (~5 s with the ridge stop)
+@pytest.mark.slow  # Pareto/NBD integrates A0 numerically at the boundary (~5 s: ridge stop)
 def test_pareto_homogeneous_dropout_is_the_exponential_limit() -> None:
     d = simulate_paretonbd(3000, 0.5, 5.0, 1e6, 1e6 / 0.02, T=52.0, seed=2)
     m = ParetoNBDFitter().fit(d["frequency"], d["recency"], d["T"])

@@ -190,12 +190,14 @@ def choose_purchase(
 ) -> Any:
     """The :class:`~retentionkit.clv.choice.PurchaseChoice` of ``model="auto"`` on ``summary``
     (its :func:`~retentionkit.clv.sample.fit_sample` above the sample size): holdout = the last
-    third of the data's time span (at least 4 weeks)."""
+    third of the data's time span (at least 4 weeks). A choice made on the same inputs before
+    in this process is used again (:mod:`retentionkit.clv.memo`)."""
+    from retentionkit.clv import memo
     from retentionkit.clv.choice import choose_purchase_model
     from retentionkit.clv.rfm import rfm_summary as summary_of
-    from retentionkit.clv.sample import fit_sample
+    from retentionkit.clv.sample import FIT_SAMPLE_CUSTOMERS, fit_sample
 
-    def holdout() -> pd.DataFrame:
+    def calibration() -> pd.DataFrame:
         span_days = float(summary["T"].max()) * DAYS_PER_UNIT[time_unit]
         given = pd.Timestamp(observation_end) if observation_end is not None else None
         if given is None:
@@ -206,6 +208,30 @@ def choose_purchase(
         frame = summary_of(ws, time_unit, obs.date(), cal.date())
         if len(frame) == 0:
             raise InputError("no customer has an order before the holdout window")
+        return frame
+
+    def calibration_digest() -> str:
+        try:
+            return memo.digest(calibration())
+        except InputError as exc:
+            return f"error: {exc}"
+
+    key = memo.key_of(summary, time_unit, penalizer, FIT_SAMPLE_CUSTOMERS)
+    kept = memo.lookup(key)
+    if kept is not None:
+        choice, read = kept
+        if read is None or calibration_digest() == read:
+            return choice
+
+    read_holdout: list[str] = []
+
+    def holdout() -> pd.DataFrame:
+        try:
+            frame = calibration()
+        except InputError as exc:
+            read_holdout.append(f"error: {exc}")
+            raise
+        read_holdout.append(memo.digest(frame))
         return fit_sample(frame)[0]
 
     # one sample for every candidate: the fits and the credibility check of each candidate's
@@ -219,6 +245,7 @@ def choose_purchase(
     )
     if note is not None:
         choice.warnings.insert(0, note)
+    memo.keep(key, choice, read_holdout[0] if read_holdout else None)
     return choice
 
 

@@ -81,13 +81,11 @@ RECORDS_MAX = 20_000
 
 
 def enabled() -> bool:
-    """False when ``RETENTIONKIT_CACHE`` is ``off`` (or ``0``, ``no``, ``false``)."""
-    return os.environ.get("RETENTIONKIT_CACHE", "on").strip().lower() not in (
-        "off",
-        "0",
-        "no",
-        "false",
-    )
+    """False when ``RETENTIONKIT_CACHE`` is ``off`` (or ``0``, ``no``, ``false``):
+    :func:`retentionkit.cache_switch.caches_enabled`."""
+    from retentionkit.cache_switch import caches_enabled
+
+    return caches_enabled()
 
 
 def folder(db: Path) -> Path:

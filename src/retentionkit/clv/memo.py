@@ -1,0 +1,107 @@
+"""The ``model="auto"`` choices fitted in this process, kept by the content of their inputs.
+
+:func:`retentionkit.clv.workflow.choose_purchase` fits every purchase model, checks it and
+compares the credible ones on a holdout — a minute on a million customers. Its answer is a
+deterministic function of the RFM summary, the holdout (calibration) summary when it is used,
+the penalizer and the sample size. The dashboard's CLV page, its at-risk list and the
+``clv_tier`` segment all predict on the same summary, and a user who changes the CLV page's
+horizon, margin or discount rate changes nothing the fit sees; so a choice is kept here and
+used again when the inputs are the same, cell for cell:
+
+* the key is a SHA-256 of the summary's :data:`INPUT_COLUMNS` (pandas' hash of every cell, row
+  order included — the summary is ordered by customer id), the time unit, the penalizer and
+  the sample size of :mod:`retentionkit.clv.sample`;
+* a kept choice that read the holdout summary is used again only when a fresh holdout summary
+  has the same hash (or the same error), so a change to the orders that the full summary does
+  not show (an order moved between two purchase days) still refits;
+* copies go in and out (callers add their own warnings to the chosen model); at most
+  :data:`KEPT` choices, the least recently used leaves first; ``RETENTIONKIT_CACHE=off``
+  turns it off.
+
+Nothing here outlives the process, so a kept choice is never stale across code versions; it
+never changes a number (``tests/clv/test_choice_memo.py`` compares a kept choice with a fresh
+one, and checks that different inputs refit).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["INPUT_COLUMNS", "KEPT", "clear", "digest", "keep", "key_of", "lookup"]
+
+#: Choices kept per process.
+KEPT = 4
+
+_KEPT: OrderedDict[str, tuple[Any, str | None]] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+#: The columns a purchase-model choice reads: the fits, the credibility check and the holdout
+#: comparison see only these. Spend is not among them (nor is it bitwise stable: DuckDB's
+#: parallel sums round in a different order from run to run).
+INPUT_COLUMNS = (
+    "customer_id",
+    "frequency",
+    "recency",
+    "T",
+    "frequency_holdout",
+    "duration_holdout",
+)
+
+
+def digest(frame: pd.DataFrame) -> str:
+    """SHA-256 of every cell of ``frame``'s :data:`INPUT_COLUMNS` in row order, and of their
+    names."""
+    frame = frame[[c for c in INPUT_COLUMNS if c in frame.columns]]
+    cells = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    h = hashlib.sha256(repr(list(frame.columns)).encode())
+    h.update(cells.tobytes())
+    return h.hexdigest()
+
+
+def key_of(summary: pd.DataFrame, *parts: Any) -> str | None:
+    """The key of a choice on ``summary`` with the other inputs ``parts`` (reprs); None when
+    caching is off."""
+    from retentionkit.cache_switch import caches_enabled
+
+    if not caches_enabled():
+        return None
+    return hashlib.sha256(f"{digest(summary)}|{parts!r}".encode()).hexdigest()
+
+
+def lookup(key: str | None) -> tuple[Any, str | None] | None:
+    """(a copy of the kept choice, the digest of the holdout summary it read or None)."""
+    if key is None:
+        return None
+    with _LOCK:
+        kept = _KEPT.get(key)
+        if kept is None:
+            return None
+        _KEPT.move_to_end(key)
+    choice, holdout = kept
+    return copy.deepcopy(choice), holdout
+
+
+def keep(key: str | None, choice: Any, holdout: str | None) -> None:
+    """Keep a copy of ``choice`` under ``key`` (``holdout``: the digest of the holdout summary
+    it read, None when it read none)."""
+    if key is None:
+        return
+    saved = copy.deepcopy(choice)
+    with _LOCK:
+        _KEPT[key] = (saved, holdout)
+        _KEPT.move_to_end(key)
+        while len(_KEPT) > KEPT:
+            _KEPT.popitem(last=False)
+
+
+def clear() -> None:
+    """Forget every kept choice (tests)."""
+    with _LOCK:
+        _KEPT.clear()
