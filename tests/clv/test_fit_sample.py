@@ -80,3 +80,22 @@ def test_a_workspace_under_the_threshold_is_fitted_on_everyone(gen_db: Path) -> 
     fitted = workflow.fit(ws, model="bgnbd")
     assert fitted.model.n_customers_ == len(fitted.summary)
     assert not any("sample of" in w for w in fitted.model.warnings_)
+
+
+def test_no_credible_model_on_the_sample_says_it_was_a_sample(
+    gen_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retentionkit.clv import choice, memo
+    from retentionkit.clv.choice import NoCredibleModelError
+
+    def none_credible(*args: object, **kwargs: object) -> None:
+        raise NoCredibleModelError("No purchase model is credible on this data (all degenerate).")
+
+    memo.clear()
+    monkeypatch.setattr(choice, "choose_purchase_model", none_credible)
+    monkeypatch.setattr(sample, "FIT_SAMPLE_CUSTOMERS", 100)
+    frame = workflow.predict(Workspace(gen_db), horizon=26)
+    assert frame.attrs["model"] == "recency-ratio"
+    assert any(
+        "(all degenerate). Fitted on a sample of 100 of the" in w for w in frame.attrs["warnings"]
+    )

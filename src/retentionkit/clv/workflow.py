@@ -193,7 +193,7 @@ def choose_purchase(
     third of the data's time span (at least 4 weeks). A choice made on the same inputs before
     in this process is used again (:mod:`retentionkit.clv.memo`)."""
     from retentionkit.clv import memo
-    from retentionkit.clv.choice import choose_purchase_model
+    from retentionkit.clv.choice import NoCredibleModelError, choose_purchase_model
     from retentionkit.clv.rfm import rfm_summary as summary_of
     from retentionkit.clv.sample import FIT_SAMPLE_CUSTOMERS, fit_sample
 
@@ -237,12 +237,17 @@ def choose_purchase(
     # one sample for every candidate: the fits and the credibility check of each candidate's
     # P(alive) (a million customers' P(alive) per candidate took 24 s) see the same customers
     rows, note = fit_sample(summary)
-    choice = choose_purchase_model(
-        rows,
-        lambda name: fit_summary_model(rows, name, penalizer),
-        holdout,
-        penalizer,
-    )
+    try:
+        choice = choose_purchase_model(
+            rows,
+            lambda name: fit_summary_model(rows, name, penalizer),
+            holdout,
+            penalizer,
+        )
+    except NoCredibleModelError as exc:
+        if note is None:
+            raise
+        raise NoCredibleModelError(f"{exc} {note}") from None
     if note is not None:
         choice.warnings.insert(0, note)
     memo.keep(key, choice, read_holdout[0] if read_holdout else None)
