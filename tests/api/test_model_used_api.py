@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from retentionkit.service.options import purchase_model_choices
+from retentionkit.workspace import Workspace
 
 
 def test_api_and_pages_name_the_model(client) -> None:  # type: ignore[no-untyped-def]
@@ -18,3 +22,12 @@ def test_api_and_pages_name_the_model(client) -> None:  # type: ignore[no-untype
     page = client.get("/clv")
     assert page.status_code == 200
     assert "Model: " in page.text
+
+
+def test_api_sends_the_model_warnings_python_gets(client, db: Path) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/clv", params={"horizon": 12})
+    assert response.status_code == 200, response.text
+    raw = response.headers["X-Retentionkit-Warnings"]
+    assert raw.isascii()
+    warnings = json.loads(raw)
+    assert warnings and warnings == Workspace(db).clv(horizon=12).attrs["warnings"]

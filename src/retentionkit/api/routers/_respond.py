@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable
 
 from fastapi import Response
@@ -24,6 +25,9 @@ def _encode(result: Result) -> Encoded:
         headers = (
             ("X-Retentionkit-Model", str(result.model_used)),
             ("X-Retentionkit-Model-Status", str(result.model_status)),
+            # the sentences the CLI prints as "warning: …" (a customer sample, no credible
+            # model, left-out spend …) as a JSON list, \u-escaped: header values are ASCII
+            ("X-Retentionkit-Warnings", json.dumps(result.warnings, ensure_ascii=True)),
         )
     return dump_json(frame_records(result.frame)).encode("utf-8"), headers
 
@@ -36,7 +40,8 @@ def _response(encoded: Encoded) -> Response:
 async def records_response(svc: WorkspaceService, request: Request) -> Response:
     """``svc.request(request)``'s frame as the JSON records ``--format json`` prints for the
     same request; a result that names its model (CLV, at-risk) also sends it in the headers
-    ``X-Retentionkit-Model`` and ``X-Retentionkit-Model-Status``. Encoded once per data
+    ``X-Retentionkit-Model`` and ``X-Retentionkit-Model-Status``, and its warnings as a JSON
+    list in ``X-Retentionkit-Warnings``. Encoded once per data
     version: a
     repeated request is answered from the encoded body on the event loop (no worker thread,
     no copy of the result, no JSON encoding); the first one computes in a worker thread.
