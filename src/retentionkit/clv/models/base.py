@@ -55,9 +55,9 @@ SOFT_LOG_PARAM_LIMIT = 7.0
 STATUSES = ("ok", "boundary", "degenerate")
 #: Hard box for the optimiser on the log scale (a bit wider than the degeneracy limit).
 _LOG_PARAM_BOX = 20.0
-#: On a ridge (some ``|log param|`` already beyond :data:`SOFT_LOG_PARAM_LIMIT`), an iteration
-#: that lowers the objective (-LL per customer) by less than this, relatively, ends the search:
-#: the fit has reached the limit model and only walks further out along a flat direction.
+#: Inside a model's limit region (:meth:`BaseFitter._in_limit_region`), an iteration that
+#: lowers the objective (-LL per customer) by less than this, relatively, ends the search: the
+#: fit has reached the limit model and only walks further out along a flat direction.
 RIDGE_FTOL = 1e-7
 #: Fewer (weighted) customers than this cannot identify a four-parameter model.
 MIN_CUSTOMERS = 5
