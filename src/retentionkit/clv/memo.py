@@ -8,9 +8,9 @@ the penalizer and the sample size. The dashboard's CLV page, its at-risk list an
 horizon, margin or discount rate changes nothing the fit sees; so a choice is kept here and
 used again when the inputs are the same, cell for cell:
 
-* the key is a SHA-256 of the summary's :data:`INPUT_COLUMNS` (pandas' hash of every cell, row
-  order included — the summary is ordered by customer id), the time unit, the penalizer and
-  the sample size of :mod:`retentionkit.clv.sample`;
+* the key is a SHA-256 of the summary's cells that the choice reads (:func:`digest`: pandas'
+  hash of every cell, row order included — the summary is ordered by customer id), the time
+  unit, the penalizer and the sample size of :mod:`retentionkit.clv.sample`;
 * a kept choice that read the holdout summary is used again only when a fresh holdout summary
   has the same hash (or the same error), so a change to the orders that the full summary does
   not show (an order moved between two purchase days) still refits;
@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["INPUT_COLUMNS", "KEPT", "clear", "digest", "keep", "key_of", "lookup"]
+__all__ = ["KEPT", "clear", "digest", "keep", "key_of", "lookup"]
 
 #: Choices kept per process.
 KEPT = 4
@@ -42,23 +42,14 @@ _KEPT: OrderedDict[str, tuple[Any, str | None]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-#: The columns a purchase-model choice reads: the fits, the credibility check and the holdout
-#: comparison see only these. Spend is not among them (nor is it bitwise stable: DuckDB's
-#: parallel sums round in a different order from run to run).
-INPUT_COLUMNS = (
-    "customer_id",
-    "frequency",
-    "recency",
-    "T",
-    "frequency_holdout",
-    "duration_holdout",
-)
-
-
 def digest(frame: pd.DataFrame) -> str:
-    """SHA-256 of every cell of ``frame``'s :data:`INPUT_COLUMNS` in row order, and of their
-    names."""
-    frame = frame[[c for c in INPUT_COLUMNS if c in frame.columns]]
+    """SHA-256 of every cell of the columns a purchase-model choice reads, in row order, and of
+    their names: those of :data:`~retentionkit.clv.evaluation.HOLDOUT_COLUMNS` that ``frame``
+    has (customer, frequency, recency, T and the holdout counts). Spend is not among them (nor
+    is it bitwise stable: DuckDB's parallel sums round in a different order from run to run)."""
+    from retentionkit.clv.evaluation import HOLDOUT_COLUMNS
+
+    frame = frame[[c for c in HOLDOUT_COLUMNS if c in frame.columns]]
     cells = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     h = hashlib.sha256(repr(list(frame.columns)).encode())
     h.update(cells.tobytes())

@@ -53,6 +53,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from retentionkit.cache_switch import caches_enabled
+
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.service.operations import Result
     from retentionkit.service.requests import Request
@@ -61,7 +63,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "MAX_ENTRIES",
     "MAX_ROWS",
-    "enabled",
     "folder",
     "lookup",
     "rebuild",
@@ -80,14 +81,6 @@ FORMAT = 2
 RECORDS_MAX = 20_000
 
 
-def enabled() -> bool:
-    """False when ``RETENTIONKIT_CACHE`` is ``off`` (or ``0``, ``no``, ``false``):
-    :func:`retentionkit.cache_switch.caches_enabled`."""
-    from retentionkit.cache_switch import caches_enabled
-
-    return caches_enabled()
-
-
 def folder(db: Path) -> Path:
     """The cache folder of the DuckDB file ``db`` (next to it, hidden)."""
     return db.resolve().parent / f".{db.name}.cache" / "results"
@@ -98,7 +91,7 @@ def _applies(ws: Workspace, request: Request) -> bool:
         bool(getattr(type(request), "cacheable", False))
         and ws.path is not None
         and getattr(ws, "remote", None) is None
-        and enabled()
+        and caches_enabled()
     )
 
 

@@ -53,7 +53,7 @@ from retentionkit.clv.models.base import (
 from retentionkit.clv.models.bgnbd import _t_and_n, check_time, prepare_rfm
 from retentionkit.errors import InputError, ModelFitError
 
-__all__ = ["ParetoNBDFitter", "log_hyp2f1"]
+__all__ = ["ParetoNBDFitter"]
 
 
 def _log_a0(
