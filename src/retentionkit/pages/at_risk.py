@@ -64,6 +64,7 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                 "Risk of these customers (%)",
                 [None if v is None else v * 100 for v in map(number, frame["risk"])],
                 nbins=20,
+                unit="%",
             )
         )
     total = number(frame["value_at_risk"].sum()) if len(frame) else 0.0

@@ -9,6 +9,7 @@ form is displayed literally.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -222,18 +223,67 @@ def heatmap(
     return {"data": [trace], "layout": layout, "wide": True}
 
 
-def histogram(title: str, values: Sequence[Any], *, nbins: int = 40, unit: str = "") -> dict:
-    return {
-        "data": [
-            {
-                "type": "histogram",
-                "x": _clean(values),
-                "nbinsx": nbins,
-                "marker": {"color": PALETTE[0]},
-            }
-        ],
-        "layout": _layout(title, 300, hovermode="closest", bargap=0.05),
-    }
+def nice_step(raw: float) -> float:
+    """The smallest of 1, 2, 2.5 and 5 × 10^k that is at least ``raw`` (> 0): bin widths a
+    reader can add up, as plotly.js picks them."""
+    power = 10.0 ** math.floor(math.log10(raw))
+    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if factor * power >= raw * (1 - 1e-12):
+            return factor * power
+    return 10.0 * power  # pragma: no cover - the loop ends at 10
+
+
+def histogram_bins(values: Any, nbins: int = 40) -> tuple[list[float], list[int]]:
+    """(bin edges, counts) of the finite ``values``: about ``nbins`` bins of a
+    :func:`nice_step` width that start on a multiple of it; each bin holds [left, right), the
+    last one also its right edge. No finite value: ([], []); one distinct value (up to a
+    relative 1e-9): one bin centred on the smallest, 1 wide at 0, else a nice tenth of it."""
+    import numpy as np
+
+    arr = np.asarray(values, dtype="float64").ravel()
+    arr = arr[np.isfinite(arr)]
+    if not len(arr):
+        return [], []
+    lo, hi = float(arr.min()), float(arr.max())
+    if hi - lo <= max(abs(lo), abs(hi), 1e-200) * 1e-9:  # one value, up to rounding
+        half = 0.5 if lo == 0 else nice_step(abs(lo) / 10) / 2
+        return [lo - half, lo + half], [len(arr)]
+    step = nice_step((hi - lo) / max(nbins, 1))
+    start = math.floor(lo / step) * step
+    count = max(1, math.ceil((hi - start) / step))
+    if start + count * step < hi:  # rounding: the last edge must reach hi (closed on the right)
+        count += 1
+    edges = start + step * np.arange(count + 1)
+    counts, _ = np.histogram(arr, bins=edges)
+    return [float(e) for e in edges], [int(c) for c in counts]
+
+
+def histogram(title: str, values: Any, *, nbins: int = 40, unit: str = "") -> dict:
+    """A histogram counted here (NumPy) and drawn as touching bars: the page carries about
+    ``nbins`` counts, not the values (a million customers' CLVs were 20 MB of page and seconds
+    of plotly.js binning). Hover shows the bin's range and its count. ``values`` is any
+    sequence of numbers; None, NaN and infinities are left out."""
+    edges, counts = histogram_bins(values, nbins)
+    fmt = UNIT_FORMAT.get(unit, ",.6g")
+    bins = list(itertools.pairwise(edges))
+    centres = [(a + b) / 2 for a, b in bins]
+    ranges = [f"{a:{fmt}} to {b:{fmt}}" for a, b in bins]
+    data: list[dict[str, Any]] = [
+        {
+            "type": "bar",
+            "x": centres,
+            "y": counts,
+            "width": [b - a for a, b in bins],
+            "customdata": ranges,
+            "hovertemplate": "%{customdata}: %{y:,}<extra></extra>",
+            "marker": {"color": PALETTE[0], "line": {"color": "#ffffff", "width": 1}},
+        }
+    ]
+    layout = _layout(title, 300, hovermode="closest", bargap=0)
+    if not counts:
+        data[0]["y"] = []
+        _empty_note(data, layout)
+    return {"data": data, "layout": layout}
 
 
 def sparkline_points(values: Sequence[Any], width: int = 120, height: int = 32) -> str:

@@ -41,8 +41,9 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         figures.append(
             charts.histogram(
                 f"CLV over 52 weeks ({currency}), last bin from the 99th pct ({cap:,.0f})",
-                shown.tolist(),
+                shown.to_numpy(),
                 nbins=40,
+                unit="money",
             )
         )
         ordered = np.sort(values.to_numpy())[::-1]
@@ -58,7 +59,10 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         if "p_alive" in frame.columns:
             figures.append(
                 charts.histogram(
-                    "Probability alive", frame["p_alive"].astype("float64").tolist(), nbins=20
+                    "Probability alive",
+                    frame["p_alive"].astype("float64").to_numpy(),
+                    nbins=20,
+                    unit="ratio",
                 )
             )
     tiers = _clv_tiers(svc, currency)
