@@ -105,6 +105,27 @@ def test_at_risk_order_business_uses_p_alive(shop_db) -> None:
     assert any("P(alive)" in " ".join(r) for r in frame["reasons"])
 
 
+def test_at_risk_segments_are_the_rfm_scheme_of_the_rows_kept(shop_db, monkeypatch) -> None:
+    """The segment column is looked up for the rows kept only (an IN list up to
+    SEGMENT_FILTER_MAX ids, else the whole scheme): both ways give the scheme's own segment."""
+    from retentionkit.churn import pipeline
+    from retentionkit.segments.resolve import segment_table
+
+    monkeypatch.setenv("RETENTIONKIT_CACHE", "off")  # every call computes
+    ws = Workspace(shop_db)
+    scheme = segment_table(ws, "rfm").execute()
+    truth = dict(zip(scheme["customer_id"].astype(str), scheme["segment"].astype(str)))
+    top = ws.churn(top=15)
+    assert top["segment"].tolist() == [truth.get(c, "unknown") for c in top["customer_id"]]
+    everyone = ws.churn(min_risk=0)
+    assert len(everyone) > 15
+    monkeypatch.setattr(pipeline, "SEGMENT_FILTER_MAX", 0)  # the whole-scheme path
+    assert ws.churn(min_risk=0)["segment"].tolist() == everyone["segment"].tolist()
+    assert everyone["segment"].tolist() == [
+        truth.get(c, "unknown") for c in everyone["customer_id"]
+    ]
+
+
 def test_backtest_reports_auc(saas_db, capsys) -> None:
     capsys.readouterr()
     assert (

@@ -180,6 +180,10 @@ def backtest(
     return {"horizon_days": h, "folds": results, "summary": summary}
 
 
+#: Up to this many customers, :func:`_segments` fetches only their rows (an IN list).
+SEGMENT_FILTER_MAX = 10_000
+
+
 def at_risk(
     ws: Workspace,
     *,
@@ -231,11 +235,12 @@ def at_risk(
     if len(frame):
         cut = float(frame["risk"].mean()) if threshold is None else threshold
         frame = frame[frame["risk"] >= cut] if threshold is not None else frame[frame["risk"] > cut]
-    frame["segment"] = _segments(ws, frame["customer_id"])
     keys = ["value_at_risk", "risk"] if sort == "value_at_risk" else ["risk", "value_at_risk"]
     frame = frame.sort_values(keys, ascending=False, kind="stable")
     if top is not None:
         frame = frame.head(top)
+    # the RFM segment of the rows kept only (a million customers' took 4.5 s in Python)
+    frame["segment"] = _segments(ws, frame["customer_id"])
     if explain is not None and len(frame):  # the costly part: only for the rows kept
         frame["reasons"] = explain(frame.index)
     elif "reasons" not in frame:  # no customer above the risk cut: an empty table
@@ -264,17 +269,28 @@ def _min_risk(value: float | str) -> float | None:
 
 
 def _segments(ws: Workspace, ids: pd.Series) -> list[str]:
+    """The RFM segment of each customer in ``ids`` ("unknown" for one the scheme does not
+    score; "all" for every customer when the workspace cannot score RFM). The scores are
+    quintiles over every customer, so the scheme is computed whole and only the rows of
+    ``ids`` are fetched when they are few."""
     from retentionkit.errors import RetentionkitError
     from retentionkit.segments.resolve import segment_table
 
+    wanted = ids.astype(str)
+    if not len(wanted):
+        return []
     try:
-        table = segment_table(ws, "rfm").execute()
+        table = segment_table(ws, "rfm")
+        if len(wanted) <= SEGMENT_FILTER_MAX:
+            table = table.filter(table.customer_id.cast("string").isin(wanted.unique().tolist()))
+        scored = table.execute()
     except RetentionkitError:
         return ["all"] * len(ids)
-    mapping = dict(
-        zip(table["customer_id"].astype(str), table["segment"].astype(str), strict=False)
+    mapping = pd.Series(
+        scored["segment"].astype(str).to_numpy(), index=scored["customer_id"].astype(str)
     )
-    return [mapping.get(str(i), "unknown") for i in ids]
+    mapping = mapping[~mapping.index.duplicated(keep="last")]
+    return wanted.map(mapping).fillna("unknown").tolist()
 
 
 def _palive_risk(
