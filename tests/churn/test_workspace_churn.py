@@ -114,7 +114,7 @@ def test_at_risk_segments_are_the_rfm_scheme_of_the_rows_kept(shop_db, monkeypat
     monkeypatch.setenv("RETENTIONKIT_CACHE", "off")  # every call computes
     ws = Workspace(shop_db)
     scheme = segment_table(ws, "rfm").execute()
-    truth = dict(zip(scheme["customer_id"].astype(str), scheme["segment"].astype(str)))
+    truth = dict(zip(scheme["customer_id"].astype(str), scheme["segment"].astype(str), strict=True))
     top = ws.churn(top=15)
     assert top["segment"].tolist() == [truth.get(c, "unknown") for c in top["customer_id"]]
     everyone = ws.churn(min_risk=0)

@@ -26,21 +26,19 @@ each fit is deterministic, so the outcome is the one of a loop, to the last digi
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-__all__ = ["fit_workers", "one_thread", "parallel_map", "single_threaded"]
+from retentionkit.workers import WORKERS_ENV, fit_workers
+
+__all__ = ["WORKERS_ENV", "fit_workers", "one_thread", "parallel_map", "single_threaded"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
-
-#: Environment variable capping the threads of :func:`parallel_map` (1 = fit one at a time).
-WORKERS_ENV = "RETENTIONKIT_FIT_THREADS"
 
 _inside = threading.local()
 
@@ -68,19 +66,6 @@ def single_threaded(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
 
     return wrapper
-
-
-def fit_workers() -> int:
-    """Threads for independent fits: the cores this process may use, capped by
-    ``RETENTIONKIT_FIT_THREADS`` when set (an integer ≥ 1; anything else is ignored)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    raw = os.environ.get(WORKERS_ENV, "").strip()
-    if raw.isdigit() and int(raw) >= 1:
-        return min(cores, int(raw))
-    return max(1, cores)
 
 
 #: Fits on fewer training rows run one after another: their time is mostly scikit-learn's

@@ -13,7 +13,7 @@ predictions are compared with ``frequency_holdout``: grouped by calibration freq
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +26,7 @@ __all__ = [
     "HOLDOUT_COLUMNS",
     "HoldoutEvaluation",
     "ModelChoice",
+    "choose_among",
     "choose_model",
     "evaluate_holdout",
 ]
@@ -201,6 +202,17 @@ def choose_model(
     none can be fitted, :class:`~retentionkit.errors.ModelFitError` says why for each.
     """
     _check_frame(frame)
+    return choose_among(
+        candidates, lambda key: evaluate_holdout(frame, key, penalizer_coef=penalizer_coef)
+    )
+
+
+def choose_among(
+    candidates: Sequence[str], evaluate: Callable[[str], HoldoutEvaluation]
+) -> ModelChoice:
+    """:func:`choose_model` with each candidate's evaluation from ``evaluate(name)`` (the
+    registry name; :class:`~retentionkit.errors.ModelFitError` when it cannot be fitted), e.g.
+    fits already started on other threads."""
     if not candidates:
         raise InputError(
             f"`candidates` is empty; give at least one of {', '.join(PURCHASE_MODELS)}."
@@ -210,7 +222,7 @@ def choose_model(
     for name in candidates:
         key = get_model(name).model_name
         try:
-            evaluations[key] = evaluate_holdout(frame, key, penalizer_coef=penalizer_coef)
+            evaluations[key] = evaluate(key)
         except ModelFitError as exc:
             errors[key] = str(exc)
     if not evaluations:
