@@ -102,10 +102,16 @@ def warm_first(svc: WorkspaceService) -> None:
         svc.derived(page_key(page, filters), partial(page_html, page, svc, filters))
 
 
+#: Pages warmed before the others of their lane: the at-risk list is what a team acts on, and
+#: its ``model="auto"`` choice is the CLV page's too (kept in-process by
+#: :mod:`retentionkit.clv.memo`), so the CLV page after it costs its predictions only.
+WARM_FIRST = ("at-risk",)
+
+
 def warm(svc: WorkspaceService, lane: str | None = None) -> None:
     """Fill the cache with the default view of every page (and the period switch), rendered
     for a cacheable page; with ``lane``, only the pages whose slow call runs there."""
-    for page in pages_for():
+    for page in sorted(pages_for(), key=lambda p: p.slug not in WARM_FIRST):
         if lane is not None and page.lane != lane:
             continue
         periods = PERIOD_CHOICES if page.slug in ("overview", "trends") else (page.default_period,)

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
@@ -28,6 +28,9 @@ from retentionkit.web.assets import plotly_js_path
 from retentionkit.web.errors import ERROR_RESPONSES, install_handlers
 from retentionkit.web.settings import WebSettings, app_settings
 
+if TYPE_CHECKING:  # pragma: no cover
+    from retentionkit.web.service import WorkspaceService
+
 __all__ = ["create_app"]
 
 log = logging.getLogger("uvicorn.error")  # shown by uvicorn's default log config
@@ -37,21 +40,14 @@ def _warm(app: FastAPI, settings: WebSettings, lane: str, first_page: threading.
     """Compute the default dashboard pages once, so the first visitor does not wait. The main
     lane renders the overview first, and only then may the slow lane start its model fits
     (CLV, churn): on two cores a fit beside it would hold up the first page. A visitor's own
-    request for a slow page does not wait for this (it runs in the slow lane at once)."""
-    from retentionkit.pages import warm, warm_first
+    request does not queue behind the warm-up: it runs next in its lane, after at most the one
+    call of the warm-up already running (:meth:`WorkspaceService.in_background`)."""
     from retentionkit.web.auth import app_service
 
     svc = app_service(app, settings)
     started = time.perf_counter()
     try:
-        if lane == "main":
-            try:
-                warm_first(svc)
-            finally:
-                first_page.set()
-        else:
-            first_page.wait()
-        warm(svc, lane)
+        _warm_lane(svc, lane, first_page)
     except Exception as exc:  # no data yet, a broken file …: pages will say so themselves
         log.info("dashboard cache warm-up (%s lane) stopped: %s", lane, exc)
     else:
@@ -60,6 +56,22 @@ def _warm(app: FastAPI, settings: WebSettings, lane: str, first_page: threading.
             log.info("dashboard cache warm-up (%s lane) stopped: shutting down", lane)
         else:
             log.info("dashboard cache warmed (%s lane) in %.1f s", lane, took)
+
+
+def _warm_lane(svc: WorkspaceService, lane: str, first_page: threading.Event) -> None:
+    """The overview first, as any visitor would (everyone waits for it); then the lane's
+    other pages in the background: a visitor's call goes first."""
+    from retentionkit.pages import warm, warm_first
+
+    if lane == "main":
+        try:
+            warm_first(svc)
+        finally:
+            first_page.set()
+    else:
+        first_page.wait()
+    with svc.in_background():
+        warm(svc, lane)
 
 
 def swagger_ui_dir() -> Path:

@@ -36,6 +36,8 @@ MAX_DERIVED = 64
 LANE_GRACE = 1.0
 #: What :meth:`WorkspaceService.peek` answers when it holds nothing for the key.
 MISSING: Any = object()
+#: This thread's state: ``background`` is True in a cache warm-up (it lets visitors go first).
+_thread = threading.local()
 
 
 def _freeze(value: Any) -> Hashable:
@@ -53,6 +55,11 @@ class WorkspaceService:
     (CLV, churn risk) that can take tens of seconds. Each lane has its own connection to the same
     DuckDB database and its own lock, so a churn computation does not hold up the KPI pages.
     A write takes every lane's lock, then clears the cache.
+
+    Visitors first: a call made inside :meth:`in_background` (the server's cache warm-up) starts
+    only while no visitor's call waits or runs, so a page someone asked for runs next, after at
+    most the background calls already running (a model fit cannot be interrupted half way), and
+    has both cores to itself.
     """
 
     LANES = ("main", "slow")
@@ -75,10 +82,60 @@ class WorkspaceService:
         self.version = 0
         self._closing = threading.Event()  # set by close(): no lane opens its workspace again
         self._writing = threading.Event()  # a write holds every lane
+        self._visitors = 0  # visitors' calls waiting for a lane or running in one
+        self._turns = threading.Condition()
 
     def _lock(self, lane: str) -> threading.RLock:
         # with a single given workspace every lane shares one connection, hence one lock
         return self._locks["main" if self._given is not None else lane]
+
+    @staticmethod
+    @contextlib.contextmanager
+    def in_background() -> Any:
+        """Calls of this thread inside the block let visitors' calls go first (class doc)."""
+        before = getattr(_thread, "background", False)
+        _thread.background = True
+        try:
+            yield
+        finally:
+            _thread.background = before
+
+    @contextlib.contextmanager
+    def _turn(self, lane: str) -> Any:
+        """Hold ``lane``'s lock. A visitor's call queues for it at once; a background call
+        starts only while no visitor's call waits or runs in any lane (on two cores a
+        warm-up query beside a visitor's model fit halves the fit's speed), and never while
+        its thread holds the lock already (nested: no waiting for a visitor waiting for us)."""
+        lock = self._lock(lane)
+        if getattr(lock, "_is_owned", lambda: False)():
+            with lock:
+                yield
+            return
+        if getattr(_thread, "background", False):
+            # never block on the lock itself: a blocked acquirer would be next in line, ahead
+            # of a visitor who comes later; try while no visitor is about, else wait a turn
+            while True:
+                with self._turns:
+                    while self._visitors and not self.closing:
+                        self._turns.wait(0.5)
+                if lock.acquire(blocking=False):
+                    break
+                with self._turns:
+                    self._turns.wait(0.05)
+            try:
+                yield
+            finally:
+                lock.release()
+            return
+        with self._turns:
+            self._visitors += 1
+        try:
+            with lock:
+                yield
+        finally:
+            with self._turns:
+                self._visitors -= 1
+                self._turns.notify_all()
 
     def workspace(self, lane: str = "main") -> Workspace:
         """The lane's workspace (opened on first use); call with the lane's lock held."""
@@ -102,7 +159,7 @@ class WorkspaceService:
 
     def run(self, fn: Callable[[Workspace], T], lane: str = "main") -> T:
         """Call ``fn(workspace)`` holding the lane's lock (no caching)."""
-        with self._lock(lane):
+        with self._turn(lane):
             return fn(self.workspace(lane))
 
     def cached(self, key: Hashable, fn: Callable[[Workspace], T], lane: str = "main") -> T:
@@ -115,7 +172,7 @@ class WorkspaceService:
             if full in self._cache:
                 self._cache.move_to_end(full)
                 return self._copy(self._cache[full])
-        with self._lock(lane):
+        with self._turn(lane):
             with self._cache_lock:  # computed by another thread meanwhile?
                 full = (self.version, frozen)
                 if full in self._cache:
