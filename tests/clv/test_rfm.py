@@ -11,12 +11,15 @@
 from __future__ import annotations
 
 import json
+import math
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from retentionkit.cli.app import main
 from retentionkit.clv.rfm import DAYS_PER_UNIT, rfm_expr, rfm_summary
@@ -305,3 +308,87 @@ def test_cli_csv_with_holdout(cdnow_db: Path, capsys: pytest.CaptureFixture[str]
     assert len(frame) == 2357
     assert frame["duration_holdout"].iloc[0] == pytest.approx(273 / 7)
     assert frame["frequency_holdout"].sum() > 0
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 7),  # customer
+            st.integers(0, 40),  # day
+            st.integers(0, 10**10),  # amount in ten-thousandths (decimal(18, 4))
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_spend_is_the_exact_decimal_mean_on_every_run(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[int, int, int]]
+) -> None:
+    """monetary_value (and the holdout's) equal the exact decimal computation to the last
+    bits of a double (a division): the parallel float sums are rounded back to the amounts'
+    4 decimals (rfm.MONEY_DIGITS) before it, so two runs give the same bits."""
+    db = tmp_path_factory.mktemp("spend") / "ws.duckdb"
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(len(rows))],
+            "customer_id": [f"c{c}" for c, _, _ in rows],
+            "ordered_at": [pd.Timestamp("2024-01-01") + pd.Timedelta(days=d) for _, d, _ in rows],
+            "amount": [Decimal(a).scaleb(-4) for _, _, a in rows],
+        }
+    )
+    ws = Workspace(db)
+    ws.ingest("orders", orders)
+    got = rfm_summary(ws, "day").set_index("customer_id")
+    again = rfm_summary(ws, "day").set_index("customer_id")
+    assert (
+        got["monetary_value"].to_numpy().tobytes() == again["monetary_value"].to_numpy().tobytes()
+    )
+    days: dict[str, dict[int, Decimal]] = {}
+    for c, d, a in rows:
+        day = days.setdefault(f"c{c}", {})
+        day[d] = day.get(d, Decimal(0)) + Decimal(a).scaleb(-4)
+    for customer, per_day in days.items():
+        values = [per_day[d] for d in sorted(per_day)]
+        repeats = len(values) - 1
+        exact = (sum(values[1:], Decimal(0)) / repeats) if repeats else Decimal(0)
+        assert math.isclose(got.loc[customer, "monetary_value"], exact, rel_tol=1e-15), customer
+    cal = pd.Timestamp("2024-01-21")
+    end = pd.Timestamp("2024-02-10").date()  # day 40: after every order
+    held = rfm_summary(ws, "day", end, cal.date()).set_index("customer_id")
+    for customer in held.index:
+        later = [Decimal(a).scaleb(-4) for c, d, a in rows if f"c{c}" == customer and d > 20]
+        exact = sum(later, Decimal(0)) / len(later) if later else Decimal(0)
+        value = held.loc[customer, "monetary_value_holdout"]
+        assert math.isclose(value, exact, rel_tol=1e-15), customer
+    ws.close()
+
+
+def test_spend_has_the_same_bits_on_every_run_of_a_parallel_aggregation(
+    tmp_path: Path,
+) -> None:
+    """Enough orders for DuckDB to aggregate on several threads: its float sums then add in an
+    order that changes between runs; the summary's spend must not (rfm.MONEY_DIGITS)."""
+    rng = np.random.default_rng(7)
+    n = 600_000
+    orders = pd.DataFrame(
+        {
+            "order_id": np.char.add("o", np.arange(n).astype(str)),
+            "customer_id": np.char.add("c", rng.integers(0, 30_000, n).astype(str)),
+            "ordered_at": pd.Timestamp("2023-01-01")
+            + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
+            "amount": (rng.integers(1, 5_000_000, n) / 10_000).round(4),
+        }
+    )
+    ws = Workspace(tmp_path / "ws.duckdb")
+    ws.ingest("orders", orders)
+    runs = [rfm_summary(ws, "week") for _ in range(4)]
+    held = [rfm_summary(ws, "week", calibration_end="2024-06-01") for _ in range(3)]
+    ws.close()
+    for frame in runs[1:]:
+        assert frame["monetary_value"].to_numpy().tobytes() == (
+            runs[0]["monetary_value"].to_numpy().tobytes()
+        )
+    for frame in held[1:]:
+        for column in ("monetary_value", "monetary_value_holdout"):
+            assert frame[column].to_numpy().tobytes() == held[0][column].to_numpy().tobytes()

@@ -45,8 +45,8 @@ _LOCK = threading.Lock()
 def digest(frame: pd.DataFrame) -> str:
     """SHA-256 of every cell of the columns a purchase-model choice reads, in row order, and of
     their names: those of :data:`~retentionkit.clv.evaluation.HOLDOUT_COLUMNS` that ``frame``
-    has (customer, frequency, recency, T and the holdout counts). Spend is not among them (nor
-    is it bitwise stable: DuckDB's parallel sums round in a different order from run to run)."""
+    has (customer, frequency, recency, T and the holdout counts). Spend is not among them: no
+    purchase model reads it."""
     from retentionkit.clv.evaluation import HOLDOUT_COLUMNS
 
     frame = frame[[c for c in HOLDOUT_COLUMNS if c in frame.columns]]
