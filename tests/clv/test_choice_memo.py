@@ -111,3 +111,36 @@ def test_other_data_refits(gen_db: Path, tmp_path: Path, fits: list[str]) -> Non
     ws.ingest("orders", orders)
     workflow.predict(ws, horizon=26)
     assert len(fits) > n
+
+
+def test_the_spend_fit_is_kept_by_the_summarys_spend_cells(
+    gen_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Gamma-Gamma fit is kept by content like the choice: a second prediction on the same
+    data does not refit it and gives the same numbers; the cache switch refits, and other spend
+    cells or another penalizer are another key."""
+    fitted: list[str] = []
+    real = workflow.fit_summary_model
+
+    def counted(summary: pd.DataFrame, model: str, penalizer: float = 0.0) -> Any:
+        if model == "gamma-gamma":
+            fitted.append(model)
+        return real(summary, model, penalizer)
+
+    monkeypatch.setattr(workflow, "fit_summary_model", counted)
+    memo.clear()
+    ws = Workspace(gen_db)
+    first = workflow.predict(ws, horizon=26)
+    again = workflow.predict(ws, horizon=26)
+    assert fitted == ["gamma-gamma"]
+    pd.testing.assert_frame_equal(first, again, check_exact=True)
+    monkeypatch.setenv("RETENTIONKIT_CACHE", "off")
+    workflow.predict(ws, horizon=26)
+    assert len(fitted) == 2
+    monkeypatch.delenv("RETENTIONKIT_CACHE")
+    summary = rfm.rfm_summary(ws, "week")
+    changed = summary.assign(monetary_value=summary["monetary_value"] * 1.5)
+    key = memo.spend_key(summary, "gamma-gamma", 0.0)
+    assert memo.spend_key(changed, "gamma-gamma", 0.0) != key
+    assert memo.spend_key(summary, "gamma-gamma", 0.01) != key
+    memo.clear()

@@ -94,6 +94,14 @@ def fit_spend(
                 f"customer's expected spend is the mean order value, {mean:,.2f}."
             )
         return MeanSpend(mean, [note]), filled
-    spend = fit_summary_model(filled[~unpriced], spend_model, penalizer)
+    from retentionkit.clv import memo
+
+    key = memo.spend_key(summary, spend_model, penalizer)
+    kept = memo.lookup(key)
+    if kept is not None:  # fitted on the same cells before in this process
+        spend = kept[0]
+    else:
+        spend = fit_summary_model(filled[~unpriced], spend_model, penalizer)
+        memo.keep(key, spend, None)
     spend.warnings_ = [*getattr(spend, "warnings_", []), *notes]
     return spend, filled
