@@ -24,8 +24,14 @@ with :math:`m = \max(\alpha, \beta)`, and :math:`b = s + 1` if :math:`\alpha \ge
 ``scipy.special.hyp2f1`` is not finite its logarithm is taken through Euler's transformation
 :math:`{}_2F_1(a, b; c; z) = (1-z)^{c-a-b}\,{}_2F_1(c-a, c-b; c; z)`, which for :math:`c = a + 1`
 leaves the bounded :math:`{}_2F_1(1, a + 1 - b; a + 1; z) \in [1, (1-z)^{-1}]`. The difference in
-:math:`A_0` and the outer sum are taken in log space. The gradient is numerical (forward
-differences inside L-BFGS-B); the function is cheap on collapsed data.
+:math:`A_0` and the outer sum are taken in log space.
+
+The gradient is analytic (:func:`_log_likelihood_and_gradient`): the Gamma terms by digamma, and
+:math:`\log A_0` by differentiating under its integral, whose expectations are taken with the
+nodes of the same 64-node quadrature (:func:`_a0_expectations`). It agrees with central
+differences of the likelihood to ~1e-7 relative (``tests/clv/test_paretonbd_gradient.py``) and
+replaces L-BFGS-B's 3-point differences (8 likelihood calls per gradient): CDNOW's fit 0.5 →
+0.1 s, a boundary fit on 50,000 customers 12.0 → 5.1 s, the same optimum.
 """
 
 from __future__ import annotations
@@ -120,6 +126,74 @@ def _log_a0_quadrature(
     return np.log(r + s + x) + log_int
 
 
+def _a0_expectations(
+    r: float, alpha: float, s: float, beta: float, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> FloatArray:
+    """Rows x 4: E[ln(alpha+y)], E[1/(alpha+y)], E[ln(beta+y)], E[1/(beta+y)] under the
+    density proportional to (alpha+y)^-(r+x) (beta+y)^-(s+1) on [t_x, T] — the integrand of
+    A0 (:func:`_log_a0_quadrature`). Differentiating under the integral,
+    d ln(A0)/dr = 1/(r+s+x) - E[ln(alpha+y)], d ln(A0)/d alpha = -(r+x) E[1/(alpha+y)],
+    d ln(A0)/ds = 1/(r+s+x) - E[ln(beta+y)], d ln(A0)/d beta = -(s+1) E[1/(beta+y)].
+    The expectations use the nodes of the same 64-node quadrature, each weighted by its share
+    of the integral; rows with t_x = T (no integral) get zeros."""
+    out = np.zeros((len(x), 4))
+    live = t_x < T
+    if not np.any(live):
+        return out
+    x, t_x, T = x[live], t_x[live], T[live]
+    rx = r + x
+    m = np.maximum(rx - 1.0, 0.5)
+    l0 = np.log(alpha + t_x)
+    delta = np.log(alpha + T) - l0
+    w_t = np.exp(-m * delta)
+    nodes = w_t[:, None] + (1.0 - w_t[:, None]) * (_GL_NODES[None, :] + 1.0) / 2.0
+    y = np.exp(l0[:, None] - np.log(nodes) / m[:, None]) - alpha
+    log_a = np.log(alpha + y)
+    log_b = np.log(beta + y)
+    terms = (
+        np.log(_GL_WEIGHTS)[None, :] - (s + 1.0) * log_b + (m[:, None] + 1.0 - rx[:, None]) * log_a
+    )
+    share = np.exp(terms - logsumexp_rows(terms)[:, None])
+    out[live, 0] = np.sum(share * log_a, axis=1)
+    out[live, 1] = np.sum(share * np.exp(-log_a), axis=1)
+    out[live, 2] = np.sum(share * log_b, axis=1)
+    out[live, 3] = np.sum(share * np.exp(-log_b), axis=1)
+    return out
+
+
+def _log_likelihood_and_gradient(
+    params: tuple[float, float, float, float], x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Per row: the log-likelihood (:func:`_conditional_log_likelihood`) and its gradient in
+    (r, alpha, s, beta), rows x 4. With a1 = lnG(r+x) - lnG(r) + r ln(alpha) + s ln(beta),
+    P = -(r+x) ln(alpha+T) - s ln(beta+T) and Q = ln(s) + ln(A0) - ln(r+s+x), the
+    log-likelihood is a1 + logaddexp(P, Q), so its gradient is grad a1 + wP grad P + wQ grad Q
+    with wP = exp(P - logaddexp(P, Q)) and wQ likewise; grad ln(A0) comes from
+    :func:`_a0_expectations` (digamma for the Gamma terms)."""
+    from scipy.special import digamma
+
+    r, alpha, s, beta = params
+    with np.errstate(all="ignore"):
+        a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        la0 = _log_a0(r, alpha, s, beta, x, t_x, T)
+        p_term = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+        q_term = np.log(s) + la0 - np.log(r + s + x)
+        a2 = np.logaddexp(p_term, q_term)
+        w_p = np.exp(p_term - a2)
+        w_q = np.where(np.isfinite(q_term), np.exp(q_term - a2), 0.0)
+        e = _a0_expectations(r, alpha, s, beta, x, t_x, T)
+        grad = np.empty((len(x), 4))
+        # Q = log s + log ∫…: ∂Q/∂r = -E[log(α+y)], ∂Q/∂α = -(r+x) E[1/(α+y)],
+        # ∂Q/∂s = 1/s - E[log(β+y)], ∂Q/∂β = -(s+1) E[1/(β+y)]
+        grad[:, 0] = (
+            digamma(r + x) - digamma(r) + np.log(alpha) + w_p * -np.log(alpha + T) + w_q * -e[:, 0]
+        )
+        grad[:, 1] = r / alpha + w_p * (-(r + x) / (alpha + T)) + w_q * (-(r + x) * e[:, 1])
+        grad[:, 2] = np.log(beta) + w_p * -np.log(beta + T) + w_q * (1.0 / s - e[:, 2])
+        grad[:, 3] = s / beta + w_p * (-s / (beta + T)) + w_q * (-(s + 1.0) * e[:, 3])
+    return a1 + a2, grad
+
+
 def _conditional_log_likelihood(
     params: tuple[float, float, float, float], x: FloatArray, t_x: FloatArray, T: FloatArray
 ) -> FloatArray:
@@ -144,7 +218,7 @@ class ParetoNBDFitter(BaseFitter):
 
     model_name: ClassVar[str] = "paretonbd"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
-    _has_gradient: ClassVar[bool] = False
+    _has_gradient: ClassVar[bool] = True
     kind: ClassVar[str] = "purchase"
     aliases: ClassVar[tuple[str, ...]] = ("pareto/nbd", "pareto")
     description: ClassVar[str] = (
@@ -223,6 +297,11 @@ class ParetoNBDFitter(BaseFitter):
         self, params: FloatArray, data: FitData, grad: bool
     ) -> tuple[float, FloatArray | None]:
         r, alpha, s, beta = (float(v) for v in params)
+        if grad:
+            ll, g = _log_likelihood_and_gradient(
+                (r, alpha, s, beta), data["x"], data["t_x"], data["T"]
+            )
+            return -float(wdot(data["weights"], ll)), -(data["weights"] @ g)
         ll = _conditional_log_likelihood((r, alpha, s, beta), data["x"], data["t_x"], data["T"])
         return -float(wdot(data["weights"], ll)), None
 
