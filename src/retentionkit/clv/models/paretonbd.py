@@ -241,7 +241,7 @@ class ParetoNBDFitter(BaseFitter):
     def _in_limit_region(self, theta: FloatArray) -> bool:
         """s beyond e^7 with r and alpha inside (-7, 7) on the log scale: the region
         :meth:`_runaway` returns as the exponential limit. Each likelihood call there integrates
-        every customer's A_0 (no analytic gradient), so a search that stalls there stops."""
+        every customer's A_0, so a search that stalls there stops."""
         return bool(
             theta[2] > SOFT_LOG_PARAM_LIMIT and np.all(np.abs(theta[:2]) <= SOFT_LOG_PARAM_LIMIT)
         )
