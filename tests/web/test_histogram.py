@@ -57,12 +57,26 @@ def test_constant_values_make_one_bin_around_them() -> None:
     # values apart only by rounding (or a subnormal) are one value, not 40 empty bins
     assert charts.histogram_bins([0.0, 5e-324]) == ([-0.5, 0.5], [2])
     assert charts.histogram_bins([1.0, 1.0 + 2e-16])[1] == [2]
+    # found by Hypothesis in the full run: a tiny negative next to 0
+    edges, counts = charts.histogram_bins([0.0, -1.1371227343997542e-213])
+    assert counts == [2] and edges[0] <= -1.1371227343997542e-213 and edges[1] >= 0.0
 
 
 def test_edges_fall_on_multiples_of_the_width() -> None:
     edges, counts = charts.histogram_bins([0.01, 0.5, 0.99, 1.0], nbins=20)
     assert edges[0] == 0.0 and edges[-1] == 1.0 and len(counts) == 20
     assert counts[0] == 1 and counts[10] == 1 and counts[-1] == 2  # 1.0 closes the last bin
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=50))
+def test_any_floats_at_all_are_binned_without_an_error(values: list[float]) -> None:
+    kept = [v for v in values if math.isfinite(v)]
+    edges, counts = charts.histogram_bins(values)
+    assert sum(counts) == len(kept)
+    assert all(math.isfinite(e) for e in edges)
+    if kept:
+        assert edges[0] <= min(kept) and edges[-1] >= max(kept)
 
 
 def test_a_million_values_make_a_small_figure() -> None:

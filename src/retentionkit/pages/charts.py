@@ -237,7 +237,8 @@ def histogram_bins(values: Any, nbins: int = 40) -> tuple[list[float], list[int]
     """(bin edges, counts) of the finite ``values``: about ``nbins`` bins of a
     :func:`nice_step` width that start on a multiple of it; each bin holds [left, right), the
     last one also its right edge. No finite value: ([], []); one distinct value (up to a
-    relative 1e-9): one bin centred on the smallest, 1 wide at 0, else a nice tenth of it."""
+    relative 1e-9): one bin centred on the smallest, 1 wide near 0, else a nice tenth of the
+    largest magnitude wide."""
     import numpy as np
 
     arr = np.asarray(values, dtype="float64").ravel()
@@ -245,11 +246,16 @@ def histogram_bins(values: Any, nbins: int = 40) -> tuple[list[float], list[int]
     if not len(arr):
         return [], []
     lo, hi = float(arr.min()), float(arr.max())
-    if hi - lo <= max(abs(lo), abs(hi), 1e-200) * 1e-9:  # one value, up to rounding
-        half = 0.5 if lo == 0 else nice_step(abs(lo) / 10) / 2
+    scale = max(abs(lo), abs(hi))
+    if scale > 1e300:  # near the largest double, nice edges would overflow: one bin
+        return [lo, hi], [len(arr)]
+    if hi - lo <= max(scale, 1e-200) * 1e-9:  # one value, up to rounding
+        half = 0.5 if scale < 1e-200 else nice_step(scale / 10) / 2  # covers hi too
         return [lo - half, lo + half], [len(arr)]
     step = nice_step((hi - lo) / max(nbins, 1))
     start = math.floor(lo / step) * step
+    if start > lo:  # lo / step underflowed to -0.0 (a subnormal lo)
+        start -= step
     count = max(1, math.ceil((hi - start) / step))
     if start + count * step < hi:  # rounding: the last edge must reach hi (closed on the right)
         count += 1
