@@ -9,8 +9,13 @@ side are deterministic, so the results are those of the loop, to the last digit.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
-__all__ = ["WORKERS_ENV", "fit_workers"]
+__all__ = ["WORKERS_ENV", "fit_workers", "thread_map"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: Environment variable capping the threads of independent fits (1 = one at a time).
 WORKERS_ENV = "RETENTIONKIT_FIT_THREADS"
@@ -27,3 +32,19 @@ def fit_workers() -> int:
     if raw.isdigit() and int(raw) >= 1:
         return min(cores, int(raw))
     return max(1, cores)
+
+
+def thread_map(
+    func: Callable[[T], R], items: Sequence[T], *, workers: int | None = None, name: str = "fit"
+) -> list[R]:
+    """``[func(x) for x in items]`` on ``workers`` threads (default one per item; threads
+    named ``name``); results keep the input order and the first exception in input order is
+    raised. With one worker or one item it runs in the calling thread. Callers decide how many
+    threads they may use (:func:`fit_workers`)."""
+    workers = len(items) if workers is None else min(workers, len(items))
+    if workers <= 1:
+        return [func(x) for x in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers, thread_name_prefix=name) as pool:
+        return list(pool.map(func, items))

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from retentionkit.workers import WORKERS_ENV, fit_workers
+from retentionkit.workers import WORKERS_ENV, fit_workers, thread_map
 
 __all__ = ["WORKERS_ENV", "fit_workers", "one_thread", "parallel_map", "single_threaded"]
 
@@ -97,8 +97,6 @@ def parallel_map(func: Callable[[T], R], items: Iterable[T], *, rows: int | None
         finally:
             _inside.active = False
 
-    from concurrent.futures import ThreadPoolExecutor
-
     # BLAS's limit is process-wide: set here first, every worker's own limit restores to 1
-    with one_thread(), ThreadPoolExecutor(workers, thread_name_prefix="fit") as pool:
-        return list(pool.map(run, work))
+    with one_thread():
+        return thread_map(run, work, workers=workers)

@@ -120,7 +120,8 @@ def choose_purchase_model(
     penalizer: float = 0.0,
 ) -> PurchaseChoice:
     """Apply the module's rules. ``fit(name)`` fits one candidate on ``summary``;
-    ``holdout_frame()`` builds the calibration/holdout summary when two or more are credible."""
+    ``holdout_frame()`` builds the calibration/holdout summary, used when two or more are
+    credible (on a large summary it is built ahead, with the fits; module docstring)."""
     from retentionkit.clv.models import model_names
 
     names = model_names("purchase")

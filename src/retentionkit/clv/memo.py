@@ -15,8 +15,8 @@ used again when the inputs are the same, cell for cell:
   has the same hash (or the same error), so a change to the orders that the full summary does
   not show (an order moved between two purchase days) still refits;
 * copies go in and out (callers add their own warnings to the chosen model); at most
-  :data:`KEPT` choices, the least recently used leaves first; ``RETENTIONKIT_CACHE=off``
-  turns it off.
+  :data:`KEPT` entries (choices and spend fits), the least recently used leaves first;
+  ``RETENTIONKIT_CACHE=off`` turns it off.
 
 The Gamma-Gamma spend fit is kept the same way (:func:`spend_key`: the summary's customer,
 frequency and spend cells, the spend model and the penalizer), so the CLV page and the

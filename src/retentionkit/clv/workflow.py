@@ -419,14 +419,9 @@ def predict_summary(
         )
         return expected, alive, clv
 
-    parts = _slices(len(out))
-    if len(parts) == 1:
-        done = [rows(parts[0])]
-    else:
-        from concurrent.futures import ThreadPoolExecutor
+    from retentionkit.workers import thread_map
 
-        with ThreadPoolExecutor(len(parts), thread_name_prefix="clv-predict") as pool:
-            done = list(pool.map(rows, parts))
+    done = thread_map(rows, _slices(len(out)), name="clv-predict")
 
     def joined(i: int) -> Any:
         return np.concatenate([np.asarray(d[i], dtype="float64") for d in done])

@@ -40,8 +40,8 @@ def _warm(app: FastAPI, settings: WebSettings, lane: str, first_page: threading.
     """Compute the default dashboard pages once, so the first visitor does not wait. The main
     lane renders the overview first, and only then may the slow lane start its model fits
     (CLV, churn): on two cores a fit beside it would hold up the first page. A visitor's own
-    request does not queue behind the warm-up: it runs next in its lane, after at most the one
-    call of the warm-up already running (:meth:`WorkspaceService.in_background`)."""
+    request does not queue behind the warm-up: it runs next, after at most the warm-up calls
+    already running (:meth:`WorkspaceService.in_background`)."""
     from retentionkit.web.auth import app_service
 
     svc = app_service(app, settings)
