@@ -69,3 +69,20 @@ def test_hard_overview_says_revenue_has_no_values(hard: Workspace) -> None:
     with _client(hard) as client:
         html = client.get("/", headers={"accept": "text/html"}).text
     assert html.count(charts.NO_VALUES_NOTE) == 1
+
+
+def test_olist_cards_compare_the_headline_with_a_year_before(olist: Workspace) -> None:
+    """Olist's last complete month (July 2018) is three months before its last month: each
+    card compares July 2018 with July 2017, as ``metrics --compare year`` does (the page used
+    to compare only the last two months, and showed "–")."""
+    from retentionkit.pages import Filters, overview
+    from retentionkit.web.service import WorkspaceService
+
+    view = overview.build(WorkspaceService(workspace=olist), Filters())
+    year = olist.metrics(["revenue"], compare="year")
+    july = year[year["period_start"] == "2018-07-01"].iloc[0]
+    card = next(c for c in view["cards"] if c["name"] == "revenue")
+    assert card["value"].startswith(f"{july['value']:,.0f}"), card
+    assert card["year"].startswith(f"+{july['delta']:,.2f}"), (card["year"], july["delta"])
+    customers = next(c for c in view["cards"] if c["name"] == "active_customers")
+    assert customers["year"] == "+86 (+54.8%)"  # 243 in July 2018, 157 in July 2017

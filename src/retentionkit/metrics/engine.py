@@ -276,7 +276,7 @@ def _compute(
         )
     result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if back:
-        result = _attach_comparison(result, compute_grid, back)
+        result = attach_comparison(result, period, back)
         keep = set(pd.to_datetime(grid.starts))
         result = result[result["period_start"].isin(keep)]
     bands = settings.health_bands()
@@ -419,14 +419,22 @@ def _clean_components(rec: dict[str, Any], keep_float: set[str]) -> dict[str, An
     return out
 
 
-def _attach_comparison(result: pd.DataFrame, grid: PeriodGrid, back: int) -> pd.DataFrame:
-    starts = list(pd.to_datetime(grid.starts))
-    earlier = {starts[i]: starts[i - back] for i in range(back, len(starts))}
+def attach_comparison(result: pd.DataFrame, period: str, back: int) -> pd.DataFrame:
+    """``result`` with ``compare_value`` and ``delta`` added: per metric and segment, the value
+    of the period ``back`` periods earlier (``shift(period_start, period, -back)``) in the same
+    frame, and value − that value; both null where that period is not in the frame or has no
+    value. The engine's ``compare`` (previous: back = 1; year: back = the periods in a year)
+    and the overview's year-on-year card both use it: a period's value does not depend on the
+    range it was computed in, so one frame holding a period and the period a year before gives
+    the same comparison as a request extended a year back (tests/metrics/test_compare_shift.py).
+    """
     lookup = result.set_index(["metric", "segment", "period_start"])["value"]
-    compare_values = []
-    for m, s, p in zip(result["metric"], result["segment"], result["period_start"], strict=True):
-        prev = earlier.get(pd.Timestamp(p))
-        compare_values.append(lookup.get((m, s, prev)) if prev is not None else None)
+    starts = {pd.Timestamp(p) for p in result["period_start"]}
+    earlier = {p: shift(p, period, -back) for p in starts}
+    compare_values = [
+        lookup.get((m, s, earlier[pd.Timestamp(p)]))
+        for m, s, p in zip(result["metric"], result["segment"], result["period_start"], strict=True)
+    ]
     result = result.copy()
     result["compare_value"] = [
         None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in compare_values

@@ -39,11 +39,25 @@ if TYPE_CHECKING:  # pragma: no cover
 SPARK_POINTS = 12
 
 
+def year_on_year(svc: WorkspaceService, f: Filters, kpis: list[str], frame: Any) -> Any:
+    """The cards' change on a year before: without a start date the page's frame runs from the
+    first period of the data, so the period a year before the headline is in it (or before
+    the data, where the comparison is null either way) and the comparison is read from it
+    (:func:`~retentionkit.metrics.engine.attach_comparison`, the engine's own) instead of a
+    second pass over the orders; with a start date, a request extended a year back."""
+    if f.start is None and len(frame):
+        from retentionkit.metrics.engine import attach_comparison
+        from retentionkit.metrics.periods import PERIODS_PER_YEAR
+
+        return attach_comparison(frame, f.period, PERIODS_PER_YEAR[f.period])
+    return svc.request(metric_request(f, kpis, compare="year", last=2)).frame
+
+
 def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
     kpis = usable_metrics(svc, OVERVIEW_KPIS)
     result = svc.request(metric_request(f, kpis, compare="previous"))
     frame = result.frame
-    year = svc.request(metric_request(f, kpis, compare="year", last=2)).frame
+    year = year_on_year(svc, f, kpis, frame)
     currency = currency_of(svc)
     min_n = svc.ws.settings.health_min_n
     cards = []
