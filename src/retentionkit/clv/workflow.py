@@ -18,7 +18,6 @@ import pandas as pd
 
 from retentionkit.clv.models import model_names
 from retentionkit.clv.rfm import DAYS_PER_UNIT, check_time_unit, rfm_summary
-from retentionkit.config import monthly_rate
 from retentionkit.errors import ConfigError, InputError, ModelFitError
 from retentionkit.vocabulary import AUTO_MODEL
 
@@ -579,15 +578,18 @@ def cumulative_repeat_transactions(
 def tier_segment_table(ws: Workspace) -> Any:
     """The ``clv_tier`` segment scheme: (customer_id, segment) with the value tier of each
     customer by 12-month CLV (the auto-chosen purchase model + Gamma-Gamma, weekly, as of the
-    last order day, at the configured gross margin and annual discount rate)."""
+    last order day, at the configured gross margin and annual discount rate).
+
+    The predictions are those of the ``ClvPredictRequest`` operation with that margin (what
+    ``retentionkit clv predict --margin M``, ``GET /api/clv`` and the dashboard's CLV page
+    ask), answered through :func:`retentionkit.service.operations.run` and so from the result
+    cache when one of them already computed it on this data: the CLV page's tier chart on a
+    million customers predicted a second time (6–7 s) before."""
     import ibis
 
-    predictions = predict(
-        ws,
-        horizon=52,
-        time_unit="week",
-        margin=ws.settings.gross_margin,
-        discount_rate=monthly_rate(ws.settings.annual_discount_rate),
-    )
+    from retentionkit.service.operations import run
+    from retentionkit.service.requests import ClvPredictRequest
+
+    predictions = run(ws, ClvPredictRequest(margin=ws.settings.gross_margin)).frame
     tiers = value_tiers(predictions)
     return ibis.memtable(tiers[["customer_id", "tier"]].rename(columns={"tier": "segment"}))
