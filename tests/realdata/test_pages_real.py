@@ -86,3 +86,15 @@ def test_olist_cards_compare_the_headline_with_a_year_before(olist: Workspace) -
     assert card["year"].startswith(f"+{july['delta']:,.2f}"), (card["year"], july["delta"])
     customers = next(c for c in view["cards"] if c["name"] == "active_customers")
     assert customers["year"] == "+86 (+54.8%)"  # 243 in July 2018, 157 in July 2017
+    # the page is named after the period most cards show; the survey cards, whose answers run
+    # two months longer, say which month they show
+    assert view["latest"] == "2018-07"
+    csat = next(c for c in view["cards"] if c["name"] == "csat")
+    assert (csat["period"], csat["other_period"], card["other_period"]) == (
+        "2018-09",
+        "2018-09",
+        "",
+    )
+    with _client(olist) as client:
+        text = " ".join(_text(client.get("/", headers={"accept": "text/html"}).text).split())
+    assert "Latest month: 2018-07" in text and "month 2018-09" in text

@@ -8,6 +8,7 @@ of a health colour."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from retentionkit.metrics.periods import period_label
@@ -37,6 +38,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Points of a KPI card's sparkline.
 SPARK_POINTS = 12
+
+
+def _headline(periods: list[str]) -> str:
+    """The period most cards show (the later one on a tie): each card shows its own last
+    complete period, and a table that ends earlier than the others (Olist's orders end in
+    August 2018, its reviews in October) must not name the page after its few cards."""
+    if not periods:
+        return ""
+    counts = Counter(periods)
+    return max(counts, key=lambda p: (counts[p], p))
 
 
 def year_on_year(svc: WorkspaceService, f: Filters, kpis: list[str], frame: Any) -> Any:
@@ -96,8 +107,12 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                 ),
                 "spark": charts.sparkline_points(spark),
                 "small_n": small_n(n, min_n),
+                "period": period_label(latest, f.period),
             }
         )
+    headline = _headline([card["period"] for card in cards])
+    for card in cards:  # a card whose data end earlier says which period it shows
+        card["other_period"] = card["period"] if card["period"] != headline else ""
     figures = []
     customers = [m for m in ("active_customers", "new_customers") if m in kpis]
     if customers:
@@ -138,7 +153,7 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
     return {
         "cards": cards,
         "figures": figures,
-        "latest": period_label(latest, f.period) if latest is not None else "",
+        "latest": headline,
         "goals": goals.cards(svc),
         "partial": sorted(set(partial)),
         "notes": result.extra.get("notes", []),
