@@ -22,6 +22,15 @@ The Gamma-Gamma spend fit is kept the same way (:func:`spend_key`: the summary's
 frequency and spend cells, the spend model and the penalizer), so the CLV page and the
 ``clv_tier`` segment on a million customers fit it once (2.2 s each before).
 
+The RFM summaries themselves (:func:`summary_key`) are kept by the workspace file's data state
+instead (the result cache's key, :func:`retentionkit.service.result_cache.data_state`), with
+the observation end resolved to a day: the at-risk list, the CLV page and the ``clv_tier``
+segment each ask for the summary and for the holdout (calibration) summary of the same data,
+1.9 s each on a million customers (``tests/clv/test_summary_memo.py``: a kept summary equals a
+fresh one after random ingests and outside deletes, and a write recomputes it). Like the result
+cache, an UPDATE by another tool that keeps every row count is not seen: ``retentionkit
+rebuild`` (or a new process) after one.
+
 Nothing here outlives the process, so a kept choice is never stale across code versions; it
 never changes a number (``tests/clv/test_choice_memo.py`` compares a kept choice with a fresh
 one, and checks that different inputs refit).
@@ -33,11 +42,24 @@ import copy
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["KEPT", "clear", "digest", "keep", "key_of", "lookup", "spend_key"]
+__all__ = [
+    "KEPT",
+    "SUMMARIES_KEPT",
+    "clear",
+    "digest",
+    "keep",
+    "keep_summary",
+    "key_of",
+    "lookup",
+    "lookup_summary",
+    "spend_key",
+    "summary_key",
+]
 
 #: Entries kept per process: ``model="auto"`` choices and fitted spend models.
 KEPT = 8
@@ -112,6 +134,58 @@ def keep(key: str | None, choice: Any, holdout: str | None) -> None:
 
 
 def clear() -> None:
-    """Forget every kept choice and spend fit (tests)."""
+    """Forget every kept choice, spend fit and summary (tests)."""
     with _LOCK:
         _KEPT.clear()
+        _SUMMARIES.clear()
+
+
+#: RFM summaries kept per process (a million customers' is ~60 MB).
+SUMMARIES_KEPT = 4
+
+_SUMMARIES: OrderedDict[str, pd.DataFrame] = OrderedDict()
+
+
+def summary_key(ws: Any, parts: Callable[[], tuple[Any, ...]]) -> str | None:
+    """The key of an RFM summary of ``ws`` with the arguments ``parts()`` (called only when a
+    summary can be kept): the workspace file's
+    data state (:func:`retentionkit.service.result_cache.data_state`, the result cache's own
+    key: data version, row counts, code version, UTC day) and ``parts``. None — compute —
+    when caching is off, for a workspace that is not a DuckDB file of this process (memory,
+    PostgreSQL, Spark, a server's), or when the state cannot be read."""
+    from retentionkit.cache_switch import caches_enabled
+
+    if not caches_enabled() or getattr(ws, "path", None) is None:
+        return None
+    if getattr(ws, "remote", None) is not None:
+        return None
+    from retentionkit.service.result_cache import data_state
+
+    state = data_state(ws)
+    if state is None:
+        return None
+    return hashlib.sha256(f"summary|{state}|{parts()!r}".encode()).hexdigest()
+
+
+def lookup_summary(key: str | None) -> pd.DataFrame | None:
+    """A copy of the summary kept under ``key``, or None."""
+    if key is None:
+        return None
+    with _LOCK:
+        frame = _SUMMARIES.get(key)
+        if frame is None:
+            return None
+        _SUMMARIES.move_to_end(key)
+    return frame.copy()
+
+
+def keep_summary(key: str | None, frame: pd.DataFrame) -> None:
+    """Keep a copy of ``frame`` under ``key`` (at most :data:`SUMMARIES_KEPT`)."""
+    if key is None:
+        return
+    saved = frame.copy()
+    with _LOCK:
+        _SUMMARIES[key] = saved
+        _SUMMARIES.move_to_end(key)
+        while len(_SUMMARIES) > SUMMARIES_KEPT:
+            _SUMMARIES.popitem(last=False)

@@ -194,7 +194,35 @@ def rfm_summary(
             "The RFM summary needs the orders table, which is not loaded; ingest it first "
             "with 'retentionkit ingest orders FILE'."
         )
+    from retentionkit.clv import memo
+
+    check_time_unit(time_unit)
+    key = memo.summary_key(
+        ws,
+        lambda: (
+            time_unit,
+            _observation_day(ws, observation_end),
+            _as_day(calibration_end, "--calibration-end"),
+        ),
+    )
+    kept = memo.lookup_summary(key)
+    if kept is not None:
+        return kept
     frame = rfm_expr(ws, time_unit, observation_end, calibration_end).execute()
     frame = frame.reset_index(drop=True)
     frame["customer_id"] = frame["customer_id"].astype(str)
+    memo.keep_summary(key, frame)
     return frame
+
+
+def _observation_day(ws: Workspace, observation_end: Any) -> Any:
+    """The observation end of a summary as :func:`rfm_expr` resolves it: the given day, else
+    the day of the last order (so a summary asked without one and one asked up to the last
+    order day — the CLV page's and the at-risk list's — are the same kept summary)."""
+    obs = _as_day(observation_end, "--observation-end")
+    if obs is not None:
+        return obs
+    last = ws.table("orders").ordered_at.max().execute()
+    if last is None or last != last:  # an empty table (None or NaT)
+        return None
+    return _as_day(last, "--observation-end")

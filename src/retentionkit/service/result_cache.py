@@ -128,7 +128,7 @@ def _read_state(con: Any) -> tuple[int, tuple[tuple[str, int], ...]]:
     return version, tuple(sorted((str(t), int(n)) for t, n in counts))
 
 
-def _data_state(ws: Workspace) -> str | None:
+def data_state(ws: Workspace) -> str | None:
     """A hash of the workspace's data state (module docstring, "The key"); None when the file
     cannot be read now (another process holds it: the operation then waits its turn)."""
     from retentionkit.clock import utcnow
@@ -216,7 +216,7 @@ def _request_key(ws: Workspace, request: Request) -> str:
 
 def _entry(ws: Workspace, request: Request) -> Path | None:
     assert ws.path is not None
-    state = _data_state(ws)
+    state = data_state(ws)
     if state is None:
         return None
     return folder(ws.path) / f"{state}-{_request_key(ws, request)}.rk"
@@ -295,11 +295,17 @@ def rebuild(
     the file system's clock). Otherwise every derived file of the workspace is deleted — the
     cached results, the automations' per-customer frames and the churn model next to the file
     (``.<file>.cache/``) — and the recomputed answers are stored again, so a dashboard stays
-    warm. Returns ``{"checked", "differ", "removed", "recomputed"}``."""
+    warm. Returns ``{"checked", "differ", "removed", "recomputed"}``.
+
+    The process's kept CLV choices and RFM summaries (:mod:`retentionkit.clv.memo`) are
+    forgotten first, so a rebuild inside a running server recomputes from the tables too."""
+    from retentionkit.clv import memo
+
     assert ws.path is not None
+    memo.clear()
     where = folder(ws.path)
     ws.con  # noqa: B018 - connect: no other process writes while the answers are compared
-    state = _data_state(ws)
+    state = data_state(ws)
     entries = sorted(where.glob(f"{state}-*.rk")) if where.is_dir() else []
     differ: list[str] = []
     fresh: list[tuple[Request, Result]] = []
