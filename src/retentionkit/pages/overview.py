@@ -24,6 +24,7 @@ from retentionkit.pages.common import (
     label_of,
     last_complete,
     metric_request,
+    number,
     partial_x,
     series,
     small_n,
@@ -81,8 +82,13 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         spec = spec_of(name)
         row = last_complete(part)
         latest = row["period_start"]
-        if not bool(part.iloc[-1]["complete"]):
-            partial.append(period_label(part.iloc[-1]["period_start"], f.period))
+        # the periods after the card's that hold a (partial) value: what the card skips
+        later = part[part["period_start"] > latest]
+        partial.extend(
+            period_label(p, f.period)
+            for p, value in zip(later["period_start"], later["value"], strict=True)
+            if number(value) is not None
+        )
         yrow = series(year, name)
         yrow = yrow[yrow["period_start"] == latest]
         yrow = yrow.iloc[-1] if not yrow.empty else None
@@ -108,11 +114,14 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                 "spark": charts.sparkline_points(spark),
                 "small_n": small_n(n, min_n),
                 "period": period_label(latest, f.period),
+                "has_value": number(row["value"]) is not None,
             }
         )
-    headline = _headline([card["period"] for card in cards])
+    valued = [card["period"] for card in cards if card["has_value"]]
+    headline = _headline(valued or [card["period"] for card in cards])
     for card in cards:  # a card whose data end earlier says which period it shows
-        card["other_period"] = card["period"] if card["period"] != headline else ""
+        shown = card.pop("has_value") and card["period"] != headline
+        card["other_period"] = card["period"] if shown else ""
     figures = []
     customers = [m for m in ("active_customers", "new_customers") if m in kpis]
     if customers:
