@@ -144,3 +144,24 @@ def test_the_spend_fit_is_kept_by_the_summarys_spend_cells(
     assert memo.spend_key(changed, "gamma-gamma", 0.0) != key
     assert memo.spend_key(summary, "gamma-gamma", 0.01) != key
     memo.clear()
+
+
+def test_the_digest_sees_every_cell_of_the_ids() -> None:
+    """The text fast path of the digest (lengths and UTF-8 bytes) tells apart ids that a plain
+    concatenation would not, and equal frames of either string type digest the same."""
+    import pandas as pd
+
+    from retentionkit.clv.memo import digest
+
+    def frame(ids: list[str], dtype: str = "str") -> pd.DataFrame:
+        return pd.DataFrame(
+            {"customer_id": pd.Series(ids, dtype=dtype), "frequency": [1] * len(ids)}
+        )
+
+    assert digest(frame(["ab", "c"])) != digest(frame(["a", "bc"]))
+    assert digest(frame(["ab", "c"])) != digest(frame(["c", "ab"]))
+    assert digest(frame(["é", "x"])) != digest(frame(["e", "x"]))
+    assert digest(frame(["ab", "c"])) == digest(frame(["ab", "c"], dtype="object"))
+    assert digest(frame(["1", "2"])) != digest(
+        pd.DataFrame({"customer_id": [1, 2], "frequency": [1, 1]})
+    )
