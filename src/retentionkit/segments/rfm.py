@@ -117,15 +117,19 @@ def customer_stats_expr(ws: Workspace, as_of: Any = None) -> Any:
             "ingest it first with 'retentionkit ingest orders FILE'."
         )
     o = ws.table("orders")
-    o = o.mutate(day=o.ordered_at.cast("date"), value=o.amount.cast("float64"))
+    o = o.mutate(day=o.ordered_at.cast("date"))
     day = _as_day(as_of)
     if day is not None:
         ref: Any = ibis.date(day)
         o = o.filter(o.day <= ref)
     else:
         ref = o.day.max().as_scalar()
+    # the stored decimal amounts summed exactly, then one rounding to a double: a sum of
+    # doubles adds in an order a parallel aggregation changes from run to run, so most
+    # customers' revenue differed in its last bits between two runs (and a tie of two
+    # customers' monetary values could break either way in the scores)
     per = o.group_by("customer_id").agg(
-        orders=o.count(), revenue=o.value.sum(), last_day=o.day.max()
+        orders=o.count(), revenue=o.amount.sum().cast("float64"), last_day=o.day.max()
     )
     return per.mutate(recency_days=ref.delta(per.last_day, unit="day").cast("int64"))
 

@@ -67,10 +67,14 @@ def _customers_expr(ws: Workspace, scheme: str, as_of: Any) -> Any:
 
 def segment_summary_expr(ws: Workspace, scheme: str = "rfm", as_of: Any = None) -> Any:
     """The expression of :func:`segment_summary` (nothing is executed)."""
+    from retentionkit.clv.rfm import MONEY_DIGITS
+
     cust = _customers_expr(ws, scheme, as_of)
     g = cust.group_by("segment").agg(
         customers=cust.count(),
-        revenue=cust.revenue.sum(),
+        # the customers' exact revenues added as doubles, rounded back to the amounts' 4
+        # decimals: the same bits on every run (clv/rfm.py: MONEY_DIGITS)
+        revenue=cust.revenue.sum().round(MONEY_DIGITS),
         orders=cust.orders.sum(),
         days_since_last_order=cust.recency_days.mean(),
     )
@@ -80,7 +84,7 @@ def segment_summary_expr(ws: Workspace, scheme: str = "rfm", as_of: Any = None) 
         customers=g.customers.cast("int64"),
         share=customers / customers.sum().over() * 100.0,
         revenue=g.revenue,
-        revenue_share=g.revenue / g.revenue.sum().over() * 100.0,
+        revenue_share=g.revenue / g.revenue.sum().over().round(MONEY_DIGITS) * 100.0,
         orders_per_customer=g.orders.cast("float64") / customers,
         average_order_value=g.revenue / g.orders.cast("float64"),
         days_since_last_order=g.days_since_last_order,
