@@ -100,10 +100,12 @@ def _activity(ws: Workspace, period: str, hi: Any) -> tuple[Any, Any]:
         t = t.filter(t.ordered_at < ibis.literal(hi, type="timestamp"))
     # the data end: the last order (before --to); a later --to adds no empty offsets
     end_idx = period_index(t.ordered_at.max().as_scalar(), period)
+    # the stored decimal amounts summed exactly, then one rounding to a double (a sum of
+    # doubles adds in an order a parallel aggregation changes from run to run)
     acts = (
-        t.mutate(idx=period_index(t.ordered_at, period), revenue=t.amount.cast("float64"))
+        t.mutate(idx=period_index(t.ordered_at, period))
         .group_by(["customer_id", "idx"])
-        .agg(revenue=lambda x: x.revenue.sum())
+        .agg(revenue=lambda x: x.amount.sum().cast("float64"))
     )
     return acts, end_idx
 
@@ -209,7 +211,15 @@ def cohort_expr(
 
     act = acts.join(cust, "customer_id")
     act = act.mutate(offset=act.idx - act.cohort_idx)
-    per = act.group_by([*keys, "offset"]).agg(active=act.count(), revenue=act.revenue.sum())
+    revenue = act.revenue.sum()
+    if definition == "activity":
+        # the customers' exact amounts added as doubles, rounded back to the amounts' 4
+        # decimals: the same bits on every run (clv/rfm.py: MONEY_DIGITS); pro-rated MRR
+        # (contractual) has no such grid and is left as summed
+        from retentionkit.clv.rfm import MONEY_DIGITS
+
+        revenue = revenue.round(MONEY_DIGITS)
+    per = act.group_by([*keys, "offset"]).agg(active=act.count(), revenue=revenue)
     lasts = cust.group_by([*keys, cust.last_idx - cust.cohort_idx]).agg(n_last=cust.count())
     lasts = lasts.rename(offset=lasts.columns[len(keys)])
 
