@@ -145,17 +145,21 @@ def build_features(ws: Workspace, cutoff: Any) -> pd.DataFrame:
     if ws.has_table("orders"):
         o = ws.table("orders")
         o = o.filter(o.ordered_at < t)
-        amount = o.amount.cast("float64")
+        # the stored decimal amounts summed exactly, then cast: a sum of doubles adds in an
+        # order a parallel aggregation changes from run to run
+        amount = o.amount
         agg = o.group_by("customer_id").agg(
             first_order=o.ordered_at.min(),
             last_order=o.ordered_at.max(),
             orders_total=o.count(),
             orders_90d=(o.ordered_at >= d90).cast("int64").sum(),
             orders_prev_90d=((o.ordered_at >= d180) & (o.ordered_at < d90)).cast("int64").sum(),
-            revenue_90d=_num(ibis.ifelse(o.ordered_at >= d90, amount, 0.0)).sum(),
+            revenue_90d=_num(ibis.ifelse(o.ordered_at >= d90, amount, 0)).sum().cast("float64"),
             revenue_prev_90d=_num(
-                ibis.ifelse((o.ordered_at >= d180) & (o.ordered_at < d90), amount, 0.0)
-            ).sum(),
+                ibis.ifelse((o.ordered_at >= d180) & (o.ordered_at < d90), amount, 0)
+            )
+            .sum()
+            .cast("float64"),
         )
         span = _days(agg.last_order, agg.first_order)
         gap = _num(
