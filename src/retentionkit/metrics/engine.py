@@ -131,16 +131,29 @@ def build_grid(
     if lo is not None and hi is not None and hi <= lo:
         raise ConfigError(f"--to {hi.date()} must be after --from {lo.date()}.")
     tables = {t for s in specs for t in s.source_tables(definition)}
-    if lo is not None and hi is not None:
+    if hi is not None:
         # a range reaching past the data is cut to it: periods that hold no row of any table
         # the metrics read are not reported (a --from 1900 --to 2200 by day would be 110,000
-        # empty periods); a range wholly outside the data says so
+        # empty periods; a --to alone, or --to with --last, the same); a range wholly outside
+        # the data says so
         data_lo, data_hi = data_extent(ws, tables)
         if "subscriptions" in tables and ws.has_table("subscriptions"):
             # a term's end is an event too (a cancellation in the month after the last start)
             ends = ws.table("subscriptions").ended_at.max().execute()
             if ends is not None and pd.notna(ends):
                 data_hi = max(data_hi, pd.Timestamp(ends))
+        if lo is None:
+            hi = min(hi, data_hi + pd.Timedelta(microseconds=1))
+            if last is not None:
+                if last < 1:
+                    raise ConfigError("--last must be 1 or more.")
+                grid = make_grid(period, hi - pd.Timedelta(microseconds=1), hi)
+                lo = shift(grid.first, period, -(last - 1))
+            else:
+                lo = data_lo
+            if hi <= lo:
+                raise ConfigError(f"The range {lo.date()} to {hi.date()} is empty.")
+            return make_grid(period, lo, hi)
         if hi <= floor(data_lo, period) or lo > data_hi:
             raise ConfigError(
                 f"The range {lo.date()} to {hi.date()} holds no data: the data of these "
