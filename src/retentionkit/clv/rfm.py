@@ -40,6 +40,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from retentionkit.errors import ConfigError, MissingTableError
+from retentionkit.schema.contracts import MONEY_DIGITS
 from retentionkit.vocabulary import TIME_UNITS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,14 +69,13 @@ def _as_day(value: Any, flag: str) -> dt.date | None:
     return None if ts is None else ts.date()
 
 
-#: Decimal places of a stored amount (``decimal(18, 4)``, docs/data.md). Sums of amounts are
-#: rounded to them: the float sums of a parallel aggregation add in an order that changes from
-#: run to run (17 % of a million customers' spend differed in its last bits between two runs),
-#: while the exact sum of 4-decimal amounts is itself a 4-decimal number; rounding recovers it
-#: (to the nearest double) whenever the float error is below half a unit of the 4th decimal —
-#: for any customer total below about 10^11 — so the summary, and every CLV computed from it,
-#: is the same on every run.
-MONEY_DIGITS = 4
+# MONEY_DIGITS (schema/contracts.py) are the decimal places of a stored amount. Sums of
+# amounts are rounded to them: the float sums of a parallel aggregation add in an order that
+# changes from run to run (17 % of a million customers' spend differed in its last bits between
+# two runs), while the exact sum of 4-decimal amounts is itself a 4-decimal number; rounding
+# recovers it (to the nearest double) whenever the float error is below half a unit of the 4th
+# decimal — for any customer total below about 10^11 — so the summary, and every CLV computed
+# from it, is the same on every run.
 
 
 def _daily(orders: Any) -> Any:
@@ -136,9 +136,7 @@ def rfm_expr(
     cal = _as_day(calibration_end, "--calibration-end")
     day = orders.ordered_at.cast("date")
     if obs is None and cal is not None:  # the check below needs the last order day now
-        last = orders.ordered_at.max().execute()
-        if last is not None and last == last:  # not an empty table (None or NaT)
-            obs = _as_day(last, "--observation-end")
+        obs = _observation_day(ws, None)
     if cal is not None and obs is not None and cal >= obs:
         raise ConfigError(f"--calibration-end {cal} must be before --observation-end {obs}.")
     # without an observation end: the last order day (computed in _summary)

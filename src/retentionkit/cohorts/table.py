@@ -214,9 +214,9 @@ def cohort_expr(
     revenue = act.revenue.sum()
     if definition == "activity":
         # the customers' exact amounts added as doubles, rounded back to the amounts' 4
-        # decimals: the same bits on every run (clv/rfm.py: MONEY_DIGITS); pro-rated MRR
+        # decimals: the same bits on every run (schema/contracts.py: MONEY_DIGITS); pro-rated MRR
         # (contractual) has no such grid and is left as summed
-        from retentionkit.clv.rfm import MONEY_DIGITS
+        from retentionkit.schema.contracts import MONEY_DIGITS
 
         revenue = revenue.round(MONEY_DIGITS)
     per = act.group_by([*keys, "offset"]).agg(active=act.count(), revenue=revenue)

@@ -116,6 +116,10 @@ def data_extent(ws: Workspace, tables: set[str]) -> tuple[pd.Timestamp, pd.Times
     return extent
 
 
+#: One microsecond: the exclusive end just after an instant.
+_US = pd.Timedelta(microseconds=1)
+
+
 def build_grid(
     ws: Workspace,
     specs: list[MetricSpec],
@@ -131,46 +135,33 @@ def build_grid(
     if lo is not None and hi is not None and hi <= lo:
         raise ConfigError(f"--to {hi.date()} must be after --from {lo.date()}.")
     tables = {t for s in specs for t in s.source_tables(definition)}
+    data_lo, data_hi = data_extent(ws, tables)
     if hi is not None:
         # a range reaching past the data is cut to it: periods that hold no row of any table
         # the metrics read are not reported (a --from 1900 --to 2200 by day would be 110,000
         # empty periods; a --to alone, or --to with --last, the same); a range wholly outside
         # the data says so
-        data_lo, data_hi = data_extent(ws, tables)
         if "subscriptions" in tables and ws.has_table("subscriptions"):
             # a term's end is an event too (a cancellation in the month after the last start)
             ends = ws.table("subscriptions").ended_at.max().execute()
             if ends is not None and pd.notna(ends):
                 data_hi = max(data_hi, pd.Timestamp(ends))
+        if lo is not None:
+            if hi <= floor(data_lo, period) or lo > data_hi:
+                raise ConfigError(
+                    f"The range {lo.date()} to {hi.date()} holds no data: the data of these "
+                    f"metrics run from {data_lo.date()} to {data_hi.date()}."
+                )
+            return make_grid(period, max(lo, data_lo), min(hi, data_hi + _US))
+    hi = data_hi + _US if hi is None else min(hi, data_hi + _US)
+    if last is not None:
+        if last < 1:
+            raise ConfigError("--last must be 1 or more.")
         if lo is None:
-            hi = min(hi, data_hi + pd.Timedelta(microseconds=1))
-            if last is not None:
-                if last < 1:
-                    raise ConfigError("--last must be 1 or more.")
-                grid = make_grid(period, hi - pd.Timedelta(microseconds=1), hi)
-                lo = shift(grid.first, period, -(last - 1))
-            else:
-                lo = data_lo
-            if hi <= lo:
-                raise ConfigError(f"The range {lo.date()} to {hi.date()} is empty.")
-            return make_grid(period, lo, hi)
-        if hi <= floor(data_lo, period) or lo > data_hi:
-            raise ConfigError(
-                f"The range {lo.date()} to {hi.date()} holds no data: the data of these "
-                f"metrics run from {data_lo.date()} to {data_hi.date()}."
-            )
-        return make_grid(period, max(lo, data_lo), min(hi, data_hi + pd.Timedelta(microseconds=1)))
-    if lo is None or hi is None:
-        data_lo, data_hi = data_extent(ws, tables)
-        hi = hi if hi is not None else data_hi + pd.Timedelta(microseconds=1)
-        if last is not None:
-            if last < 1:
-                raise ConfigError("--last must be 1 or more.")
-            grid = make_grid(period, hi - pd.Timedelta(microseconds=1), hi)
-            lo = lo if lo is not None else shift(grid.first, period, -(last - 1))
-        lo = lo if lo is not None else data_lo
-        if hi <= lo:
-            raise ConfigError(f"The range {lo.date()} to {hi.date()} is empty.")
+            lo = shift(make_grid(period, hi - _US, hi).first, period, -(last - 1))
+    lo = lo if lo is not None else data_lo
+    if hi <= lo:
+        raise ConfigError(f"The range {lo.date()} to {hi.date()} is empty.")
     return make_grid(period, lo, hi)
 
 

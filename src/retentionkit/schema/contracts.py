@@ -19,6 +19,11 @@ from typing import Literal
 
 ColumnKind = Literal["id", "text", "timestamp", "money", "integer", "number"]
 
+#: Decimal places of a stored amount (the ``money`` kind below). A sum of stored amounts has
+#: no more, so a sum computed in doubles is rounded back to them to be exact and the same on
+#: every run (the RFM summary's spend, segment and cohort revenue).
+MONEY_DIGITS = 4
+
 #: Ibis type of each column kind.
 IBIS_TYPES: dict[ColumnKind, str] = {
     "id": "string",

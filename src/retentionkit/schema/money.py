@@ -14,8 +14,10 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
+from retentionkit.schema.contracts import MONEY_DIGITS
+
 #: Units per currency unit (4 decimals).
-SCALE = 10_000
+SCALE = 10**MONEY_DIGITS
 #: Largest storable amount in units: 99,999,999,999,999.9999.
 MAX_UNITS = 10**18 - 1
 #: How the limit reads in messages.

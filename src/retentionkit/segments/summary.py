@@ -67,13 +67,13 @@ def _customers_expr(ws: Workspace, scheme: str, as_of: Any) -> Any:
 
 def segment_summary_expr(ws: Workspace, scheme: str = "rfm", as_of: Any = None) -> Any:
     """The expression of :func:`segment_summary` (nothing is executed)."""
-    from retentionkit.clv.rfm import MONEY_DIGITS
+    from retentionkit.schema.contracts import MONEY_DIGITS
 
     cust = _customers_expr(ws, scheme, as_of)
     g = cust.group_by("segment").agg(
         customers=cust.count(),
         # the customers' exact revenues added as doubles, rounded back to the amounts' 4
-        # decimals: the same bits on every run (clv/rfm.py: MONEY_DIGITS)
+        # decimals: the same bits on every run (schema/contracts.py: MONEY_DIGITS)
         revenue=cust.revenue.sum().round(MONEY_DIGITS),
         orders=cust.orders.sum(),
         days_since_last_order=cust.recency_days.mean(),
