@@ -127,15 +127,31 @@ def spend_key(summary: pd.DataFrame, *parts: Any) -> str | None:
     return h.hexdigest()
 
 
-def lookup(key: str | None) -> tuple[Any, str | None] | None:
-    """(a copy of the kept choice, the digest of the holdout summary it read or None)."""
+def _get(store: OrderedDict[str, Any], key: str | None) -> Any:
+    """The entry of ``store`` under ``key`` (marked recently used), or None."""
     if key is None:
         return None
     with _LOCK:
-        kept = _KEPT.get(key)
-        if kept is None:
-            return None
-        _KEPT.move_to_end(key)
+        kept = store.get(key)
+        if kept is not None:
+            store.move_to_end(key)
+        return kept
+
+
+def _put(store: OrderedDict[str, Any], key: str, value: Any, limit: int) -> None:
+    """``value`` under ``key`` in ``store``; the least recently used beyond ``limit`` leave."""
+    with _LOCK:
+        store[key] = value
+        store.move_to_end(key)
+        while len(store) > limit:
+            store.popitem(last=False)
+
+
+def lookup(key: str | None) -> tuple[Any, str | None] | None:
+    """(a copy of the kept choice, the digest of the holdout summary it read or None)."""
+    kept = _get(_KEPT, key)
+    if kept is None:
+        return None
     choice, holdout = kept
     return copy.deepcopy(choice), holdout
 
@@ -143,14 +159,8 @@ def lookup(key: str | None) -> tuple[Any, str | None] | None:
 def keep(key: str | None, choice: Any, holdout: str | None) -> None:
     """Keep a copy of ``choice`` under ``key`` (``holdout``: the digest of the holdout summary
     it read, None when it read none)."""
-    if key is None:
-        return
-    saved = copy.deepcopy(choice)
-    with _LOCK:
-        _KEPT[key] = (saved, holdout)
-        _KEPT.move_to_end(key)
-        while len(_KEPT) > KEPT:
-            _KEPT.popitem(last=False)
+    if key is not None:
+        _put(_KEPT, key, (copy.deepcopy(choice), holdout), KEPT)
 
 
 def clear() -> None:
@@ -189,23 +199,11 @@ def summary_key(ws: Any, parts: Callable[[], tuple[Any, ...]]) -> str | None:
 
 def lookup_summary(key: str | None) -> pd.DataFrame | None:
     """A copy of the summary kept under ``key``, or None."""
-    if key is None:
-        return None
-    with _LOCK:
-        frame = _SUMMARIES.get(key)
-        if frame is None:
-            return None
-        _SUMMARIES.move_to_end(key)
-    return frame.copy()
+    frame = _get(_SUMMARIES, key)
+    return None if frame is None else frame.copy()
 
 
 def keep_summary(key: str | None, frame: pd.DataFrame) -> None:
     """Keep a copy of ``frame`` under ``key`` (at most :data:`SUMMARIES_KEPT`)."""
-    if key is None:
-        return
-    saved = frame.copy()
-    with _LOCK:
-        _SUMMARIES[key] = saved
-        _SUMMARIES.move_to_end(key)
-        while len(_SUMMARIES) > SUMMARIES_KEPT:
-            _SUMMARIES.popitem(last=False)
+    if key is not None:
+        _put(_SUMMARIES, key, frame.copy(), SUMMARIES_KEPT)
