@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile("retentionkit")
+
+# tests/rk_test_support.py (helpers several test modules share) is importable
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 #: Real data sets kept next to the repository (not shipped in it); tests skip when missing.
 SHARED_DATA = Path(__file__).resolve().parents[1] / "../shared/data"

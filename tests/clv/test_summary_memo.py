@@ -6,9 +6,9 @@ are one entry; a hit is a copy; ``rebuild`` forgets them."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,19 +16,9 @@ from hypothesis import strategies as st
 
 from retentionkit.clv import memo, rfm
 from retentionkit.workspace import Workspace
+from rk_test_support import count_calls, random_orders
 
-
-def orders(start: int, n: int, seed: int, customers: int = 30) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(
-        {
-            "order_id": [f"o{i}" for i in range(start, start + n)],
-            "customer_id": [f"c{c}" for c in rng.integers(0, customers, n)],
-            "ordered_at": pd.Timestamp("2024-01-01")
-            + pd.to_timedelta(rng.integers(0, 365 * 24, n), unit="h"),
-            "amount": np.round(rng.gamma(2.0, 20.0, n), 2),
-        }
-    )
+orders = functools.partial(random_orders, customers=30)
 
 
 #: (observation end, calibration end) pairs asked after every write.
@@ -42,15 +32,7 @@ def _fresh(ws: Workspace, monkeypatch: pytest.MonkeyPatch, *args: object) -> pd.
 
 
 def _counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls = [0]
-    real = rfm.rfm_expr
-
-    def counted(*args, **kwargs):
-        calls[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(rfm, "rfm_expr", counted)
-    return calls
+    return count_calls(monkeypatch, rfm, "rfm_expr")
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from retentionkit.config import monthly_rate
 from retentionkit.service.operations import run
 from retentionkit.service.requests import ClvPredictRequest
 from retentionkit.workspace import Workspace
+from rk_test_support import count_calls
 
 
 @pytest.fixture(scope="module")
@@ -53,15 +54,7 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 
 def _count_predictions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    calls = [0]
-    real = workflow.predict
-
-    def counted(*args, **kwargs):
-        calls[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(workflow, "predict", counted)
-    return calls
+    return count_calls(monkeypatch, workflow, "predict")
 
 
 def test_after_clv_predict_the_tiers_predict_nothing(shop, monkeypatch, tmp_path):

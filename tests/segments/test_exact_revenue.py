@@ -7,33 +7,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from retentionkit.config import Settings
 from retentionkit.segments.rfm import customer_stats_expr, rfm_scores
 from retentionkit.segments.summary import segment_summary
 from retentionkit.workspace import Workspace
+from rk_test_support import parallel_shop
 
 
 @pytest.fixture(scope="module")
 def shop() -> tuple[Workspace, pd.DataFrame]:
-    # more rows than two of DuckDB's row groups, so the aggregation runs on several threads
-    rng = np.random.default_rng(0)
-    n = 300_000
-    frame = pd.DataFrame(
-        {
-            "order_id": [f"o{i}" for i in range(n)],
-            "customer_id": [f"c{i}" for i in rng.integers(0, 500, n)],
-            "ordered_at": pd.Timestamp("2024-01-01")
-            + pd.to_timedelta(rng.integers(0, 365 * 24, n), unit="h"),
-            "amount": np.round(rng.uniform(0, 1000, n), 2),
-        }
-    )
-    ws = Workspace(":memory:", settings=Settings())
-    ws.ingest("orders", frame)
-    return ws, frame
+    return parallel_shop(seed=0, customers=500)
 
 
 def test_every_customers_revenue_is_the_exact_sum(shop) -> None:

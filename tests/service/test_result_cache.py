@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -36,6 +35,7 @@ from retentionkit.service import (
 )
 from retentionkit.service import operations as ops
 from retentionkit.workspace import Workspace
+from rk_test_support import random_orders
 
 REQUESTS = (
     MetricRequest(period="month"),
@@ -46,18 +46,7 @@ REQUESTS = (
 )
 
 
-def orders(start: int, n: int, seed: int, customers: int = 40) -> pd.DataFrame:
-    """``n`` orders with ids from ``start``, over 2024, of up to ``customers`` customers."""
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(
-        {
-            "order_id": [f"o{i}" for i in range(start, start + n)],
-            "customer_id": [f"c{c}" for c in rng.integers(0, customers, n)],
-            "ordered_at": pd.Timestamp("2024-01-01")
-            + pd.to_timedelta(rng.integers(0, 365 * 24, n), unit="h"),
-            "amount": np.round(rng.gamma(2.0, 20.0, n), 2),
-        }
-    )
+orders = random_orders
 
 
 def fresh(db: Path, request: Any, monkeypatch: pytest.MonkeyPatch) -> Result:
