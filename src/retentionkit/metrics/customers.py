@@ -104,8 +104,8 @@ def _activity_period_plan(q: MetricQuery) -> Plan:
     also bought in the period before, new = buyers whose first order is in the period
     (= acquired); then S is E of the period before, lost = S − retained, N = E − retained.
 
-    The same pass gives the order components (orders, order_amount, repeat_buyers,
-    sold_quantity, orders_with_quantity; see :func:`order_columns`), so a report of customer
+    The same pass gives the order components (orders, order_amount, orders_without_amount,
+    repeat_buyers; see :func:`order_columns`), so a report of customer
     and order KPIs groups the orders per customer and period once."""
     import ibis
 
@@ -120,8 +120,6 @@ def _activity_period_plan(q: MetricQuery) -> Plan:
         n=o.count(),
         amount=o.amount.sum(),
         with_amount=o.amount.count(),
-        quantity=o.quantity.sum(),
-        with_quantity=o.quantity.count(),
     )
     w = ibis.window(group_by="customer_id", order_by="p")
     so_far = per.n.sum().over(ibis.cumulative_window(group_by="customer_id", order_by="p"))
@@ -145,8 +143,6 @@ def _activity_period_plan(q: MetricQuery) -> Plan:
         order_amount=j.amount.sum().cast("float64"),
         orders_without_amount=(j.n - j.with_amount).sum(),
         repeat_buyers=j.repeat.sum(),
-        sold_quantity=j.quantity.sum().cast("float64"),
-        orders_with_quantity=j.with_quantity.sum(),
     )
     return only(agg, lambda got: _activity_period_finish(q, grid, got))
 
@@ -166,7 +162,6 @@ def _activity_period_finish(q: MetricQuery, grid: PeriodGrid, got: pd.DataFrame)
         "new",
         "orders",
         "repeat_buyers",
-        "orders_with_quantity",
         "orders_without_amount",
     ]
     cur = by_key.reindex(index)
@@ -186,8 +181,6 @@ def _activity_period_finish(q: MetricQuery, grid: PeriodGrid, got: pd.DataFrame)
             "order_amount": cur["order_amount"].to_numpy(),
             "orders_without_amount": cur["orders_without_amount"].to_numpy(),
             "repeat_buyers": cur["repeat_buyers"].to_numpy(),
-            "sold_quantity": cur["sold_quantity"].to_numpy(),
-            "orders_with_quantity": cur["orders_with_quantity"].to_numpy(),
         },
         index=index,
     ).reset_index()
@@ -204,8 +197,6 @@ ORDER_COLUMNS = [
     "order_amount",
     "orders_without_amount",
     "repeat_buyers",
-    "sold_quantity",
-    "orders_with_quantity",
 ]
 
 

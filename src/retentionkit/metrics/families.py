@@ -7,7 +7,8 @@ in their plan (``uses``), which is how one pass feeds several families:
 * a monthly report takes its customer counts from the lifespan's monthly counts (one query);
 * activity customers with the reporting period as window carry the order components (one
   pass over the orders grouped per customer and period);
-* the order components feed revenue and return_rate; one window over consecutive orders
+* the order components feed revenue and return_rate (whose sold quantity is a plain group-by
+  of its own, so the per-customer passes carry no quantity); one window over consecutive orders
   feeds second_purchase and gaps; the lifespan and order (or MRR) components feed clv, and
   clv feeds cac.
 """
@@ -139,6 +140,13 @@ _FAMILIES = [
         produces=ORDER_COLUMNS,
         requires=("orders",),
         plan=_orders_plan,
+    ),
+    Family(
+        name="sold",
+        description="Sold quantity and orders with a quantity per period (for the return rate)",
+        produces=("sold_quantity", "orders_with_quantity"),
+        requires=("orders",),
+        plan=orders.sold_plan,
     ),
     Family(
         name="returns",

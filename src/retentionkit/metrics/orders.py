@@ -43,8 +43,8 @@ def _until_report_end(q: MetricQuery) -> ir.Table:
 
 
 def orders_plan(q: MetricQuery) -> Plan:
-    """orders, buyers, order_amount, repeat_buyers (plus sold_quantity and
-    orders_with_quantity for the return rate) per period and segment.
+    """orders, buyers, order_amount, orders_without_amount, repeat_buyers per period and
+    segment (the sold quantity of the return rate is :func:`sold_plan`'s).
 
     One pass: orders grouped per customer and period; a buyer is a repeat buyer when the
     running count of their orders up to that period is ≥ 2, i.e. their second-ever order was
@@ -57,8 +57,6 @@ def orders_plan(q: MetricQuery) -> Plan:
         n=o.count(),
         amount=o.amount.sum(),
         with_amount=o.amount.count(),
-        quantity=o.quantity.sum(),
-        with_quantity=o.quantity.count(),
     )
     so_far = per.n.sum().over(
         ibis.cumulative_window(group_by="customer_id", order_by="period_start")
@@ -72,8 +70,6 @@ def orders_plan(q: MetricQuery) -> Plan:
         order_amount=per.amount.sum().cast("float64"),
         orders_without_amount=(per.n - per.with_amount).sum(),
         repeat_buyers=per.repeat.sum(),
-        sold_quantity=per.quantity.sum().cast("float64"),
-        orders_with_quantity=per.with_quantity.sum(),
     )
     return only(agg, _orders_finish)
 
@@ -81,9 +77,22 @@ def orders_plan(q: MetricQuery) -> Plan:
 def _orders_finish(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame["repeat_buyers"] = frame["repeat_buyers"].fillna(0).astype("int64")
-    frame["orders_with_quantity"] = frame["orders_with_quantity"].fillna(0).astype("int64")
     frame["orders_without_amount"] = frame["orders_without_amount"].fillna(0).astype("int64")
     return frame
+
+
+def sold_plan(q: MetricQuery) -> Plan:
+    """sold_quantity and orders_with_quantity per period (by order date) and segment, for the
+    return rate only: a plain group-by of the orders in range, so the passes that group
+    orders per customer (and window over them) carry no quantity when no return rate is
+    asked for."""
+    o = q.ws.table("orders")
+    o = q.with_segment(o.filter(q.in_range(o.ordered_at)))
+    agg = o.group_by([q.period_of(o.ordered_at).name("period_start"), "segment"]).agg(
+        sold_quantity=o.quantity.sum().cast("float64"),
+        orders_with_quantity=o.quantity.count(),
+    )
+    return only(agg)
 
 
 def returns_plan(q: MetricQuery) -> Plan:
@@ -123,16 +132,17 @@ def revenue_components(got: Frames) -> pd.DataFrame:
 
 
 def return_rate_plan(q: MetricQuery) -> Plan:
-    """Returned / sold, out of the order and returns components."""
-    return Plan(uses=("orders", "returns"), finish=return_rate_components)
+    """Returned / sold, out of the order, sold and returns components."""
+    return Plan(uses=("orders", "sold", "returns"), finish=return_rate_components)
 
 
 def return_rate_components(got: Frames) -> pd.DataFrame:
     """Returned / sold by quantity; by amount when quantities are missing (``basis`` says)."""
     base = got["orders"]
-    sold = base[
-        ["period_start", "segment", "sold_quantity", "orders_with_quantity", "orders"]
-    ].assign(sold_amount=base["order_amount"])
+    sold = merge(
+        base[["period_start", "segment", "orders"]].assign(sold_amount=base["order_amount"]),
+        got["sold"],
+    )
     frame = merge(sold, got["returns"])
     for col in RETURN_COLUMNS:
         frame[col] = frame[col].astype("float64").fillna(0.0)
