@@ -81,9 +81,9 @@ def serve(
         remove_runtime,
         write_runtime,
     )
-    from retentionkit.server import create_app
-    from retentionkit.web.auth import app_service
+    from retentionkit.server import create_app, start_first_page
     from retentionkit.web.keys import keystore_for
+    from retentionkit.web.service import WorkspaceService
     from retentionkit.web.settings import WebSettings, is_loopback
 
     st = state(ctx)
@@ -123,11 +123,14 @@ def serve(
         **({"max_upload_bytes": max_upload_mb << 20} if max_upload_mb else {}),
     )
     token = new_token()
-    app = create_app(settings, local_token=token)
-    svc = app_service(app, settings)
+    svc = WorkspaceService(settings.db, config=settings.config_path)
     # take the file now (or check the database URL connects); a DuckDB file is opened plain,
     # so a first page answered from the result cache needs no Ibis (docs/performance.md)
     svc.run(lambda ws: ws.duck)
+    # the overview's pass over the orders runs while the web app is imported and built
+    warm = settings.warm_cache and settings.has_workspace
+    first_page = start_first_page(svc) if warm else None
+    app = create_app(settings, local_token=token, service=svc, first_page=first_page)
     shown = f"[{host}]" if ":" in host else host
     local = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else shown)
     if owns_file:

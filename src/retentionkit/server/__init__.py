@@ -5,6 +5,6 @@ that imports several faces; no face and no core package imports it."""
 from __future__ import annotations
 
 from retentionkit.report import write_report
-from retentionkit.server.app import create_app
+from retentionkit.server.app import create_app, start_first_page
 
-__all__ = ["create_app", "write_report"]
+__all__ = ["create_app", "start_first_page", "write_report"]

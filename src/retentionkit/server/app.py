@@ -31,20 +31,17 @@ from retentionkit.web.settings import WebSettings, app_settings
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.web.service import WorkspaceService
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "start_first_page"]
 
 log = logging.getLogger("uvicorn.error")  # shown by uvicorn's default log config
 
 
-def _warm(app: FastAPI, settings: WebSettings, lane: str, first_page: threading.Event) -> None:
+def _warm(svc: WorkspaceService, lane: str, first_page: threading.Event) -> None:
     """Compute the default dashboard pages once, so the first visitor does not wait. The main
     lane renders the overview first, and only then may the slow lane start its model fits
     (CLV, churn): on two cores a fit beside it would hold up the first page. A visitor's own
     request does not queue behind the warm-up: it runs next, after at most the warm-up calls
     already running (:meth:`WorkspaceService.in_background`)."""
-    from retentionkit.web.auth import app_service
-
-    svc = app_service(app, settings)
     started = time.perf_counter()
     try:
         _warm_lane(svc, lane, first_page)
@@ -74,6 +71,27 @@ def _warm_lane(svc: WorkspaceService, lane: str, first_page: threading.Event) ->
         warm(svc, lane)
 
 
+def start_first_page(svc: WorkspaceService) -> threading.Event:
+    """Start the main lane's warm-up (the overview first, then the lane's other pages) in a
+    daemon thread now, before the app is built; the returned event is set once the overview
+    is rendered (pass it to :func:`create_app`, whose start-up then starts the slow lane
+    only). ``serve`` calls this right after taking the workspace file: the overview's pass
+    over the orders then runs in DuckDB (which releases the GIL) while this process imports
+    and builds the web app, instead of after it (docs/web.md, Start-up). On the first start
+    after a write (no cached answer on the current data) the engine is connected here first,
+    in the calling thread: imports hold Python's lock, so the thread's import of Ibis would
+    otherwise be interleaved with the app's imports and the pass would start no earlier. A
+    restart on the same data leaves it unloaded (its first page is read from the result
+    cache)."""
+    from retentionkit.service.result_cache import holds_answers
+
+    if not svc.run(holds_answers):
+        svc.run(lambda ws: ws.con)
+    first_page = threading.Event()
+    threading.Thread(target=_warm, args=(svc, "main", first_page), daemon=True).start()
+    return first_page
+
+
 def swagger_ui_dir() -> Path:
     """The Swagger UI 5 assets of the installed swagger-ui-py package (reads OpenAPI 3.1;
     the old swagger-ui-bundle 1.1.0 shipped Swagger UI 3, which cannot)."""
@@ -100,20 +118,31 @@ def _automations(app: FastAPI, settings: WebSettings, stop: threading.Event) -> 
             log.warning("automations run failed: %s", exc)
 
 
-def create_app(settings: WebSettings | None = None, *, local_token: str | None = None) -> FastAPI:
+def create_app(
+    settings: WebSettings | None = None,
+    *,
+    local_token: str | None = None,
+    service: WorkspaceService | None = None,
+    first_page: threading.Event | None = None,
+) -> FastAPI:
     """The retentionkit web application for ``settings`` (default: :func:`get_settings`).
     With ``local_token`` (``serve`` passes its runtime file's), the hidden local route
-    :mod:`retentionkit.server.local` lets the CLI and ``rk.Workspace`` work through it."""
+    :mod:`retentionkit.server.local` lets the CLI and ``rk.Workspace`` work through it.
+    ``service``: the workspace service of ``settings`` made beforehand (``serve``'s, whose
+    main-lane warm-up :func:`start_first_page` started with ``first_page``)."""
     from fastapi.staticfiles import StaticFiles
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from retentionkit.web.auth import app_service
+
         current = app_settings(app)
         if current.warm_cache and current.has_workspace:
-            first_page = threading.Event()
-            for lane in ("main", "slow"):
-                warm_args = (app, current, lane, first_page)
-                threading.Thread(target=_warm, args=warm_args, daemon=True).start()
+            svc = app_service(app, current)
+            lanes = ("slow",) if first_page is not None else ("main", "slow")  # main: begun
+            event = first_page if first_page is not None else threading.Event()
+            for lane in lanes:
+                threading.Thread(target=_warm, args=(svc, lane, event), daemon=True).start()
         stop_goals = start_daily_evaluation(app, current)  # serve: goals once a day
         stop = threading.Event()  # serve: automations once a minute
         if current.has_workspace:
@@ -135,6 +164,8 @@ def create_app(settings: WebSettings | None = None, *, local_token: str | None =
     app.state.keystores = {}
     if settings is not None:
         app.state.settings = settings
+        if service is not None:
+            app.state.services[settings] = service
     install_handlers(app)
 
     if local_token:

@@ -64,6 +64,7 @@ __all__ = [
     "MAX_ENTRIES",
     "MAX_ROWS",
     "folder",
+    "holds_answers",
     "lookup",
     "rebuild",
     "store",
@@ -244,6 +245,19 @@ def lookup(ws: Workspace, request: Request) -> Result | None:
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used
     return result
+
+
+def holds_answers(ws: Workspace) -> bool:
+    """Whether the cache holds any answer on the workspace's current data (a restart after a
+    run on the same data, rather than the first start after a write): ``serve`` then leaves
+    the engine unloaded until a page needs it (:func:`retentionkit.server.start_first_page`).
+    False where the cache does not apply (off, not a DuckDB file, the file locked)."""
+    if ws.path is None or getattr(ws, "remote", None) is not None or not caches_enabled():
+        return False
+    state = data_state(ws)
+    if state is None:
+        return False
+    return any(folder(ws.path).glob(f"{state}-*.rk"))
 
 
 def store(ws: Workspace, request: Request, result: Result) -> None:

@@ -79,6 +79,7 @@ class WorkspaceService:
         self._cache_lock = threading.Lock()
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._derived: OrderedDict[Hashable, Any] = OrderedDict()
+        self._flights: dict[Hashable, threading.Event] = {}  # derived keys being computed
         self.version = 0
         self._closing = threading.Event()  # set by close(): no lane opens its workspace again
         self._writing = threading.Event()  # a write holds every lane
@@ -189,22 +190,37 @@ class WorkspaceService:
         derived from cached results (a response's JSON body, a rendered page) that nobody
         changes (bytes, text, tuples), so it is handed out without a copy.
 
+        One thread computes a key at a time: a second caller of the same key and version
+        waits for the first one's value (the server's warm-up renders the overview while its
+        first visitor asks for it), and computes it itself only if the first one failed.
+
         The version is read *before* ``fn`` runs and ``fn`` reads results of that version or a
         later one, so an entry is never older than its key says; a write empties this cache
         with the results' (:meth:`invalidate`)."""
         frozen = (self._shared_version(), _freeze(key))
-        with self._cache_lock:
-            full = (self.version, frozen)
-            value = self._derived.get(full, MISSING)
-            if value is not MISSING:
-                self._derived.move_to_end(full)
-                return value
-        value = fn()
-        with self._cache_lock:
-            self._derived[full] = value
-            while len(self._derived) > MAX_DERIVED:
-                self._derived.popitem(last=False)
-        return value
+        while True:
+            with self._cache_lock:
+                full = (self.version, frozen)
+                value = self._derived.get(full, MISSING)
+                if value is not MISSING:
+                    self._derived.move_to_end(full)
+                    return value
+                running = self._flights.get(full)
+                if running is None:
+                    flight = self._flights[full] = threading.Event()
+                    break
+            running.wait()  # another thread computes it: take its value (or, failed, compute)
+        try:
+            value = fn()
+            with self._cache_lock:
+                self._derived[full] = value
+                while len(self._derived) > MAX_DERIVED:
+                    self._derived.popitem(last=False)
+            return value
+        finally:
+            with self._cache_lock:
+                del self._flights[full]
+            flight.set()
 
     def peek(self, key: Hashable) -> Any:
         """The :meth:`derived` value of ``key`` for the current data version, or

@@ -1,0 +1,134 @@
+"""``serve`` starts the overview's warm-up before it builds the web app
+(:func:`retentionkit.server.start_first_page`), and a visitor who asks for a page being
+rendered waits for that rendering instead of rendering it a second time
+(:meth:`WorkspaceService.derived` computes a key in one thread at a time)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from retentionkit.pages import Filters, page_key, pages_for
+from retentionkit.service import MetricRequest
+from retentionkit.service.result_cache import holds_answers
+from retentionkit.web.service import MISSING, WorkspaceService
+
+LIMIT = 30.0  # seconds any wait here may take before the test fails instead of hanging
+
+
+def test_a_second_caller_of_a_key_being_computed_waits_for_its_value(tmp_path: Path) -> None:
+    svc = WorkspaceService(tmp_path / "ws.duckdb")
+    calls: list[str] = []
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        calls.append(threading.current_thread().name)
+        started.set()
+        assert release.wait(LIMIT)
+        return "page"
+
+    got: dict[str, Any] = {}
+    first = threading.Thread(target=lambda: got.update(a=svc.derived("k", slow)), name="a")
+    first.start()
+    assert started.wait(LIMIT)
+    second = threading.Thread(target=lambda: got.update(b=svc.derived("k", slow)), name="b")
+    second.start()
+    time.sleep(0.1)  # b is waiting for a, not computing
+    assert calls == ["a"]
+    release.set()
+    for thread in (first, second):
+        thread.join(LIMIT)
+    assert got == {"a": "page", "b": "page"}
+    assert calls == ["a"]
+    assert not svc._flights
+
+
+def test_a_waiter_computes_itself_when_the_first_caller_fails(tmp_path: Path) -> None:
+    svc = WorkspaceService(tmp_path / "ws.duckdb")
+    started, release = threading.Event(), threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def failing() -> str:
+        started.set()
+        assert release.wait(LIMIT)
+        raise ValueError("broken")
+
+    def first() -> None:
+        try:
+            svc.derived("k", failing)
+        except ValueError as exc:
+            outcome["a"] = str(exc)
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert started.wait(LIMIT)
+    b = threading.Thread(target=lambda: outcome.update(b=svc.derived("k", lambda: "fresh")))
+    b.start()
+    time.sleep(0.05)
+    release.set()
+    for thread in (a, b):
+        thread.join(LIMIT)
+    assert outcome == {"a": "broken", "b": "fresh"}
+    assert svc.derived("k", lambda: "never") == "fresh"
+
+
+def test_the_result_cache_says_whether_it_holds_answers_on_the_current_data(
+    web_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RETENTIONKIT_CACHE", "on")
+    db = tmp_path / "shop.duckdb"
+    shutil.copy(web_db, db)
+    svc = WorkspaceService(db)
+    try:
+        assert not svc.run(holds_answers)  # a fresh copy: the first start after a write
+        svc.request(MetricRequest(metrics=("revenue",), last=2))
+        assert svc.run(holds_answers)  # a restart on the same data
+        monkeypatch.setenv("RETENTIONKIT_CACHE", "off")
+        assert not svc.run(holds_answers)
+        monkeypatch.setenv("RETENTIONKIT_CACHE", "on")
+        import pandas as pd
+
+        order = {
+            "order_id": ["NEW-1"],
+            "customer_id": ["C000001"],
+            "ordered_at": [pd.Timestamp("2024-06-03")],
+            "amount": [12.5],
+        }
+        svc.write(lambda ws: ws.ingest("orders", pd.DataFrame(order)))
+        assert not svc.run(holds_answers)  # new data: nothing cached for it yet
+    finally:
+        svc.close()
+
+
+def test_start_first_page_renders_the_overview_with_the_engine_loaded_first(
+    web_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retentionkit.server import start_first_page
+
+    monkeypatch.setenv("RETENTIONKIT_CACHE", "on")
+    db = tmp_path / "shop.duckdb"
+    shutil.copy(web_db, db)
+    svc = WorkspaceService(db)
+    try:
+        svc.run(lambda ws: ws.duck)
+        first_page = start_first_page(svc)
+        # cold (nothing cached): the engine was connected before the thread started
+        assert svc.workspace("main")._con is not None
+        assert first_page.wait(LIMIT)
+        page = pages_for()[0]
+        assert svc.peek(page_key(page, Filters(period=page.default_period))) is not MISSING
+    finally:
+        svc.close()
+
+    restarted = WorkspaceService(db)  # the same data, answers cached: no engine up front
+    try:
+        restarted.run(lambda ws: ws.duck)
+        assert restarted.run(holds_answers)
+        assert restarted.workspace("main")._con is None
+    finally:
+        restarted.close()
