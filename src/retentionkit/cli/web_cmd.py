@@ -71,8 +71,6 @@ def serve(
     import signal
     import socket
 
-    import uvicorn
-
     from retentionkit.errors import WorkspaceLockedError
     from retentionkit.runtime.files import (
         RuntimeInfo,
@@ -81,7 +79,7 @@ def serve(
         remove_runtime,
         write_runtime,
     )
-    from retentionkit.server import create_app, start_first_page
+    from retentionkit.server.warmup import start_first_page
     from retentionkit.web.keys import keystore_for
     from retentionkit.web.service import WorkspaceService
     from retentionkit.web.settings import WebSettings, is_loopback
@@ -130,6 +128,11 @@ def serve(
     # the overview's pass over the orders runs while the web app is imported and built
     warm = settings.warm_cache and settings.has_workspace
     first_page = start_first_page(svc) if warm else None
+    # the web app's modules (FastAPI, the routers, uvicorn) load while that pass runs
+    import uvicorn
+
+    from retentionkit.server import create_app
+
     app = create_app(settings, local_token=token, service=svc, first_page=first_page)
     shown = f"[{host}]" if ":" in host else host
     local = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else shown)
