@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from retentionkit.metrics.customers import repeat_flag
 from retentionkit.metrics.family import Frames, Plan, merge, only
 from retentionkit.metrics.query import MetricQuery
 
@@ -48,7 +49,7 @@ def orders_plan(q: MetricQuery) -> Plan:
 
     One pass: orders grouped per customer and period; a buyer is a repeat buyer when the
     running count of their orders up to that period is ≥ 2, i.e. their second-ever order was
-    placed before the period end."""
+    placed before the period end (:func:`~retentionkit.metrics.customers.repeat_flag`)."""
     import ibis
 
     o = _until_report_end(q)
@@ -58,10 +59,10 @@ def orders_plan(q: MetricQuery) -> Plan:
         amount=o.amount.sum(),
         with_amount=o.amount.count(),
     )
-    so_far = per.n.sum().over(
-        ibis.cumulative_window(group_by="customer_id", order_by="period_start")
+    previous = per.period_start.lag().over(
+        ibis.window(group_by="customer_id", order_by="period_start")
     )
-    per = per.mutate(repeat=(so_far >= 2).cast("int64"))
+    per = per.mutate(repeat=repeat_flag(previous, per.n))
     lo = ibis.literal(q.grid.first.to_pydatetime(), type="timestamp")
     per = q.with_segment(per.filter(per.period_start >= lo))
     agg = per.group_by(["period_start", "segment"]).agg(

@@ -1,6 +1,8 @@
-"""The sold quantity of the return rate is its own family (metrics.orders.sold_plan): the passes
-that group orders per customer carry no quantity unless a return rate is asked for, and the
-return rate (by quantity, or by amount where a quantity is missing) is unchanged."""
+"""What the passes that group orders per customer and period compute: the sold quantity of the
+return rate is its own family (metrics.orders.sold_plan), so those passes carry no quantity
+unless a return rate is asked for, and the return rate (by quantity, or by amount where a
+quantity is missing) is unchanged; repeat buyers come from the lag of the customer's periods,
+not from a running sum (metrics.customers.repeat_flag)."""
 
 from __future__ import annotations
 
@@ -113,3 +115,26 @@ def test_order_passes_carry_no_quantity_without_a_return_rate(shop: Path, metric
         assert AGGREGATED_QUANTITY.search(ws.explain("return_rate"))
     finally:
         ws.close()
+
+
+#: A running sum over a window in explained SQL.
+WINDOWED_SUM = re.compile(r"SUM\([^()]*\)\s+OVER", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("options", [{}, {"active_window": "90d"}])
+def test_repeat_buyers_need_no_running_sum(shop: Path, options: dict[str, str]) -> None:
+    """Repeat buyers (second-ever order placed by the period's end) come from the lag of the
+    customer's periods, not from a running sum of orders (metrics.customers.repeat_flag)."""
+    ws = rk.Workspace(shop, settings=Settings())
+    try:
+        assert not WINDOWED_SUM.search(ws.explain("repeat_purchase_rate", **options))
+        got = compute_metrics(ws, ["repeat_purchase_rate"], **options)
+    finally:
+        ws.close()
+    by_month = {
+        pd.Timestamp(r.period_start).strftime("%Y-%m"): r.components["repeat_buyers"]
+        for r in got.itertuples()
+    }
+    # a: two orders in January (repeat at once), one in March; b: January then February;
+    # c: February then March; d: one order in March
+    assert by_month == {"2024-01": 1, "2024-02": 1, "2024-03": 2}
