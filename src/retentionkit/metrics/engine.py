@@ -105,9 +105,14 @@ def resolve_metrics(
     return specs
 
 
-def data_extent(ws: Workspace, tables: set[str]) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Earliest and latest event time over ``tables``."""
-    extent = completeness.joint_extent(table_extents(ws, tables), tables)
+def data_extent(
+    ws: Workspace, tables: set[str], extents: dict[str, completeness.Extent] | None = None
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Earliest and latest event time over ``tables`` (out of ``extents`` when the caller
+    has them, :func:`~retentionkit.metrics.completeness.table_extents`)."""
+    if extents is None:
+        extents = table_extents(ws, tables)
+    extent = completeness.joint_extent(extents, tables)
     if extent is None:
         raise ConfigError(
             "The workspace holds no dated rows for these metrics; ingest data "
@@ -128,6 +133,7 @@ def build_grid(
     start: Any,
     end: Any,
     last: int | None,
+    extents: dict[str, completeness.Extent] | None = None,
 ) -> PeriodGrid:
     check_period(period)
     lo = parse_date(start, "--from")
@@ -135,7 +141,7 @@ def build_grid(
     if lo is not None and hi is not None and hi <= lo:
         raise ConfigError(f"--to {hi.date()} must be after --from {lo.date()}.")
     tables = {t for s in specs for t in s.source_tables(definition)}
-    data_lo, data_hi = data_extent(ws, tables)
+    data_lo, data_hi = data_extent(ws, tables, extents)
     if hi is not None:
         # a range reaching past the data is cut to it: periods that hold no row of any table
         # the metrics read are not reported (a --from 1900 --to 2200 by day would be 110,000
@@ -234,15 +240,17 @@ def _compute(
     window_text = active_window or settings.activity_window
     window_days = None if window_text == "period" else parse_duration_days(window_text)
     specs = resolve_metrics(ws, metrics, definition)
-    grid = build_grid(ws, specs, definition, period, start, end, last)
+    check_period(period)  # before any query
+    # every table the grid and the completeness flags read, in one query
+    extents = table_extents(
+        ws, {t for s in specs for t in (*s.source_tables(definition), *s.source_tables("activity"))}
+    )
+    grid = build_grid(ws, specs, definition, period, start, end, last, extents)
     back = {"previous": 1, "year": PERIODS_PER_YEAR[period]}.get(compare or "", 0)
     compute_grid = grid.extended(back)
 
     from retentionkit.segments.resolve import segment_table
 
-    extents = table_extents(
-        ws, {t for s in specs for t in (*s.source_tables(definition), *s.source_tables("activity"))}
-    )
     q = MetricQuery(
         ws=ws,
         grid=compute_grid,
