@@ -132,3 +132,60 @@ def test_start_first_page_renders_the_overview_with_the_engine_loaded_first(
         assert restarted.workspace("main")._con is None
     finally:
         restarted.close()
+
+
+def test_a_visitor_waiting_for_a_warmed_page_goes_first(tmp_path: Path) -> None:
+    """The visitor waits for the warm-up's rendering of the page it asked for: meanwhile the
+    warm-up's other calls wait (visitors first, as for the visitor's own call), while the
+    rendering's own further calls go on (no deadlock between the two)."""
+    svc = WorkspaceService(tmp_path / "ws.duckdb")
+    events: list[str] = []
+    step1_done, go, stop = threading.Event(), threading.Event(), threading.Event()
+
+    def render() -> str:
+        svc.run(lambda ws: events.append("render 1"), lane="slow")
+        step1_done.set()
+        assert go.wait(LIMIT)
+        svc.run(lambda ws: events.append("render 2"), lane="slow")
+        return "page"
+
+    def warm_page() -> None:
+        with svc.in_background():
+            svc.derived("at-risk", render)
+
+    def warm_others() -> None:
+        with svc.in_background():
+            while not stop.is_set():
+                svc.run(lambda ws: events.append("other"), lane="main")
+                time.sleep(0.005)
+
+    page = threading.Thread(target=warm_page)
+    page.start()
+    assert step1_done.wait(LIMIT)
+    others = threading.Thread(target=warm_others)
+    others.start()
+    end = time.monotonic() + LIMIT
+    while "other" not in events:
+        assert time.monotonic() < end
+        time.sleep(0.005)
+    got: dict[str, str] = {}
+    visitor = threading.Thread(target=lambda: got.update(v=svc.derived("at-risk", lambda: "x")))
+    visitor.start()
+    while svc._visitors != 1:
+        assert time.monotonic() < end
+        time.sleep(0.005)
+    time.sleep(0.05)  # a background call already running when the visitor came may end
+    paused_at = len(events)
+    time.sleep(0.2)
+    assert events[paused_at:] == []  # the other warm-up calls wait for the visitor
+    go.set()
+    visitor.join(LIMIT)
+    page.join(LIMIT)
+    assert got == {"v": "page"}  # the warm-up's rendering, not a second one
+    assert events[paused_at:][:1] == ["render 2"]
+    while events[-1] != "other":  # and the rest of the warm-up resumes
+        assert time.monotonic() < end
+        time.sleep(0.005)
+    stop.set()
+    others.join(LIMIT)
+    assert svc._visitors == 0

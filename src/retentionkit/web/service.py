@@ -40,6 +40,25 @@ MISSING: Any = object()
 _thread = threading.local()
 
 
+def _yields() -> bool:
+    """Whether this thread's calls give way to visitors: a background thread's do, unless it
+    computes a :meth:`WorkspaceService.derived` value a visitor waits for."""
+    return getattr(_thread, "background", False) and not any(
+        flight.wanted for flight in getattr(_thread, "flights", ())
+    )
+
+
+class _Flight:
+    """A :meth:`WorkspaceService.derived` value being computed: ``done`` when it is stored (or
+    its computation failed); ``wanted`` once a visitor waits for it."""
+
+    __slots__ = ("done", "wanted")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.wanted = False
+
+
 def _freeze(value: Any) -> Hashable:
     if isinstance(value, dict):
         return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
@@ -79,7 +98,7 @@ class WorkspaceService:
         self._cache_lock = threading.Lock()
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._derived: OrderedDict[Hashable, Any] = OrderedDict()
-        self._flights: dict[Hashable, threading.Event] = {}  # derived keys being computed
+        self._flights: dict[Hashable, _Flight] = {}  # derived keys being computed
         self.version = 0
         self._closing = threading.Event()  # set by close(): no lane opens its workspace again
         self._writing = threading.Event()  # a write holds every lane
@@ -112,12 +131,12 @@ class WorkspaceService:
             with lock:
                 yield
             return
-        if getattr(_thread, "background", False):
+        if _yields():
             # never block on the lock itself: a blocked acquirer would be next in line, ahead
             # of a visitor who comes later; try while no visitor is about, else wait a turn
             while True:
                 with self._turns:
-                    while self._visitors and not self.closing:
+                    while self._visitors and not self.closing and _yields():
                         self._turns.wait(0.5)
                 if lock.acquire(blocking=False):
                     break
@@ -128,11 +147,21 @@ class WorkspaceService:
             finally:
                 lock.release()
             return
+        with self._visiting(), lock:
+            yield
+
+    @contextlib.contextmanager
+    def _visiting(self, visitor: bool = True) -> Any:
+        """Count a visitor's call (waiting or running) while the block runs: background calls
+        start only while there is none (:meth:`_turn`)."""
+        if not visitor:
+            yield
+            return
         with self._turns:
             self._visitors += 1
+            self._turns.notify_all()  # a promoted warm-up call re-checks (_yields)
         try:
-            with lock:
-                yield
+            yield
         finally:
             with self._turns:
                 self._visitors -= 1
@@ -192,7 +221,9 @@ class WorkspaceService:
 
         One thread computes a key at a time: a second caller of the same key and version
         waits for the first one's value (the server's warm-up renders the overview while its
-        first visitor asks for it), and computes it itself only if the first one failed.
+        first visitor asks for it), and computes it itself only if the first one failed. A
+        visitor waiting for a key the warm-up computes makes that computation's further calls
+        visitors' calls: they go first, as the visitor's own would (:meth:`_turn`).
 
         The version is read *before* ``fn`` runs and ``fn`` reads results of that version or a
         later one, so an entry is never older than its key says; a write empties this cache
@@ -207,9 +238,17 @@ class WorkspaceService:
                     return value
                 running = self._flights.get(full)
                 if running is None:
-                    flight = self._flights[full] = threading.Event()
+                    flight = self._flights[full] = _Flight()
                     break
-            running.wait()  # another thread computes it: take its value (or, failed, compute)
+                visitor = not getattr(_thread, "background", False)
+                if visitor:
+                    running.wanted = True  # its calls go first now (_turn)
+            # another thread computes it: take its value (or, if it failed, compute); a
+            # visitor waiting counts as one, so the warm-up's other calls wait meanwhile
+            with self._visiting(visitor):
+                running.done.wait()
+        computing = getattr(_thread, "flights", ())
+        _thread.flights = (*computing, flight)
         try:
             value = fn()
             with self._cache_lock:
@@ -218,9 +257,10 @@ class WorkspaceService:
                     self._derived.popitem(last=False)
             return value
         finally:
+            _thread.flights = computing
             with self._cache_lock:
                 del self._flights[full]
-            flight.set()
+            flight.done.set()
 
     def peek(self, key: Hashable) -> Any:
         """The :meth:`derived` value of ``key`` for the current data version, or
