@@ -53,18 +53,17 @@ def _warm_pages(svc: WorkspaceService, lane: str, first_page: threading.Event) -
 
 
 def start_first_page(svc: WorkspaceService) -> threading.Event:
-    """Start the main lane's warm-up (the overview first, then the lane's other pages) in a
-    daemon thread now, before the app is built; the returned event is set once the overview
-    is rendered (pass it to :func:`retentionkit.server.create_app`, whose start-up then
-    starts the slow lane only). ``serve`` calls this right after taking the workspace file:
-    the overview's pass over the orders then runs in DuckDB (which releases the GIL) while
-    this process imports and builds the web app, instead of after it (docs/web.md,
-    Start-up). On the first start
-    after a write (no cached answer on the current data) the engine is connected here first,
-    in the calling thread: imports hold Python's lock, so the thread's import of Ibis would
-    otherwise be interleaved with the app's imports and the pass would start no earlier. A
-    restart on the same data leaves it unloaded (its first page is read from the result
-    cache)."""
+    """Start the main lane's warm-up (the overview first, then the lane's other pages) in a daemon
+    thread now, before the app is built; the returned event is set once the overview is
+    rendered (pass it to :func:`retentionkit.server.create_app`, whose start-up then starts
+    the slow lane only). ``serve`` calls this right after taking the workspace file: the
+    overview's pass over the orders then runs in DuckDB (which releases the GIL) while this
+    process imports and builds the web app, instead of after it (docs/web.md, Start-up). On
+    the first start after a write (no cached answer on the current data) the engine is
+    connected here first, in the calling thread: imports hold Python's lock, so the
+    thread's import of Ibis would otherwise be interleaved with the app's imports and the
+    pass would start no earlier. A restart on the same data leaves it unloaded (its first
+    page is read from the result cache)."""
     import retentionkit.pages  # noqa: F401  (the pages and pandas: here, for the same reason)
     from retentionkit.service.result_cache import holds_answers
 
