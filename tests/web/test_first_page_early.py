@@ -5,7 +5,6 @@ rendered waits for that rendering instead of rendering it a second time
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -78,12 +77,10 @@ def test_a_waiter_computes_itself_when_the_first_caller_fails(tmp_path: Path) ->
 
 
 def test_the_result_cache_says_whether_it_holds_answers_on_the_current_data(
-    web_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RETENTIONKIT_CACHE", "on")
-    db = tmp_path / "shop.duckdb"
-    shutil.copy(web_db, db)
-    svc = WorkspaceService(db)
+    svc = WorkspaceService(db_copy)
     try:
         assert not svc.run(holds_answers)  # a fresh copy: the first start after a write
         svc.request(MetricRequest(metrics=("revenue",), last=2))
@@ -106,14 +103,12 @@ def test_the_result_cache_says_whether_it_holds_answers_on_the_current_data(
 
 
 def test_start_first_page_renders_the_overview_with_the_engine_loaded_first(
-    web_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from retentionkit.server import start_first_page
 
     monkeypatch.setenv("RETENTIONKIT_CACHE", "on")
-    db = tmp_path / "shop.duckdb"
-    shutil.copy(web_db, db)
-    svc = WorkspaceService(db)
+    svc = WorkspaceService(db_copy)
     try:
         svc.run(lambda ws: ws.duck)
         first_page = start_first_page(svc)
@@ -125,7 +120,7 @@ def test_start_first_page_renders_the_overview_with_the_engine_loaded_first(
     finally:
         svc.close()
 
-    restarted = WorkspaceService(db)  # the same data, answers cached: no engine up front
+    restarted = WorkspaceService(db_copy)  # the same data, answers cached: no engine up front
     try:
         restarted.run(lambda ws: ws.duck)
         assert restarted.run(holds_answers)

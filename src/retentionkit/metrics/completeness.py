@@ -61,7 +61,7 @@ def table_extents(ws: Workspace, tables: Iterable[str]) -> dict[str, Extent]:
         )
     if not parts:
         return {}
-    rows = ibis.union(*parts).execute() if len(parts) > 1 else parts[0].execute()
+    rows = ibis.union(*parts).execute()
     return {
         name: (pd.Timestamp(lo), pd.Timestamp(hi))
         for name, lo, hi in zip(rows["name"], rows["lo"], rows["hi"], strict=True)

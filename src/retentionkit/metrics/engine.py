@@ -240,7 +240,6 @@ def _compute(
     window_text = active_window or settings.activity_window
     window_days = None if window_text == "period" else parse_duration_days(window_text)
     specs = resolve_metrics(ws, metrics, definition)
-    check_period(period)  # before any query
     # every table the grid and the completeness flags read, in one query
     extents = table_extents(
         ws, {t for s in specs for t in (*s.source_tables(definition), *s.source_tables("activity"))}

@@ -88,12 +88,13 @@ def folder(db: Path) -> Path:
 
 
 def _applies(ws: Workspace, request: Request) -> bool:
-    return (
-        bool(getattr(type(request), "cacheable", False))
-        and ws.path is not None
-        and getattr(ws, "remote", None) is None
-        and caches_enabled()
-    )
+    return bool(getattr(type(request), "cacheable", False)) and _usable(ws)
+
+
+def _usable(ws: Workspace) -> bool:
+    """The cache serves this workspace: a DuckDB file of this process (not one a server owns),
+    with caching on."""
+    return ws.path is not None and getattr(ws, "remote", None) is None and caches_enabled()
 
 
 @functools.cache
@@ -252,8 +253,9 @@ def holds_answers(ws: Workspace) -> bool:
     run on the same data, rather than the first start after a write): ``serve`` then leaves
     the engine unloaded until a page needs it (:func:`retentionkit.server.start_first_page`).
     False where the cache does not apply (off, not a DuckDB file, the file locked)."""
-    if ws.path is None or getattr(ws, "remote", None) is not None or not caches_enabled():
+    if not _usable(ws):
         return False
+    assert ws.path is not None
     state = data_state(ws)
     if state is None:
         return False
