@@ -45,6 +45,7 @@ from retentionkit.clv.models.base import (
     keyed,
     log_hyp2f1,
     num,
+    per_distinct_pair,
     wdot,
 )
 from retentionkit.errors import InputError, ModelFitError
@@ -251,14 +252,23 @@ class BetaGeoFitter(BaseFitter):
         if (lim := self._geometric()) is not None:
             out = limits.geometric_expected(tt, *lim, x, t_x, age, self._drop_at_start)
             return keyed(np.asarray(out, dtype=np.float64), idx, "expected_purchases")
-        with np.errstate(all="ignore"):
+
+        def second_of(x: FloatArray, age: FloatArray) -> FloatArray:
+            """1 − ((α+T)/(α+T+t))^(r+x) 2F1(…): a function of (x, T) for one horizon."""
             pa = r + x
             pb = b + x
             pc = a + b + x - 1
             z = tt / (alpha + age + tt)
             ln_hyp = log_hyp2f1(pa, pb, pc, z)
+            return np.asarray(
+                -np.expm1(ln_hyp + (r + x) * np.log((alpha + age) / (alpha + tt + age))),
+                dtype=np.float64,
+            )
+
+        with np.errstate(all="ignore"):
+            # one horizon for everyone: once per distinct (x, T) pair, the same numbers
+            second = per_distinct_pair(x, age, second_of) if tt.size == 1 else second_of(x, age)
             first = (a + b + x - 1) / (a - 1)
-            second = -np.expm1(ln_hyp + (r + x) * np.log((alpha + age) / (alpha + tt + age)))
             denom = 1 + np.where(
                 x > 0,
                 (a / np.where(x > 0, b + x - 1, 1.0))

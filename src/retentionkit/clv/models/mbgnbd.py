@@ -36,6 +36,7 @@ from retentionkit.clv.models.base import (
     index_of,
     keyed,
     log_hyp2f1,
+    per_distinct_pair,
     wdot,
 )
 from retentionkit.clv.models.bgnbd import (
@@ -122,12 +123,21 @@ class ModifiedBetaGeoFitter(BetaGeoFitter):
         if (lim := self._geometric()) is not None:
             out = limits.geometric_expected(tt, *lim, x, t_x, age, drop_at_start=True)
             return keyed(np.asarray(out, dtype=np.float64), idx, "expected_purchases")
-        with np.errstate(all="ignore"):
+
+        def second_of(x: FloatArray, age: FloatArray) -> FloatArray:
+            """1 − ((α+T)/(α+T+t))^(r+x) 2F1(…): a function of (x, T) for one horizon."""
             pa, pb, pc = r + x, b + x + 1, a + b + x
             z = tt / (alpha + age + tt)
             ln_hyp = log_hyp2f1(pa, pb, pc, z)
+            return np.asarray(
+                -np.expm1(ln_hyp + (r + x) * np.log((alpha + age) / (alpha + tt + age))),
+                dtype=np.float64,
+            )
+
+        with np.errstate(all="ignore"):
+            # one horizon for everyone: once per distinct (x, T) pair, the same numbers
+            second = per_distinct_pair(x, age, second_of) if tt.size == 1 else second_of(x, age)
             first = (a + b + x) / (a - 1)
-            second = -np.expm1(ln_hyp + (r + x) * np.log((alpha + age) / (alpha + tt + age)))
             denom = 1 + (a / (b + x)) * np.exp((r + x) * np.log((alpha + age) / (alpha + t_x)))
             # rounding can leave -1e-16 for t ~ 0; an expectation of counts is never negative
             out = np.maximum(first * second / denom, 0.0)
