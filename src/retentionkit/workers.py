@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-__all__ = ["WORKERS_ENV", "fit_workers", "thread_map"]
+if TYPE_CHECKING:  # pragma: no cover
+    from concurrent.futures import Executor, Future
+
+__all__ = ["WORKERS_ENV", "Deferred", "fit_workers", "thread_map"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -48,3 +51,30 @@ def thread_map(
 
     with ThreadPoolExecutor(workers, thread_name_prefix=name) as pool:
         return list(pool.map(func, items))
+
+
+class Deferred(Generic[R]):
+    """A call whose result is wanted later: :meth:`result` runs it in the asking thread, unless
+    a pool of fit threads was given it first (:meth:`start_on`, behind that pool's queued
+    jobs), in which case it waits for that run — the same call, so the same result, or the
+    same exception raised where the result is asked. A run the pool dropped before starting
+    it (a pool shut down with ``cancel_futures``) is made in the asking thread."""
+
+    def __init__(self, call: Callable[[], R]) -> None:
+        self.call = call
+        self.future: Future[R] | None = None
+
+    def start_on(self, pool: Executor) -> None:
+        """Queue the call on ``pool`` (once)."""
+        if self.future is None:
+            self.future = pool.submit(self.call)
+
+    def result(self) -> R:
+        from concurrent.futures import CancelledError
+
+        if self.future is not None:
+            try:
+                return self.future.result()
+            except CancelledError:
+                pass
+        return self.call()

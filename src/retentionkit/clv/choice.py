@@ -37,12 +37,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from retentionkit.errors import InputError, ModelFitError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from retentionkit.workers import Deferred
 
 __all__ = [
     "FLAT_P_ALIVE",
@@ -118,14 +121,20 @@ def choose_purchase_model(
     fit: Callable[[str], Any],
     holdout_frame: Callable[[], pd.DataFrame] | None = None,
     penalizer: float = 0.0,
+    then: Deferred[Any] | None = None,
 ) -> PurchaseChoice:
     """Apply the module's rules. ``fit(name)`` fits one candidate on ``summary``;
     ``holdout_frame()`` builds the calibration/holdout summary, used when two or more are
-    credible (on a large summary it is built ahead, with the fits; module docstring)."""
+    credible (on a large summary it is built ahead, with the fits; module docstring).
+    ``then``, the caller's next fit (the spend model), is queued behind the fits when they
+    run side by side, so it uses a thread the last, slow fit leaves idle; its caller asks
+    its result afterwards (:class:`~retentionkit.workers.Deferred`)."""
     from retentionkit.clv.models import model_names
 
     names = model_names("purchase")
     ahead = _FitsAhead.start(summary, names, fit, holdout_frame, penalizer)
+    if ahead is not None and then is not None:
+        then.start_on(ahead.pool)
     try:
         return _apply_rules(summary, names, fit, holdout_frame, penalizer, ahead)
     finally:
@@ -237,9 +246,13 @@ class _FitsAhead:
             except Exception as exc:  # raised where the loop would have met it, if it does
                 ahead.holdout_error = exc
             else:
+                # a candidate whose fit on the summary is still running is a slow one (Pareto/NBD
+                # at its boundary): its holdout fit goes first, to the next free thread, and the
+                # quick ones follow on whichever thread frees up (the pool takes jobs in order)
+                slow_first = sorted(names, key=lambda name: ahead.full[name].done())
                 ahead.holdout = {
                     name: pool.submit(evaluate_holdout, frame, name, penalizer_coef=penalizer)
-                    for name in names
+                    for name in slow_first
                 }
         return ahead
 

@@ -17,6 +17,7 @@ the fitter is called, each named in the output's ``warnings``:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -25,9 +26,10 @@ import pandas as pd
 from retentionkit.clv.models.base import MIN_CUSTOMERS
 
 if TYPE_CHECKING:  # pragma: no cover
+    from retentionkit.workers import Deferred
     from retentionkit.workspace import Workspace
 
-__all__ = ["MeanSpend", "fit_spend"]
+__all__ = ["MeanSpend", "SpendAhead", "fit_spend", "spend_fit_ahead"]
 
 
 class MeanSpend:
@@ -55,21 +57,55 @@ def _mean_order_value(ws: Workspace, observation_end: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
+def _fit_rows(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """(the summary with null spend as 0, the repeat buyers without an amount, those with a
+    positive spend)."""
+    m = summary["monetary_value"].astype("float64")
+    repeat = summary["frequency"] > 0
+    return summary.assign(monetary_value=m.fillna(0.0)), repeat & m.isna(), repeat & (m > 0)
+
+
+@dataclass
+class SpendAhead:
+    """The spend model's fit :func:`fit_spend` will make, worked out before it: the memo key
+    of the fit and the fit itself, which a caller may start early on a fit thread."""
+
+    key: str | None
+    fit: Deferred[Any]
+
+
+def spend_fit_ahead(summary: pd.DataFrame, spend_model: str, penalizer: float) -> SpendAhead | None:
+    """:class:`SpendAhead` for ``summary``; None when :func:`fit_spend` fits nothing (too few
+    priced repeat buyers, or the fit is kept in this process)."""
+    from retentionkit.clv import memo
+    from retentionkit.clv.workflow import fit_summary_model
+    from retentionkit.workers import Deferred
+
+    filled, unpriced, usable = _fit_rows(summary)
+    if int(usable.sum()) < MIN_CUSTOMERS:
+        return None
+    key = memo.spend_key(summary, spend_model, penalizer)
+    if memo.lookup(key) is not None:
+        return None
+    return SpendAhead(
+        key, Deferred(lambda: fit_summary_model(filled[~unpriced], spend_model, penalizer))
+    )
+
+
 def fit_spend(
     ws: Workspace,
     summary: pd.DataFrame,
     spend_model: str,
     penalizer: float,
     observation_end: Any,
+    ahead: SpendAhead | None = None,
 ) -> tuple[Any, pd.DataFrame]:
     """The spend model for ``summary`` and the summary to predict it with (null
-    ``monetary_value`` → 0: no usable own spend, so the population mean)."""
+    ``monetary_value`` → 0: no usable own spend, so the population mean). ``ahead`` is this
+    fit from :func:`spend_fit_ahead`, perhaps already running on a fit thread."""
     from retentionkit.clv.workflow import fit_summary_model
 
-    m = summary["monetary_value"].astype("float64")
-    repeat = summary["frequency"] > 0
-    unpriced = repeat & m.isna()
-    usable = repeat & (m > 0)
+    filled, unpriced, usable = _fit_rows(summary)
     notes: list[str] = []
     if unpriced.any():
         ids = summary.loc[unpriced, "customer_id"].astype(str).tolist()
@@ -80,7 +116,6 @@ def fit_spend(
             f"{'were' if len(ids) > 1 else 'was'} left out of the spend model; "
             "their expected spend is the population mean."
         )
-    filled = summary.assign(monetary_value=m.fillna(0.0))
     if int(usable.sum()) < MIN_CUSTOMERS:
         mean = _mean_order_value(ws, observation_end)
         if mean is None:
@@ -97,10 +132,13 @@ def fit_spend(
         return MeanSpend(mean, [note]), filled
     from retentionkit.clv import memo
 
-    key = memo.spend_key(summary, spend_model, penalizer)
+    key = ahead.key if ahead is not None else memo.spend_key(summary, spend_model, penalizer)
     kept = memo.lookup(key)
     if kept is not None:  # fitted on the same cells before in this process
         spend = kept[0]
+    elif ahead is not None:
+        spend = ahead.fit.result()
+        memo.keep(key, spend, None)
     else:
         spend = fit_summary_model(filled[~unpriced], spend_model, penalizer)
         memo.keep(key, spend, None)

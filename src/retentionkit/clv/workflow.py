@@ -23,6 +23,7 @@ from retentionkit.vocabulary import AUTO_MODEL
 
 if TYPE_CHECKING:  # pragma: no cover
     from retentionkit.clv.models.base import BaseFitter
+    from retentionkit.workers import Deferred
     from retentionkit.workspace import Workspace
 
 #: Derived from the model registry (:mod:`retentionkit.clv.models`), never typed out.
@@ -186,12 +187,19 @@ def fit(
 
 
 def choose_purchase(
-    ws: Workspace, summary: pd.DataFrame, time_unit: str, observation_end: Any, penalizer: float
+    ws: Workspace,
+    summary: pd.DataFrame,
+    time_unit: str,
+    observation_end: Any,
+    penalizer: float,
+    then: Deferred[Any] | None = None,
 ) -> Any:
     """The :class:`~retentionkit.clv.choice.PurchaseChoice` of ``model="auto"`` on ``summary``
     (its :func:`~retentionkit.clv.sample.fit_sample` above the sample size): holdout = the last
     third of the data's time span (at least 4 weeks). A choice made on the same inputs before
-    in this process is used again (:mod:`retentionkit.clv.memo`)."""
+    in this process is used again (:mod:`retentionkit.clv.memo`). ``then`` is the caller's
+    next fit, queued behind the candidates' fits when they run on threads
+    (:func:`~retentionkit.clv.choice.choose_purchase_model`)."""
     from retentionkit.clv import memo
     from retentionkit.clv.choice import NoCredibleModelError, choose_purchase_model
     from retentionkit.clv.rfm import rfm_summary as summary_of
@@ -243,6 +251,7 @@ def choose_purchase(
             lambda name: fit_summary_model(rows, name, penalizer),
             holdout,
             penalizer,
+            then,
         )
     except NoCredibleModelError as exc:
         if note is None:
@@ -314,8 +323,16 @@ def predict(
     if discount_rate < 0:
         raise ConfigError(f"--discount-rate {discount_rate} must be 0 or more.")
     summary = rfm_summary(ws, time_unit, observation_end)
+    from retentionkit.clv.spend import fit_spend, spend_fit_ahead
+
     warnings: list[str] = []
     candidates: list[dict[str, Any]] | None = None
+    # the spend fit, queued behind the purchase candidates' fits when they run on threads
+    spend_ahead = (
+        spend_fit_ahead(summary, spend_model, penalizer)
+        if fitted is None and model == AUTO
+        else None
+    )
     if fitted is not None:
         purchase = fitted
     elif model == AUTO:
@@ -323,7 +340,14 @@ def predict(
         from retentionkit.clv.recency import RecencyRatioModel
 
         try:
-            choice = choose_purchase(ws, summary, time_unit, observation_end, penalizer)
+            choice = choose_purchase(
+                ws,
+                summary,
+                time_unit,
+                observation_end,
+                penalizer,
+                spend_ahead.fit if spend_ahead is not None else None,
+            )
             purchase, candidates = choice.model, choice.candidates
             warnings.extend(choice.warnings)
         except NoCredibleModelError as exc:
@@ -338,9 +362,7 @@ def predict(
             )
     else:
         purchase = fit_summary_model(summary, model, penalizer)
-    from retentionkit.clv.spend import fit_spend
-
-    spend, priced = fit_spend(ws, summary, spend_model, penalizer, observation_end)
+    spend, priced = fit_spend(ws, summary, spend_model, penalizer, observation_end, spend_ahead)
     out = predict_summary(
         priced,
         purchase,
