@@ -90,9 +90,7 @@ def test_once_per_distinct_pair_gives_the_per_customer_numbers(
 @settings(max_examples=60, deadline=None)
 @given(
     pool=st.lists(
-        st.tuples(
-            st.floats(0, 1e6, allow_nan=False), st.floats(1e-9, 1e6, allow_nan=False)
-        ),
+        st.tuples(st.floats(0, 1e6, allow_nan=False), st.floats(1e-9, 1e6, allow_nan=False)),
         min_size=1,
         max_size=40,
     ),

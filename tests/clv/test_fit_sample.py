@@ -99,3 +99,56 @@ def test_no_credible_model_on_the_sample_says_it_was_a_sample(
     assert any(
         "(all degenerate). Fitted on a sample of 100 of the" in w for w in frame.attrs["warnings"]
     )
+
+
+def test_the_holdout_comparison_summarises_only_its_sample_and_chooses_the_same(
+    gen_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the sample size, ``model="auto"`` summarises the calibration window for the
+    customers its holdout fits use (``workflow._calibration_sample``), not for everyone: the
+    same rows, so the same candidates, holdout errors, warnings and choice as sampling the
+    whole calibration summary; and a sample that does not match the rows it gets falls back
+    to the whole summary."""
+    from retentionkit.clv import memo, rfm
+
+    ws = Workspace(gen_db)
+    summary = rfm.rfm_summary(ws, "week")
+    monkeypatch.setattr(sample, "FIT_SAMPLE_CUSTOMERS", len(summary) // 3)
+    asked: list[tuple[int | None, int]] = []
+    real = rfm.rfm_summary
+
+    def recorded(*args: object, **kwargs: object) -> pd.DataFrame:
+        frame = real(*args, **kwargs)  # type: ignore[arg-type]
+        customers = args[4] if len(args) > 4 else kwargs.get("customers")
+        if (args[3] if len(args) > 3 else kwargs.get("calibration_end")) is not None:
+            asked.append((None if customers is None else len(customers), len(frame)))  # type: ignore[arg-type]
+        return frame
+
+    monkeypatch.setattr(rfm, "rfm_summary", recorded)
+
+    def choose() -> object:
+        memo.clear()
+        return workflow.choose_purchase(ws, summary, "week", None, 0.0)
+
+    restricted = choose()
+    assert asked == [(len(summary) // 3, len(summary) // 3)]
+    asked.clear()
+    sampled_whole = workflow._calibration_sample
+    monkeypatch.setattr(workflow, "_calibration_sample", lambda *a: None)
+    whole = choose()
+    assert asked[0][0] is None and asked[0][1] > len(summary) // 3
+    asked.clear()
+    # a customer without a calibration row (here: unknown) in the sample: the whole summary
+    monkeypatch.setattr(
+        workflow,
+        "_calibration_sample",
+        lambda *a: pd.concat([sampled_whole(*a).iloc[1:], pd.Series(["no such customer"])]),
+    )
+    mismatched = choose()
+    assert [n for n, _ in asked] == [len(summary) // 3, None]
+    for other in (whole, mismatched):
+        assert restricted.name == other.name  # type: ignore[attr-defined]
+        assert restricted.candidates == other.candidates  # type: ignore[attr-defined]
+        assert restricted.warnings == other.warnings  # type: ignore[attr-defined]
+        assert restricted.model.params_ == other.model.params_  # type: ignore[attr-defined]
+    assert any("holdout_mae" in row for row in restricted.candidates)  # type: ignore[attr-defined]

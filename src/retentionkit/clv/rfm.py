@@ -124,6 +124,7 @@ def rfm_expr(
     time_unit: str = "week",
     observation_end: Any = None,
     calibration_end: Any = None,
+    customers: pd.Series | None = None,
 ) -> Any:
     """The Ibis expression of :func:`rfm_summary`. Nothing is executed, except one query for
     the last order day when ``calibration_end`` is given without ``observation_end`` (to
@@ -134,11 +135,14 @@ def rfm_expr(
     orders = ws.table("orders")
     obs = _as_day(observation_end, "--observation-end")
     cal = _as_day(calibration_end, "--calibration-end")
-    day = orders.ordered_at.cast("date")
     if obs is None and cal is not None:  # the check below needs the last order day now
         obs = _observation_day(ws, None)
     if cal is not None and obs is not None and cal >= obs:
         raise ConfigError(f"--calibration-end {cal} must be before --observation-end {obs}.")
+    if customers is not None:  # each customer's row is their own orders' alone
+        wanted = ibis.memtable({"customer_id": customers.astype(str).to_numpy(dtype=object)})
+        orders = orders.semi_join(wanted, orders.customer_id.cast("string") == wanted.customer_id)
+    day = orders.ordered_at.cast("date")
     # without an observation end: the last order day (computed in _summary)
     end: Any = ibis.date(obs) if obs is not None else None
 
@@ -180,12 +184,16 @@ def rfm_summary(
     time_unit: str = "week",
     observation_end: Any = None,
     calibration_end: Any = None,
+    customers: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Per-customer RFM summary (see the module docstring) as a pandas DataFrame.
 
     Columns ``customer_id, frequency, recency, T, monetary_value``, plus
     ``frequency_holdout, monetary_value_holdout, duration_holdout`` with ``calibration_end``.
-    ``observation_end`` defaults to the day of the last order.
+    ``observation_end`` defaults to the day of the last order. ``customers`` (ids) keeps the
+    rows of those customers only — each row is computed from that customer's orders alone, so
+    they are the rows of the whole summary; give ``observation_end`` with it (the last order
+    day is the whole table's).
     """
     if not ws.has_table("orders"):
         raise MissingTableError(
@@ -195,18 +203,21 @@ def rfm_summary(
     from retentionkit.clv import memo
 
     check_time_unit(time_unit)
+    if customers is not None and observation_end is None:
+        observation_end = _observation_day(ws, None)
     key = memo.summary_key(
         ws,
         lambda: (
             time_unit,
             _observation_day(ws, observation_end),
             _as_day(calibration_end, "--calibration-end"),
+            None if customers is None else memo.digest(customers.astype(str).to_frame()),
         ),
     )
     kept = memo.lookup_summary(key)
     if kept is not None:
         return kept
-    frame = rfm_expr(ws, time_unit, observation_end, calibration_end).execute()
+    frame = rfm_expr(ws, time_unit, observation_end, calibration_end, customers).execute()
     frame = frame.reset_index(drop=True)
     frame["customer_id"] = frame["customer_id"].astype(str)
     memo.keep_summary(key, frame)

@@ -213,7 +213,10 @@ def choose_purchase(
             given = pd.Timestamp(orders.ordered_at.max().execute())
         obs = given.normalize()
         cal = obs - pd.Timedelta(days=max(round(span_days / 3), 28))
-        frame = summary_of(ws, time_unit, obs.date(), cal.date())
+        sample = _calibration_sample(summary, time_unit, (obs - cal).days)
+        frame = summary_of(ws, time_unit, obs.date(), cal.date(), sample)
+        if sample is not None and set(frame["customer_id"]) != set(sample):
+            frame = summary_of(ws, time_unit, obs.date(), cal.date())  # the whole, sampled below
         if len(frame) == 0:
             raise InputError("no customer has an order before the holdout window")
         return frame
@@ -261,6 +264,28 @@ def choose_purchase(
         choice.warnings.insert(0, note)
     memo.keep(key, choice, read_holdout[0] if read_holdout else None)
     return choice
+
+
+def _calibration_sample(
+    summary: pd.DataFrame, time_unit: str, holdout_days: int
+) -> pd.Series | None:
+    """The ids of the customers the holdout comparison is fitted on when it is fitted on a
+    sample (:func:`~retentionkit.clv.sample.fit_sample` of the calibration summary), else
+    None. The calibration summary's customers are those with an order on or before the
+    calibration-end day: in ``summary`` (up to the same observation end), those whose first
+    purchase is ``holdout_days`` or more before its end — ``T`` in whole days. Its rows for
+    these customers are the whole calibration summary's rows (each from the customer's own
+    orders), so the comparison reads the orders of 50,000 customers instead of summarising a
+    million to keep 50,000; the caller checks the rows it gets are those customers'."""
+    from retentionkit.clv.sample import FIT_SAMPLE_CUSTOMERS, fit_sample
+
+    if len(summary) <= FIT_SAMPLE_CUSTOMERS:
+        return None
+    first_before_end = np.rint(summary["T"].to_numpy(dtype="float64") * DAYS_PER_UNIT[time_unit])
+    in_calibration = summary.loc[first_before_end >= holdout_days, ["customer_id"]]
+    if len(in_calibration) <= FIT_SAMPLE_CUSTOMERS:
+        return None
+    return fit_sample(in_calibration)[0]["customer_id"].astype(str)
 
 
 def fit_report(fitted: BaseFitter) -> dict[str, Any]:
