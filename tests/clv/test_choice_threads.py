@@ -151,3 +151,65 @@ def test_small_summaries_fit_one_at_a_time(gen_db: Path, monkeypatch: pytest.Mon
 
     choice.choose_purchase_model(summary, fit)
     assert set(seen) == {threading.current_thread().name}
+
+
+def _traced_fits(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(model, thread name) of every fit ``workflow.fit_summary_model`` makes from now on."""
+    fits: list[tuple[str, str]] = []
+    real = workflow.fit_summary_model
+
+    def traced(summary: pd.DataFrame, model: str, penalizer: float = 0.0) -> Any:
+        fits.append((model, threading.current_thread().name))
+        return real(summary, model, penalizer)
+
+    monkeypatch.setattr(workflow, "fit_summary_model", traced)
+    return fits
+
+
+@needs_two_cores
+def test_the_spend_fit_runs_behind_the_choices_fits_on_their_threads(
+    gen_db: Path, monkeypatch: pytest.MonkeyPatch, every_size: None
+) -> None:
+    ws = Workspace(gen_db)
+    fits = _traced_fits(monkeypatch)
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    workflow.predict(ws, horizon=26)
+    spend = [thread for model, thread in fits if model == "gamma-gamma"]
+    assert len(spend) == 1 and spend[0].startswith("clv-fit")
+    # queued after every candidate's fits: it starts last of all
+    assert fits[-1][0] == "gamma-gamma"
+
+
+@needs_two_cores
+def test_a_spend_fit_that_fails_on_a_thread_is_the_loops_error(
+    gen_db: Path, monkeypatch: pytest.MonkeyPatch, every_size: None
+) -> None:
+    ws = Workspace(gen_db)
+    real = workflow.fit_summary_model
+
+    def failing(summary: pd.DataFrame, model: str, penalizer: float = 0.0) -> Any:
+        if model == "gamma-gamma":
+            raise ModelFitError("gamma-gamma cannot be fitted here (test).")
+        return real(summary, model, penalizer)
+
+    monkeypatch.setattr(workflow, "fit_summary_model", failing)
+    messages = []
+    for workers in ("1", "2"):
+        monkeypatch.setenv(WORKERS_ENV, workers)
+        with pytest.raises(ModelFitError) as info:
+            workflow.predict(ws, horizon=26)
+        messages.append(str(info.value))
+    assert messages == ["gamma-gamma cannot be fitted here (test)."] * 2
+
+
+def test_a_kept_spend_fit_is_not_fitted_again(
+    gen_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(choice, "PARALLEL_MIN_CUSTOMERS", 0)
+    memo.clear()
+    ws = Workspace(gen_db)
+    first = workflow.predict(ws, horizon=26)
+    fits = _traced_fits(monkeypatch)
+    again = workflow.predict(ws, horizon=26)
+    assert fits == []  # the choice and the spend model are kept in this process
+    pd.testing.assert_frame_equal(first, again, check_exact=True)

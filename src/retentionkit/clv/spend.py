@@ -68,15 +68,16 @@ def _fit_rows(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.Series
 @dataclass
 class SpendAhead:
     """The spend model's fit :func:`fit_spend` will make, worked out before it: the memo key
-    of the fit and the fit itself, which a caller may start early on a fit thread."""
+    of the fit and the fit itself, which a caller may start early on a fit thread (None when
+    the fit is kept in this process)."""
 
     key: str | None
-    fit: Deferred[Any]
+    fit: Deferred[Any] | None
 
 
 def spend_fit_ahead(summary: pd.DataFrame, spend_model: str, penalizer: float) -> SpendAhead | None:
-    """:class:`SpendAhead` for ``summary``; None when :func:`fit_spend` fits nothing (too few
-    priced repeat buyers, or the fit is kept in this process)."""
+    """:class:`SpendAhead` for ``summary``; None when :func:`fit_spend` fits no spend model
+    (too few priced repeat buyers)."""
     from retentionkit.clv import memo
     from retentionkit.clv.workflow import fit_summary_model
     from retentionkit.workers import Deferred
@@ -86,7 +87,7 @@ def spend_fit_ahead(summary: pd.DataFrame, spend_model: str, penalizer: float) -
         return None
     key = memo.spend_key(summary, spend_model, penalizer)
     if memo.lookup(key) is not None:
-        return None
+        return SpendAhead(key, None)
     return SpendAhead(
         key, Deferred(lambda: fit_summary_model(filled[~unpriced], spend_model, penalizer))
     )
@@ -136,7 +137,7 @@ def fit_spend(
     kept = memo.lookup(key)
     if kept is not None:  # fitted on the same cells before in this process
         spend = kept[0]
-    elif ahead is not None:
+    elif ahead is not None and ahead.fit is not None:
         spend = ahead.fit.result()
         memo.keep(key, spend, None)
     else:

@@ -371,7 +371,7 @@ def predict(
                 time_unit,
                 observation_end,
                 penalizer,
-                spend_ahead.fit if spend_ahead is not None else None,
+                None if spend_ahead is None else spend_ahead.fit,
             )
             purchase, candidates = choice.model, choice.candidates
             warnings.extend(choice.warnings)
