@@ -152,3 +152,41 @@ def test_the_holdout_comparison_summarises_only_its_sample_and_chooses_the_same(
         assert restricted.warnings == other.warnings  # type: ignore[attr-defined]
         assert restricted.model.params_ == other.model.params_  # type: ignore[attr-defined]
     assert any("holdout_mae" in row for row in restricted.candidates)  # type: ignore[attr-defined]
+
+
+def test_the_summarys_id_hashes_are_computed_once_and_a_kept_choice_needs_none(
+    gen_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both samples of a choice (the summary's and the holdout's) use one hashing of the
+    summary's ids; a kept choice re-checks its holdout summary for the customers kept with
+    it, hashing no id, and is used."""
+    from retentionkit.clv import memo, rfm
+
+    ws = Workspace(gen_db)
+    summary = rfm.rfm_summary(ws, "week")
+    monkeypatch.setattr(sample, "FIT_SAMPLE_CUSTOMERS", len(summary) // 3)
+    hashed: list[int] = []
+    real = sample.id_hashes
+
+    def counted(ids: pd.Series) -> np.ndarray:
+        hashed.append(len(ids))
+        return real(ids)
+
+    monkeypatch.setattr(sample, "id_hashes", counted)
+    memo.clear()
+    first = workflow.choose_purchase(ws, summary, "week", None, 0.0)
+    assert hashed == [len(summary)]
+    hashed.clear()
+    asked: list[object] = []
+    real_summary = rfm.rfm_summary
+
+    def recorded(*args: object, **kwargs: object) -> pd.DataFrame:
+        asked.append(args[4] if len(args) > 4 else kwargs.get("customers"))
+        return real_summary(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rfm, "rfm_summary", recorded)
+    again = workflow.choose_purchase(ws, summary, "week", None, 0.0)
+    assert hashed == []
+    assert len(asked) == 1 and len(asked[0]) == len(summary) // 3  # type: ignore[arg-type]
+    assert again.candidates == first.candidates and again.warnings == first.warnings
+    assert again.model.params_ == first.model.params_

@@ -152,15 +152,23 @@ def lookup(key: str | None) -> tuple[Any, str | None] | None:
     kept = _get(_KEPT, key)
     if kept is None:
         return None
-    choice, holdout = kept
+    choice, holdout, _ = kept
     return copy.deepcopy(choice), holdout
 
 
-def keep(key: str | None, choice: Any, holdout: str | None) -> None:
+def kept_sample(key: str | None) -> Any:
+    """The holdout customers kept with the choice under ``key`` (see :func:`keep`), or None."""
+    kept = _get(_KEPT, key)
+    return None if kept is None else kept[2]
+
+
+def keep(key: str | None, choice: Any, holdout: str | None, sample: Any = None) -> None:
     """Keep a copy of ``choice`` under ``key`` (``holdout``: the digest of the holdout summary
-    it read, None when it read none)."""
+    it read, None when it read none; ``sample``: the customers that holdout summary was read
+    for, when a sample — a function of the summary the key digests, so a later look at the
+    holdout summary reads the same customers without hashing every id again)."""
     if key is not None:
-        _put(_KEPT, key, (copy.deepcopy(choice), holdout), KEPT)
+        _put(_KEPT, key, (copy.deepcopy(choice), holdout, sample), KEPT)
 
 
 def clear() -> None:

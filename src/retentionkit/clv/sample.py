@@ -20,23 +20,31 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["FIT_SAMPLE_CUSTOMERS", "fit_sample"]
+__all__ = ["FIT_SAMPLE_CUSTOMERS", "fit_sample", "id_hashes"]
 
 #: Above this many customers, purchase models are fitted on this many (see the module).
 FIT_SAMPLE_CUSTOMERS = 50_000
 
 
-def fit_sample(summary: pd.DataFrame, size: int | None = None) -> tuple[pd.DataFrame, str | None]:
+def id_hashes(ids: pd.Series) -> np.ndarray:
+    """The 64-bit hash of each customer id that orders the sample (module docstring)."""
+    return pd.util.hash_pandas_object(ids.astype(str), index=False).to_numpy()
+
+
+def fit_sample(
+    summary: pd.DataFrame, size: int | None = None, keys: np.ndarray | None = None
+) -> tuple[pd.DataFrame, str | None]:
     """(the rows to fit on, a sentence for the fit's warnings or None when all are used).
 
     ``summary`` has one row per customer with a ``customer_id`` column; ``size`` defaults to
-    :data:`FIT_SAMPLE_CUSTOMERS`."""
+    :data:`FIT_SAMPLE_CUSTOMERS`; ``keys``, when given, are :func:`id_hashes` of its ids,
+    row for row (computed once by a caller that samples the same customers twice)."""
     size = FIT_SAMPLE_CUSTOMERS if size is None else size
     n = len(summary)
     if n <= size:
         return summary, None
     ids = summary["customer_id"].astype(str)
-    keys = pd.util.hash_pandas_object(ids, index=False).to_numpy()
+    keys = id_hashes(ids) if keys is None else keys
     cut = np.partition(keys, size - 1)[size - 1]
     below = np.flatnonzero(keys < cut)
     # customers whose hash equals the cut (a 64-bit collision at most): by id, so the set is exact

@@ -22,6 +22,8 @@ from retentionkit.errors import ConfigError, InputError, ModelFitError
 from retentionkit.vocabulary import AUTO_MODEL
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
     from retentionkit.clv.models.base import BaseFitter
     from retentionkit.workers import Deferred
     from retentionkit.workspace import Workspace
@@ -203,7 +205,17 @@ def choose_purchase(
     from retentionkit.clv import memo
     from retentionkit.clv.choice import NoCredibleModelError, choose_purchase_model
     from retentionkit.clv.rfm import rfm_summary as summary_of
-    from retentionkit.clv.sample import FIT_SAMPLE_CUSTOMERS, fit_sample
+    from retentionkit.clv.sample import FIT_SAMPLE_CUSTOMERS, fit_sample, id_hashes
+
+    hashes: list[np.ndarray] = []  # of the summary's ids: computed once, for both samples
+
+    def summary_hashes() -> np.ndarray:
+        if not hashes:
+            hashes.append(id_hashes(summary["customer_id"]))
+        return hashes[0]
+
+    # the holdout customers: those kept with the choice, else the last ones computed
+    samples: list[pd.Series | None] = []
 
     def calibration() -> pd.DataFrame:
         span_days = float(summary["T"].max()) * DAYS_PER_UNIT[time_unit]
@@ -213,7 +225,11 @@ def choose_purchase(
             given = pd.Timestamp(orders.ordered_at.max().execute())
         obs = given.normalize()
         cal = obs - pd.Timedelta(days=max(round(span_days / 3), 28))
-        sample = _calibration_sample(summary, time_unit, (obs - cal).days)
+        if not samples:
+            samples.append(
+                _calibration_sample(summary, time_unit, (obs - cal).days, summary_hashes)
+            )
+        sample = samples[0]
         frame = summary_of(ws, time_unit, obs.date(), cal.date(), sample)
         if sample is not None and set(frame["customer_id"]) != set(sample):
             frame = summary_of(ws, time_unit, obs.date(), cal.date())  # the whole, sampled below
@@ -231,8 +247,12 @@ def choose_purchase(
     kept = memo.lookup(key)
     if kept is not None:
         choice, read = kept
-        if read is None or calibration_digest() == read:
+        if read is None:
             return choice
+        samples.append(memo.kept_sample(key))
+        if calibration_digest() == read:
+            return choice
+        samples.clear()
 
     read_holdout: list[str] = []
 
@@ -247,7 +267,8 @@ def choose_purchase(
 
     # one sample for every candidate: the fits and the credibility check of each candidate's
     # P(alive) (a million customers' P(alive) per candidate took 24 s) see the same customers
-    rows, note = fit_sample(summary)
+    many = len(summary) > FIT_SAMPLE_CUSTOMERS
+    rows, note = fit_sample(summary, keys=summary_hashes() if many else None)
     try:
         choice = choose_purchase_model(
             rows,
@@ -262,12 +283,17 @@ def choose_purchase(
         raise NoCredibleModelError(f"{exc} {note}") from None
     if note is not None:
         choice.warnings.insert(0, note)
-    memo.keep(key, choice, read_holdout[0] if read_holdout else None)
+    memo.keep(
+        key, choice, read_holdout[0] if read_holdout else None, samples[0] if samples else None
+    )
     return choice
 
 
 def _calibration_sample(
-    summary: pd.DataFrame, time_unit: str, holdout_days: int
+    summary: pd.DataFrame,
+    time_unit: str,
+    holdout_days: int,
+    summary_hashes: Callable[[], np.ndarray] | None = None,
 ) -> pd.Series | None:
     """The ids of the customers the holdout comparison is fitted on when it is fitted on a
     sample (:func:`~retentionkit.clv.sample.fit_sample` of the calibration summary), else
@@ -276,16 +302,20 @@ def _calibration_sample(
     purchase is ``holdout_days`` or more before its end — ``T`` in whole days. Its rows for
     these customers are the whole calibration summary's rows (each from the customer's own
     orders), so the comparison reads the orders of 50,000 customers instead of summarising a
-    million to keep 50,000; the caller checks the rows it gets are those customers'."""
-    from retentionkit.clv.sample import FIT_SAMPLE_CUSTOMERS, fit_sample
+    million to keep 50,000; the caller checks the rows it gets are those customers'.
+    ``summary_hashes()`` gives :func:`~retentionkit.clv.sample.id_hashes` of the summary's
+    ids (the caller's, computed once for both samples)."""
+    from retentionkit.clv.sample import FIT_SAMPLE_CUSTOMERS, fit_sample, id_hashes
 
     if len(summary) <= FIT_SAMPLE_CUSTOMERS:
         return None
     first_before_end = np.rint(summary["T"].to_numpy(dtype="float64") * DAYS_PER_UNIT[time_unit])
-    in_calibration = summary.loc[first_before_end >= holdout_days, ["customer_id"]]
-    if len(in_calibration) <= FIT_SAMPLE_CUSTOMERS:
+    inside = first_before_end >= holdout_days
+    if int(inside.sum()) <= FIT_SAMPLE_CUSTOMERS:
         return None
-    return fit_sample(in_calibration)[0]["customer_id"].astype(str)
+    keys = (summary_hashes or (lambda: id_hashes(summary["customer_id"])))()[inside]
+    in_calibration = summary.loc[inside, ["customer_id"]]
+    return fit_sample(in_calibration, keys=keys)[0]["customer_id"].astype(str)
 
 
 def fit_report(fitted: BaseFitter) -> dict[str, Any]:
