@@ -74,3 +74,18 @@ def test_rfm_segments_match(duck_ws: Any, engine_ws: Any, engine: str) -> None:
 def test_segment_summaries_match(duck_ws: Any, engine_ws: Any, engine: str) -> None:
     # revenue summed exactly and rounded to the amounts' 4 decimals on every backend
     _same(duck_ws.segments("rfm"), engine_ws.segments("rfm"), ["segment"])
+
+
+def test_rfm_holdout_of_some_customers_matches(duck_ws: Any, engine_ws: Any, engine: str) -> None:
+    """The holdout summary of the customers ``model="auto"`` samples (a semi-join on their
+    ids, ``rfm_summary(customers=…)``) holds the whole summary's rows of those customers."""
+    from retentionkit.clv.rfm import rfm_summary
+
+    end = duck_ws.table("orders").ordered_at.max().execute()
+    obs = pd.Timestamp(end).date()
+    cal = (pd.Timestamp(end) - pd.Timedelta(days=90)).date()
+    whole = rfm_summary(duck_ws, "week", obs, cal)
+    some = whole["customer_id"].iloc[::3].reset_index(drop=True)
+    expected = whole[whole["customer_id"].isin(some)]
+    _same(expected, rfm_summary(duck_ws, "week", obs, cal, customers=some), ["customer_id"])
+    _same(expected, rfm_summary(engine_ws, "week", obs, cal, customers=some), ["customer_id"])
