@@ -190,3 +190,12 @@ def test_the_summarys_id_hashes_are_computed_once_and_a_kept_choice_needs_none(
     assert len(asked) == 1 and len(asked[0]) == len(summary) // 3  # type: ignore[arg-type]
     assert again.candidates == first.candidates and again.warnings == first.warnings
     assert again.model.params_ == first.model.params_
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=8), max_size=60))
+def test_id_hashes_are_pandas_default_hashes(ids: list[str]) -> None:
+    """``sample.id_hashes`` skips pandas' factorising step, which changes no hash."""
+    series = pd.Series(ids, dtype=object)
+    expected = pd.util.hash_pandas_object(series.astype(str), index=False).to_numpy()
+    assert np.array_equal(sample.id_hashes(series), expected)
