@@ -9,6 +9,7 @@ the discounted value of the expected purchases over the horizon converted to who
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -207,12 +208,10 @@ def choose_purchase(
     from retentionkit.clv.rfm import rfm_summary as summary_of
     from retentionkit.clv.sample import FIT_SAMPLE_CUSTOMERS, fit_sample, id_hashes
 
-    hashes: list[np.ndarray] = []  # of the summary's ids: computed once, for both samples
-
+    @functools.cache
     def summary_hashes() -> np.ndarray:
-        if not hashes:
-            hashes.append(id_hashes(summary["customer_id"]))
-        return hashes[0]
+        """The summary's id hashes: computed once, for both samples."""
+        return id_hashes(summary["customer_id"])
 
     # the holdout customers: those kept with the choice, else the last ones computed
     samples: list[pd.Series | None] = []
@@ -293,7 +292,7 @@ def _calibration_sample(
     summary: pd.DataFrame,
     time_unit: str,
     holdout_days: int,
-    summary_hashes: Callable[[], np.ndarray] | None = None,
+    summary_hashes: Callable[[], np.ndarray],
 ) -> pd.Series | None:
     """The ids of the customers the holdout comparison is fitted on when it is fitted on a
     sample (:func:`~retentionkit.clv.sample.fit_sample` of the calibration summary), else
@@ -305,7 +304,7 @@ def _calibration_sample(
     million to keep 50,000; the caller checks the rows it gets are those customers'.
     ``summary_hashes()`` gives :func:`~retentionkit.clv.sample.id_hashes` of the summary's
     ids (the caller's, computed once for both samples)."""
-    from retentionkit.clv.sample import FIT_SAMPLE_CUSTOMERS, fit_sample, id_hashes
+    from retentionkit.clv.sample import FIT_SAMPLE_CUSTOMERS, fit_sample
 
     if len(summary) <= FIT_SAMPLE_CUSTOMERS:
         return None
@@ -313,7 +312,7 @@ def _calibration_sample(
     inside = first_before_end >= holdout_days
     if int(inside.sum()) <= FIT_SAMPLE_CUSTOMERS:
         return None
-    keys = (summary_hashes or (lambda: id_hashes(summary["customer_id"])))()[inside]
+    keys = summary_hashes()[inside]
     in_calibration = summary.loc[inside, ["customer_id"]]
     return fit_sample(in_calibration, keys=keys)[0]["customer_id"].astype(str)
 
