@@ -2,9 +2,7 @@
 path, ``spark-submit --master yarn "$RK_MAIN" --db spark://submit metrics`` with
 ``RK_MAIN=$(python -c 'import retentionkit.__main__ as m; print(m.__file__)')`` (docs/deploy.md)."""
 
-import sys
-
-from retentionkit.cli.app import main
+from retentionkit.cli.app import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

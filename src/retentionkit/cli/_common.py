@@ -70,9 +70,22 @@ def state(ctx: typer.Context) -> AppState:
     return obj
 
 
+#: The workspaces :func:`open_workspace` opened during this command, closed by
+#: :func:`close_opened` when the command ends (:func:`retentionkit.cli.app.main`).
+OPENED: list[Workspace] = []
+
+
+def close_opened() -> None:
+    """Close every workspace the command opened (idempotent): the file is released and
+    DuckDB has finished with it before the interpreter exits."""
+    while OPENED:
+        OPENED.pop().close()
+
+
 def open_workspace(ctx: typer.Context, *, create: bool = False) -> Workspace:
     """Open the workspace named by ``--db``; without ``create`` a missing file is an error.
-    While ``retentionkit serve`` owns the file, the workspace runs every request in it."""
+    While ``retentionkit serve`` owns the file, the workspace runs every request in it. The
+    command's end closes it (:func:`close_opened`)."""
     from retentionkit.errors import MissingFileError
     from retentionkit.workspace import Workspace
 
@@ -82,7 +95,9 @@ def open_workspace(ctx: typer.Context, *, create: bool = False) -> Workspace:
             f"Workspace {st.db} does not exist; load data first with "
             f"'retentionkit --db {st.db} ingest TABLE FILE'."
         )
-    return Workspace(st.target, config=st.config_path, wait=st.wait)
+    ws = Workspace(st.target, config=st.config_path, wait=st.wait)
+    OPENED.append(ws)
+    return ws
 
 
 def format_option(default: str = "table", extra: tuple[str, ...] = ()) -> Any:

@@ -233,6 +233,7 @@ def run_(
     from retentionkit.automations.service import RunAutomations
 
     request = RunAutomations(as_of=as_of)
+    first = True
     while True:
         out = _run(ctx, request)
         console().print(
@@ -242,6 +243,11 @@ def run_(
         )
         if once:
             return
+        if first:  # a long-running loop: the default collector cadence from here on
+            from retentionkit.runtime import collector
+
+            collector.for_a_server()
+            first = False
         time.sleep(60)
 
 

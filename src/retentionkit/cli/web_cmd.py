@@ -157,6 +157,9 @@ def serve(
                     "'retentionkit keys create --role admin'."
                 )
         config = uvicorn.Config(app, log_level="info", proxy_headers=False)
+        from retentionkit.runtime import collector
+
+        collector.for_a_server()  # started: the default collector cadence from here on
         uvicorn.Server(config).run(sockets=[sock])  # SIGTERM / Ctrl-C end it gracefully
     finally:
         if owns_file:
