@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from retentionkit.pages import charts
-from retentionkit.pages.common import Filters, currency_of, fmt_value, number, pct
+from retentionkit.pages.common import Filters, currency_of, fmt_value, money_column, number, pct
 from retentionkit.service.requests import ChurnAtRiskRequest
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,7 +26,9 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
     frame = result.frame
     currency = currency_of(svc)
     rows = []
-    for rec in frame.to_dict("records"):
+    records = frame.to_dict("records")
+    shown = money_column([rec.get("value_at_risk") for rec in records])
+    for rec, value_at_risk in zip(records, shown, strict=True):
         reasons = rec.get("reasons")
         if isinstance(reasons, str):
             reasons = [reasons]
@@ -37,7 +39,7 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                 "customer_id": rec["customer_id"],
                 "risk": fmt_value(pct(risk), "%"),
                 "risk_raw": "" if risk is None else f"{risk:.6f}",
-                "value_at_risk": fmt_value(var, "money"),
+                "value_at_risk": value_at_risk,
                 "var_raw": "" if var is None else f"{var:.4f}",
                 "reasons": [str(r) for r in (reasons or [])],
                 "segment": rec.get("segment") or "",

@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from retentionkit.pages import charts
-from retentionkit.pages.common import Filters, currency_of, fmt_value, number, pct
+from retentionkit.pages.common import Filters, currency_of, fmt_value, money_column, number, pct
 from retentionkit.service.features import available_features
 from retentionkit.service.requests import ClvPredictRequest, SegmentRequest
 
@@ -78,16 +78,16 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
                 stacked=False,
             )
         )
-    top = frame.sort_values("clv", ascending=False).head(TOP_CUSTOMERS)
+    top = frame.sort_values("clv", ascending=False).head(TOP_CUSTOMERS).to_dict("records")
     rows = [
         {
             "customer_id": r["customer_id"],
-            "clv": fmt_value(r["clv"], "money"),
+            "clv": clv,
             "expected_purchases": fmt_value(r.get("expected_purchases"), "ratio"),
             "p_alive": fmt_value(pct(r.get("p_alive")), "%"),
             "frequency": r.get("frequency"),
         }
-        for r in top.to_dict("records")
+        for r, clv in zip(top, money_column([r["clv"] for r in top]), strict=True)
     ]
     return {
         "figures": figures,
@@ -116,8 +116,9 @@ def _clv_tiers(svc: WorkspaceService, currency: str) -> list[dict[str, Any]]:
     records = sorted(
         frame.to_dict("records"), key=lambda r: rank.get(str(r.get("segment")), len(rank))
     )
+    revenue = money_column([rec.get("revenue") for rec in records], currency)
     out = []
-    for rec in records:
+    for rec, shown in zip(records, revenue, strict=True):
         out.append(
             {
                 "tier": str(rec.get("segment", "")),
@@ -125,7 +126,7 @@ def _clv_tiers(svc: WorkspaceService, currency: str) -> list[dict[str, Any]]:
                 "share_n": number(rec.get("share")),
                 "revenue_share_n": number(rec.get("revenue_share")),
                 "share": fmt_value(rec.get("share"), "%"),
-                "revenue": fmt_value(rec.get("revenue"), "money", currency),
+                "revenue": shown,
             }
         )
     return out

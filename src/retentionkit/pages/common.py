@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from retentionkit.service.requests import MetricRequest
-from retentionkit.service.serialize import fmt_delta, fmt_value, number
+from retentionkit.service.serialize import fmt_delta, fmt_value, money_column, number
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -31,6 +31,7 @@ __all__ = [
     "health",
     "label_of",
     "metric_request",
+    "money_column",
     "number",
     "pct",
     "segment_options",

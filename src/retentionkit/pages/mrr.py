@@ -13,6 +13,7 @@ from retentionkit.pages.common import (
     fmt_value,
     label_of,
     metric_request,
+    money_column,
     number,
     partial_x,
     series,
@@ -96,14 +97,17 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         )
     mrr_values = vals("mrr")
     nrr_values = vals("nrr") if "nrr" in names else [None] * len(x)
+    # each money column in one format (whole units only when all its amounts are large)
+    money = {"mrr": money_column(mrr_values), "net": money_column(net)}
+    money.update({k.lower(): money_column(v) for k, v in moves.items()})
     rows = []
     for i, start in enumerate(x):
         rows.append(
             {
                 "period": period_label(start, f.period),
-                "mrr": fmt_value(mrr_values[i], "money"),
-                **{k.lower(): fmt_value(v[i], "money") for k, v in moves.items()},
-                "net": fmt_value(net[i], "money"),
+                "mrr": money["mrr"][i],
+                **{k.lower(): money[k.lower()][i] for k in moves},
+                "net": money["net"][i],
                 "nrr": fmt_value(nrr_values[i], "%"),
             }
         )

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from retentionkit.pages import charts
-from retentionkit.pages.common import Filters, currency_of, fmt_value, segment_options
+from retentionkit.pages.common import (
+    Filters,
+    currency_of,
+    fmt_value,
+    money_column,
+    segment_options,
+)
 from retentionkit.service.requests import SegmentRequest
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,16 +40,19 @@ def build(svc: WorkspaceService, f: Filters) -> dict[str, Any]:
         )
     ]
     rows = []
-    for rec in frame.to_dict("records"):
+    records = frame.to_dict("records")
+    revenue = money_column([rec.get("revenue") for rec in records])
+    aov = money_column([rec.get("average_order_value") for rec in records])
+    for i, rec in enumerate(records):
         rows.append(
             {
                 "segment": rec["segment"],
                 "customers": fmt_value(rec.get("customers"), "count"),
                 "share": fmt_value(rec.get("share"), "%"),
-                "revenue": fmt_value(rec.get("revenue"), "money"),
+                "revenue": revenue[i],
                 "revenue_share": fmt_value(rec.get("revenue_share"), "%"),
                 "orders": fmt_value(rec.get("orders_per_customer"), "ratio"),
-                "aov": fmt_value(rec.get("average_order_value"), "money"),
+                "aov": aov[i],
                 "recency": fmt_value(rec.get("days_since_last_order"), "ratio"),
             }
         )

@@ -34,6 +34,7 @@ __all__ = [
     "fmt_value",
     "frame_csv",
     "frame_records",
+    "money_column",
     "number",
     "records_json",
     "to_frame",
@@ -205,13 +206,24 @@ def number(value: Any) -> float | None:
     return None if math.isnan(out) or math.isinf(out) else out
 
 
+def _no_negative_zero(text: str) -> str:
+    """``-0.00`` (a negative amount that rounds to zero, or IEEE's −0.0) → ``0.00``."""
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        return text[1:]
+    return text
+
+
 def fmt_value(value: Any, unit: str, currency: str = "") -> str:
     """A KPI value as text by its registry unit: ``%`` → ``12.3%``, ``count`` → ``1,234``,
     ``money`` → ``1,234.50`` (whole units from 10,000 on, then the currency code), ``score``
-    one decimal, durations with their unit; missing → ``–``."""
+    one decimal, durations with their unit; missing → ``–``; never a negative zero."""
     v = number(value)
     if v is None:
         return "–"
+    return _no_negative_zero(_fmt_number(v, unit, currency))
+
+
+def _fmt_number(v: float, unit: str, currency: str) -> str:
     if unit == "count":
         return f"{v:,.0f}"
     if unit == "%":
@@ -225,6 +237,20 @@ def fmt_value(value: Any, unit: str, currency: str = "") -> str:
     if unit in ("days", "hours", "months"):
         return f"{v:,.1f} {unit}"
     return f"{v:,.2f}"
+
+
+def money_column(values: Any, currency: str = "") -> list[str]:
+    """The money amounts of one table column, all in one format: whole units when every known
+    amount is 10,000 or more in size (as :func:`fmt_value` shows such an amount), otherwise
+    cents on every row; missing → ``–``; never a negative zero. A column mixing ``13,867``
+    and ``9,047.46`` reads as if the first amount had no cents."""
+    known = [number(v) for v in values]
+    whole = all(v is None or abs(v) >= 10000 for v in known)
+    suffix = f" {currency}" if currency else ""
+    return [
+        "–" if v is None else _no_negative_zero(f"{v:,.0f}" if whole else f"{v:,.2f}") + suffix
+        for v in known
+    ]
 
 
 def fmt_delta(delta: Any, base: Any, unit: str) -> str:
@@ -242,13 +268,15 @@ def fmt_delta(delta: Any, base: Any, unit: str) -> str:
 
 def fmt_cell(value: Any) -> str:
     """A table cell of a generic frame (no unit known): blanks for missing, two decimals for
-    floats (four significant digits below 0.001), lists joined."""
+    floats (four significant digits below 0.001; never a negative zero), lists joined."""
     if value is None:
         return ""
     if isinstance(value, float):
         if math.isnan(value):
             return ""
-        return f"{value:,.4g}" if abs(value) < 1e-3 and value != 0 else f"{value:,.2f}"
+        if abs(value) < 1e-3 and value != 0:
+            return f"{value:,.4g}"
+        return _no_negative_zero(f"{value:,.2f}")
     if isinstance(value, (list, tuple)):
         return LIST_SEPARATOR.join(str(v) for v in value)
     return str(value)
