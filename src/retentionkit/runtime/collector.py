@@ -6,7 +6,7 @@ Python's cyclic collector runs a young-generation pass every 700 net allocations
 objects and a full pass over every object from time to time. Importing pandas, Ibis and their
 dependencies allocates millions: a ``metrics --last 1`` on a small workspace spent 0.17–0.19 s
 in 417 collections (three full ones, 0.11–0.13 s), and interpreter shutdown another 0.3 s in
-its final passes (docs/performance.md, "Start-up"). None of it frees anything a command
+its final passes (docs/performance.md, "The end of a command"). None of it frees anything a command
 needs: the imported modules live until the end.
 
 * :func:`for_a_command` (at start): young passes every :data:`COMMAND_THRESHOLDS` ``[0]`` net
