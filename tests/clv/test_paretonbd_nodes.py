@@ -98,3 +98,25 @@ def test_a_boundary_fit_integrates_rows_numerically() -> None:
             pnbd._log_a0(r, alpha, s, beta, x, t_x, T, nodes),
             pnbd._log_a0(r, alpha, s, beta, x, t_x, T),
         )
+
+
+def test_chunks_and_reused_buffers_change_no_bit() -> None:
+    """More rows than one chunk (and a partial last one): the same bits as the former
+    functions, whatever the parameters (regular and at the boundary)."""
+    rng = np.random.default_rng(7)
+    n = 2 * pnbd._CHUNK_ROWS + 123
+    T = rng.uniform(1, 150, n)
+    x = rng.integers(0, 60, n).astype(float)
+    t_x = np.where(x > 0, T * rng.uniform(0.0, 1.0, n), 0.0)
+    t_x[::17] = T[::17]
+    for r, alpha, s, beta in [(0.55, 10.6, 0.61, 11.7), (1.13, 1.76, 4170.6, 145667.1)]:
+        with np.errstate(all="ignore"):
+            nodes = pnbd._nodes(r, alpha, s, beta, x, t_x, T)
+            assert _same(
+                pnbd._a0_expectations(r, alpha, s, beta, x, t_x, T, nodes),
+                _expectations_before(r, alpha, s, beta, x, t_x, T),
+            )
+            assert _same(
+                pnbd._log_a0(r, alpha, s, beta, x, t_x, T, nodes),
+                pnbd._log_a0(r, alpha, s, beta, x, t_x, T),
+            )
