@@ -1,8 +1,8 @@
 """Pareto/NBD's quadrature of A_0 computed once per likelihood-and-gradient evaluation
 (``paretonbd._nodes``) gives every value to the bit as the two computations it replaces: the
-numerical log A_0 of the rows scipy's 2F1 cannot take (``_log_a0_quadrature``) and the
-gradient's expectations (a copy of the former ``_a0_expectations`` below). So a fit follows
-the same path to the same optimum."""
+numerical log A_0 of the rows scipy's 2F1 cannot take (``_log_a0_quadrature``, now computed
+by the same chunked code) and the gradient's expectations: copies of the two former functions
+below are the references. So a fit follows the same path to the same optimum."""
 
 from __future__ import annotations
 
@@ -43,6 +43,22 @@ def _expectations_before(r, alpha, s, beta, x, t_x, T):  # type: ignore[no-untyp
     return out
 
 
+def _log_a0_quadrature_before(r, alpha, s, beta, x, t_x, T):  # type: ignore[no-untyped-def]
+    """``_log_a0_quadrature`` as it was before the shared nodes (the reference)."""
+    rx = r + x
+    m = np.maximum(rx - 1.0, 0.5)
+    l0 = np.log(alpha + t_x)
+    delta = np.log(alpha + T) - l0
+    log_span = np.log(-np.expm1(-m * delta))
+    w_t = np.exp(-m * delta)
+    nodes = w_t[:, None] + (1.0 - w_t[:, None]) * (pnbd._GL_NODES[None, :] + 1.0) / 2.0
+    y = np.exp(l0[:, None] - np.log(nodes) / m[:, None]) - alpha
+    extra = (m[:, None] + 1.0 - rx[:, None]) * np.log(alpha + y)
+    terms = np.log(pnbd._GL_WEIGHTS)[None, :] - (s + 1.0) * np.log(beta + y) + extra
+    log_int = -m * l0 - np.log(m) + log_span - np.log(2.0) + logsumexp_rows(terms)
+    return np.log(r + s + x) + log_int
+
+
 log_param = st.floats(min_value=-6.0, max_value=12.0)
 
 
@@ -79,6 +95,11 @@ def test_shared_nodes_give_the_same_bits(
         assert _same(
             pnbd._a0_expectations(r, alpha, s, beta, x, t_x, T, nodes),
             _expectations_before(r, alpha, s, beta, x, t_x, T),
+        )
+        live = t_x < T
+        assert _same(
+            pnbd._log_a0_quadrature(r, alpha, s, beta, x[live], t_x[live], T[live]),
+            _log_a0_quadrature_before(r, alpha, s, beta, x[live], t_x[live], T[live]),
         )
 
 
@@ -119,4 +140,8 @@ def test_chunks_and_reused_buffers_change_no_bit() -> None:
             assert _same(
                 pnbd._log_a0(r, alpha, s, beta, x, t_x, T, nodes),
                 pnbd._log_a0(r, alpha, s, beta, x, t_x, T),
+            )
+            assert _same(
+                pnbd._log_a0_quadrature(r, alpha, s, beta, x, t_x, T),
+                _log_a0_quadrature_before(r, alpha, s, beta, x, t_x, T),
             )

@@ -123,45 +123,33 @@ def _log_a0_quadrature(
     :math:`A_0 = (r+s+x)\int_{t_x}^{T} (\alpha+y)^{-(r+x)} (\beta+y)^{-(s+1)}\,dy`. With
     :math:`m = r + x - 1 > 0` the substitution :math:`w = ((\alpha+y)/(\alpha+t_x))^{-m}` turns it
     into :math:`\frac{(\alpha+t_x)^{-m}}{m}\int_{w_T}^{1} (\beta+y(w))^{-(s+1)}\,dw`, whose
-    integrand is bounded and smooth, so 64 nodes suffice; everything stays in log space.
+    integrand is bounded and smooth, so 64 nodes suffice; everything stays in log space
+    (:func:`_integrate`, every row given, no expectations).
     """
-    rx = r + x
-    m = np.maximum(rx - 1.0, 0.5)
-    l0 = np.log(alpha + t_x)
-    delta = np.log(alpha + T) - l0
-    # log(1 - w_T) with w_T = exp(-m * delta)
-    log_span = np.log(-np.expm1(-m * delta))
-    w_t = np.exp(-m * delta)
-    nodes = w_t[:, None] + (1.0 - w_t[:, None]) * (_GL_NODES[None, :] + 1.0) / 2.0
-    y = np.exp(l0[:, None] - np.log(nodes) / m[:, None]) - alpha
-    # (alpha + y)^-(r+x) dy = -(alpha+t_x)^-m / m * (alpha+y)^(m+1-(r+x)) dw; the power is 0
-    # when m = r + x - 1 and compensates when m was clipped at 0.5
-    extra = (m[:, None] + 1.0 - rx[:, None]) * np.log(alpha + y)
-    terms = np.log(_GL_WEIGHTS)[None, :] - (s + 1.0) * np.log(beta + y) + extra
-    log_int = -m * l0 - np.log(m) + log_span - np.log(2.0) + logsumexp_rows(terms)
-    return np.log(r + s + x) + log_int
+    every = np.ones(len(x), dtype=bool)
+    return _integrate(r, alpha, s, beta, x, t_x, T, every, expectations=False).log_a0(
+        r, s, x, every
+    )
 
 
 @dataclass(frozen=True)
 class _Nodes:
-    """The quadrature of A_0's integral (:func:`_log_a0_quadrature`) over the rows with
-    t_x < T (``live``), which the log-likelihood and its gradient both need: computed once per
-    evaluation by :func:`_nodes` with the same expressions, in the same order, as those two
-    functions, so each value is the same to the bit (``tests/clv/test_paretonbd_nodes.py``).
-    Per live row: ``m``, ``l0`` and ``delta`` of the substitution, the log of the weighted sum
-    of the integrand (``log_sum``) and the gradient's four expectations
-    (:func:`_a0_expectations`); the (rows × 64) arrays are not kept."""
+    """The quadrature of A_0's integral over some rows (``live``, a mask of the rows given to
+    :func:`_integrate`). Per row: ``m``, ``l0`` and ``delta`` of the substitution, the log of
+    the weighted sum of the integrand (``log_sum``) and, when asked for, the gradient's four
+    expectations (:func:`_a0_expectations`); the (rows × 64) arrays are not kept. The
+    log-likelihood and its gradient read one per evaluation (:func:`_nodes`), bit for bit the
+    former two quadratures (``tests/clv/test_paretonbd_nodes.py``)."""
 
     live: np.ndarray
     m: FloatArray
     l0: FloatArray
     delta: FloatArray
     log_sum: FloatArray
-    expectations: FloatArray
+    expectations: FloatArray | None
 
     def log_a0(self, r: float, s: float, x: FloatArray, rows: np.ndarray) -> FloatArray:
-        """log A_0 of the live rows selected by ``rows`` (``x`` is theirs), as
-        :func:`_log_a0_quadrature` computes it."""
+        """log A_0 of the live rows selected by ``rows`` (``x`` is theirs)."""
         m, l0 = self.m[rows], self.l0[rows]
         log_span = np.log(-np.expm1(-m * self.delta[rows]))
         log_int = -m * l0 - np.log(m) + log_span - np.log(2.0) + self.log_sum[rows]
@@ -171,26 +159,45 @@ class _Nodes:
 def _nodes(
     r: float, alpha: float, s: float, beta: float, x: FloatArray, t_x: FloatArray, T: FloatArray
 ) -> _Nodes:
-    """:class:`_Nodes` of the rows with t_x < T, :data:`_CHUNK_ROWS` rows at a time in reused
-    buffers (:class:`_Quadrature`): each chunk's (rows × 64) arrays stay in the processor's
-    cache, and no large array is allocated and freed per operation. Every value is computed
-    within its own row by the same operations, so the chunks change no bit."""
+    """:class:`_Nodes` of the rows with t_x < T, with the expectations: what one
+    likelihood-and-gradient evaluation needs."""
     live = t_x < T
-    x, t_x, T = x[live], t_x[live], T[live]
+    return _integrate(r, alpha, s, beta, x[live], t_x[live], T[live], live, expectations=True)
+
+
+def _integrate(
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    live: np.ndarray,
+    *,
+    expectations: bool,
+) -> _Nodes:
+    """:class:`_Nodes` of the rows given (``live`` says where they are among all rows),
+    :data:`_CHUNK_ROWS` rows at a time in reused buffers (:class:`_Quadrature`): each chunk's
+    (rows × 64) arrays stay in the processor's cache, and no large array is allocated and freed
+    per operation. Every value is computed within its own row by the same operations, so the
+    chunks change no bit."""
     rx = r + x
     m = np.maximum(rx - 1.0, 0.5)
     l0 = np.log(alpha + t_x)
     delta = np.log(alpha + T) - l0
     w_t = np.exp(-m * delta)
     log_sum = np.empty(len(x))
-    expectations = np.empty((len(x), 4))
+    means = np.empty((len(x), 4)) if expectations else None
     quadrature = _Quadrature(min(len(x), _CHUNK_ROWS))
     for lo in range(0, len(x), _CHUNK_ROWS):
         rows = slice(lo, lo + _CHUNK_ROWS)
-        log_sum[rows], expectations[rows] = quadrature.rows(
-            alpha, s, beta, rx[rows], m[rows], l0[rows], w_t[rows]
+        log_sum[rows], chunk = quadrature.rows(
+            alpha, s, beta, rx[rows], m[rows], l0[rows], w_t[rows], expectations
         )
-    return _Nodes(live, m, l0, delta, log_sum, expectations)
+        if means is not None:
+            means[rows] = chunk
+    return _Nodes(live, m, l0, delta, log_sum, means)
 
 
 #: Rows of :func:`_nodes` computed together: 2,048 rows × 64 nodes × 8 bytes = 1 MB a buffer.
@@ -202,9 +209,9 @@ _LOG_GL_WEIGHTS = np.log(_GL_WEIGHTS)
 
 class _Quadrature:
     """Five (rows × 64) buffers and the quadrature of some rows computed in them: the
-    expressions of :func:`_log_a0_quadrature` and of the gradient's expectations
-    (:func:`_a0_expectations`), operation for operation, written into the buffers
-    (``out=``) instead of new arrays."""
+    substitution of :func:`_log_a0_quadrature`'s integral, its log-sum-exp and the gradient's
+    expectations (:func:`_a0_expectations`), each operation written into the buffers
+    (``out=``) instead of a new array."""
 
     def __init__(self, rows: int) -> None:
         self.buffers = np.empty((5, max(rows, 1), len(_GL_NODES)))
@@ -218,8 +225,10 @@ class _Quadrature:
         m: FloatArray,
         l0: FloatArray,
         w_t: FloatArray,
-    ) -> tuple[FloatArray, FloatArray]:
-        """(log of the weighted sum of the integrand, the four expectations) of the rows."""
+        expectations: bool,
+    ) -> tuple[FloatArray, FloatArray | None]:
+        """(log of the weighted sum of the integrand, the four expectations or None) of the
+        rows."""
         n = len(rx)
         y, log_a, terms, share, tmp = (b[:n] for b in self.buffers)
         m_col, l0_col, w_col = m[:, None], l0[:, None], w_t[:, None]
@@ -242,11 +251,9 @@ class _Quadrature:
         np.subtract(_LOG_GL_WEIGHTS[None, :], terms, out=terms)
         np.multiply((m + 1.0 - rx)[:, None], log_a, out=tmp)
         np.add(terms, tmp, out=terms)
-        # log-sum-exp per row, max-shifted (:func:`logsumexp_rows`)
-        top = terms.max(axis=1)
-        np.subtract(terms, top[:, None], out=tmp)
-        np.exp(tmp, out=tmp)
-        log_sum = np.asarray(top + np.log(tmp.sum(axis=1)), dtype=np.float64)
+        log_sum = logsumexp_rows(terms, tmp)
+        if not expectations:
+            return log_sum, None
         np.subtract(terms, log_sum[:, None], out=share)
         np.exp(share, out=share)
         out = np.empty((n, 4))
@@ -285,7 +292,7 @@ def _a0_expectations(
     out = np.zeros((len(x), 4))
     if nodes is None:
         nodes = _nodes(r, alpha, s, beta, x, t_x, T)
-    if np.any(nodes.live):
+    if nodes.expectations is not None and np.any(nodes.live):
         out[nodes.live] = nodes.expectations
     return out
 
